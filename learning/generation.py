@@ -1,0 +1,844 @@
+"""Question generation: a pure function of the fact base.
+
+`generate_questions(factbase)` returns the whole bank. Nothing here reads the
+clock or a global random generator: every choice is drawn from a
+`random.Random` seeded by the question's key, so the same facts give the same
+bank, byte for byte.
+
+The one rule that matters most: a wrong answer (distractor) is never true.
+An entity is offered as wrong only if it is of the answer's kind, is not
+linked by a fact of any status except disputed or retired, is not listed as
+arguable, and is not true of another member of the subject's group (a drug
+class). Open relations (causes, symptoms ...) draw wrong answers only from
+their contrast relation or contrast kinds, never from mere absence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from learning.factbase import Entity, Fact, FactBase, Relation
+
+KINDS = ("mcq", "multi", "typed", "truefalse", "order", "vignette")
+KIND_NAMES = {
+    "mcq": "Single answer",
+    "multi": "Select all that apply",
+    "typed": "Typed answer",
+    "truefalse": "True or false",
+    "order": "Put in order",
+    "vignette": "Clinical vignette",
+}
+TRUE, FALSE = "True", "False"
+MCQ_DISTRACTORS = 3
+MIN_DISTRACTORS = 2
+MULTI_MAX_CHOICES = 6
+MULTI_MAX_SHOWN_ANSWERS = 4
+ORDER_WINDOW = 4
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    kind: str
+    prompt: str
+    choices: tuple[str, ...]
+    answers: tuple[str, ...]
+    explanation: str
+    facts: tuple[str, ...]
+    citations: tuple[str, ...]
+    levels: tuple[str, ...]
+    topic: str
+    template: str
+    direction: str
+    default_deck: bool = True
+    accepted: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+
+
+def question_key(kind: str, template: str, direction: str, anchor: str) -> str:
+    """A stable key from what the question asks: its facts, template and direction."""
+    digest = hashlib.sha1(f"{template}|{direction}|{anchor}".encode()).hexdigest()[:12]
+    return f"{kind}-{digest}"
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+# The index: what is true, what is blocked --------------------------------
+
+
+@dataclass
+class _Index:
+    factbase: FactBase
+    published: list[Fact] = field(default_factory=list)
+    objects: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    subjects: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    blocked: set[tuple[str, str, str]] = field(default_factory=set)
+    disputed_by_subject: dict[tuple[str, str], list[Fact]] = field(
+        default_factory=lambda: defaultdict(list))
+    disputed_by_object: dict[tuple[str, str], list[Fact]] = field(
+        default_factory=lambda: defaultdict(list))
+    subject_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    object_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    signature: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    facts_by_key: dict[str, Fact] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, factbase: FactBase) -> _Index:
+        index = cls(factbase)
+        for fact in factbase.facts:
+            index.facts_by_key[fact.key] = fact
+            if fact.status == "retired":
+                continue
+            index.subject_side[fact.relation].add(fact.subject)
+            index.object_side[fact.relation].add(fact.object)
+            if fact.confidence == "disputed":
+                index.disputed_by_subject[(fact.subject, fact.relation)].append(fact)
+                index.disputed_by_object[(fact.relation, fact.object)].append(fact)
+                continue
+            # Draft and flagged facts are not asked, but may well be true.
+            index.blocked.add((fact.subject, fact.relation, fact.object))
+            if fact.status != "published":
+                continue
+            index.published.append(fact)
+            index.objects[(fact.subject, fact.relation)].add(fact.object)
+            index.subjects[(fact.relation, fact.object)].add(fact.subject)
+            index.signature[fact.subject].add((fact.relation, fact.object))
+            index.signature[fact.object].add(("~" + fact.relation, fact.subject))
+        for pair in factbase.arguable:
+            index.blocked.add((pair.subject, pair.relation, pair.object))
+        index.published.sort(key=lambda f: f.key)
+        return index
+
+    # Entities and levels
+
+    def entity(self, key: str) -> Entity:
+        return self.factbase.entities[key]
+
+    def name(self, key: str) -> str:
+        return self.factbase.entities[key].name
+
+    def order(self, key: str) -> int | None:
+        orders = [self.factbase.levels[lv].order for lv in self.entity(key).levels]
+        return min(orders) if orders else None
+
+    def is_text(self, key: str) -> bool:
+        kind = self.factbase.kinds.get(self.entity(key).kind)
+        return bool(kind and kind.text)
+
+    def levels_of(self, facts: Iterable[Fact]) -> tuple[str, ...]:
+        keys = {lv for f in facts for e in (f.subject, f.object) for lv in self.entity(e).levels}
+        return tuple(sorted(keys, key=lambda lv: self.factbase.levels[lv].order))
+
+    # Truth
+
+    def group(self, relation: Relation, subject: str) -> set[str]:
+        """The subject and every subject sharing a group with it (a drug class)."""
+        if not relation.generalizes_over:
+            return {subject}
+        grouping = relation.generalizes_over
+        members = {subject}
+        for group in self.objects.get((subject, grouping), ()):
+            members |= self.subjects.get((grouping, group), set())
+        return members
+
+    def is_blocked(self, relation: Relation, subject: str, object_: str) -> bool:
+        """True when (subject, relation, object) must never be called wrong."""
+        for member in self.group(relation, subject):
+            if (member, relation.key, object_) in self.blocked:
+                return True
+        return False
+
+    def similarity(self, a: str, b: str) -> int:
+        return len(self.signature.get(a, set()) & self.signature.get(b, set()))
+
+
+# Distractors -----------------------------------------------------------
+
+
+def _rank(index: _Index, candidates: Iterable[str], answers: Sequence[str], anchor: str,
+          rng: random.Random, owners: dict[str, set[str]] | None = None) -> list[str]:
+    """Order candidates from most to least confusable with the answers."""
+    answer_orders = [o for o in (index.order(a) for a in answers) if o is not None]
+
+    def score(candidate: str) -> tuple[float, ...]:
+        level = 0.0
+        order = index.order(candidate)
+        if order is not None and answer_orders:
+            level = 1.0 / (1 + min(abs(order - a) for a in answer_orders))
+        shared = 0
+        for owner in (owners or {}).get(candidate, ()):
+            shared = max(shared, index.similarity(owner, anchor))
+        shared = max(shared, max((index.similarity(candidate, a) for a in answers), default=0))
+        return (-level, -shared, rng.random())
+
+    return sorted(sorted(set(candidates)), key=score)
+
+
+def _distinct(index: _Index, keys: Iterable[str], taken: set[str]) -> list[str]:
+    """Drop keys whose displayed name repeats one already shown."""
+    out = []
+    for key in keys:
+        name = index.name(key).casefold()
+        if name not in taken:
+            taken.add(name)
+            out.append(key)
+    return out
+
+
+def forward_pool(index: _Index, relation: Relation, subject: str) -> list[str]:
+    """Objects that are wrong answers for `subject` under `relation`."""
+    truths = index.objects.get((subject, relation.key), set())
+    if relation.closed:
+        pool = set(index.object_side[relation.key])
+        if truths and not any(index.is_text(t) for t in truths):
+            kinds = {index.entity(t).kind for t in truths}
+            pool |= {k for k, e in index.factbase.entities.items() if e.kind in kinds}
+    else:
+        pool = set()
+        if relation.contrast:
+            pool |= index.objects.get((subject, relation.contrast), set())
+        if relation.contrast_kinds:
+            pool |= {k for k, e in index.factbase.entities.items()
+                     if e.kind in relation.contrast_kinds}
+    pool.discard(subject)
+    return [c for c in pool if c not in truths and not index.is_blocked(relation, subject, c)]
+
+
+def reverse_pool(index: _Index, relation: Relation, object_: str) -> list[str]:
+    """Subjects that are wrong answers for `object_` under `relation`."""
+    truths = index.subjects.get((relation.key, object_), set())
+    if relation.closed:
+        pool = set(index.subject_side[relation.key])
+        if truths and not any(index.is_text(t) for t in truths):
+            kinds = {index.entity(t).kind for t in truths}
+            pool |= {k for k, e in index.factbase.entities.items() if e.kind in kinds}
+    else:
+        pool = set()
+        if relation.contrast_reverse:
+            pool |= index.subjects.get((relation.contrast_reverse, object_), set())
+        if relation.contrast_reverse_kinds:
+            pool |= {k for k, e in index.factbase.entities.items()
+                     if e.kind in relation.contrast_reverse_kinds}
+    pool.discard(object_)
+    return [c for c in pool if c not in truths and not index.is_blocked(relation, c, object_)]
+
+
+def _owners(index: _Index, relation: Relation, candidates: Iterable[str], *, forward: bool
+            ) -> dict[str, set[str]]:
+    """For forward questions: which subjects each candidate object belongs to."""
+    if not forward:
+        return {}
+    owners: dict[str, set[str]] = defaultdict(set)
+    wanted = set(candidates)
+    for fact in index.published:
+        if fact.relation == relation.key and fact.object in wanted:
+            owners[fact.object].add(fact.subject)
+    return owners
+
+
+# Wording ---------------------------------------------------------------
+
+
+def _fill(template: str, *, subject: str = "", object_: str = "") -> str:
+    text = template.replace("{subject}", subject).replace("{object}", object_)
+    return capitalise(text)
+
+
+def _attribution(index: _Index, facts: Sequence[Fact]) -> str:
+    shorts: list[str] = []
+    for fact in facts:
+        for citation in fact.citations:
+            short = index.factbase.sources[citation.source].short
+            if short not in shorts:
+                shorts.append(short)
+    if not shorts:
+        return ""
+    if len(shorts) > 2:
+        return "According to the sources cited"
+    return "According to " + " and ".join(shorts)
+
+
+def _attributed(index: _Index, relation: Relation, facts: Sequence[Fact], prompt: str) -> str:
+    if not relation.attributed:
+        return prompt
+    prefix = _attribution(index, facts)
+    if not prefix:
+        return prompt
+    template_start = relation.forward.split("{", 1)[0] + relation.reverse.split("{", 1)[0]
+    first = prompt[:1].lower() if template_start.strip() else prompt[:1]
+    return f"{prefix}, {first}{prompt[1:]}"
+
+
+def _statement(index: _Index, relation: Relation, subject: str, object_: str) -> str:
+    return _fill(relation.statement, subject=index.name(subject), object_=index.name(object_))
+
+
+def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] = ()) -> str:
+    parts: list[str] = []
+    for fact in facts:
+        text = fact.explanation or _statement(index, index.factbase.relations[fact.relation],
+                                              fact.subject, fact.object)
+        if fact.qualifier:
+            text = f"{text} ({fact.qualifier})"
+        if text not in parts:
+            parts.append(text)
+    seen: set[str] = set()
+    for fact in disputes:
+        if fact.key in seen:
+            continue
+        seen.add(fact.key)
+        relation = index.factbase.relations[fact.relation]
+        who = _attribution(index, [fact]).removeprefix("According to ")
+        parts.append(
+            f"The sources differ: {who} states that "
+            f"{_statement(index, relation, fact.subject, fact.object)[:1].lower()}"
+            f"{_statement(index, relation, fact.subject, fact.object)[1:-1]}; "
+            f"this is disputed: {fact.disputed_reason}"
+        )
+    return " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
+
+
+def _citations(facts: Iterable[Fact]) -> tuple[str, ...]:
+    out: list[str] = []
+    for fact in facts:
+        for citation in fact.citations:
+            if str(citation) not in out:
+                out.append(str(citation))
+    return tuple(out)
+
+
+# The generator ---------------------------------------------------------
+
+
+class _Bank:
+    def __init__(self, index: _Index) -> None:
+        self.index = index
+        self.questions: dict[str, Question] = {}
+
+    def add(self, *, kind: str, template: str, direction: str, anchor: str, prompt: str,
+            choices: Sequence[str], answers: Sequence[str], facts: Sequence[Fact],
+            topic: str, disputes: Iterable[Fact] = (), explanation: str | None = None,
+            default_deck: bool = True, accepted: Sequence[str] = (),
+            rejected: Sequence[str] = ()) -> None:
+        key = question_key(kind, template, direction, anchor)
+        if key in self.questions:
+            return
+        self.questions[key] = Question(
+            key=key,
+            kind=kind,
+            prompt=prompt,
+            choices=tuple(choices),
+            answers=tuple(answers),
+            explanation=explanation if explanation is not None
+            else _explanation(self.index, facts, disputes),
+            facts=tuple(f.key for f in facts),
+            citations=_citations(facts),
+            levels=self.index.levels_of(facts),
+            topic=topic,
+            template=template,
+            direction=direction,
+            default_deck=default_deck,
+            accepted=tuple(accepted),
+            rejected=tuple(rejected),
+        )
+
+
+def generate_questions(factbase: FactBase) -> list[Question]:
+    """Every question the fact base gives, sorted by key."""
+    index = _Index.build(factbase)
+    bank = _Bank(index)
+    covered: set[tuple[str, str]] = set()
+    for fact in index.published:
+        relation = factbase.relations[fact.relation]
+        _single(bank, relation, fact, forward=True)
+        _single(bank, relation, fact, forward=False)
+        _statement_question(bank, relation, fact)
+        for side in relation.typed:
+            _typed(bank, relation, fact, side)
+        group = (fact.subject, relation.key)
+        if relation.many_objects and group not in covered:
+            covered.add(group)
+            _multi(bank, relation, fact, forward=True)
+        group = (relation.key, fact.object)
+        if relation.many_subjects and group not in covered:
+            covered.add(group)
+            _multi(bank, relation, fact, forward=False)
+    for relation in factbase.relations.values():
+        if relation.orderable:
+            _ordering(bank, relation)
+    _vignettes_root(bank)
+    _vignettes_foramen(bank)
+    _vignettes_condition(bank)
+    for fact in factbase.facts:
+        if fact.is_disputed:
+            _inaccuracy(bank, fact)
+    return [bank.questions[k] for k in sorted(bank.questions)]
+
+
+def _rng(*parts: str) -> random.Random:
+    return random.Random("|".join(parts))
+
+
+def _single(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> None:
+    """One-answer question about one fact: MCQ, or true/false when no wrong answers exist."""
+    index = bank.index
+    direction = "forward" if forward else "reverse"
+    anchor = fact.key
+    rng = _rng("mcq", direction, anchor)
+    if forward:
+        answer, given = fact.object, fact.subject
+        pool = forward_pool(index, relation, given)
+        truths = index.objects[(given, relation.key)]
+        prompt = _fill(relation.forward, subject=index.name(given))
+        disputes = index.disputed_by_subject.get((given, relation.key), [])
+    else:
+        answer, given = fact.subject, fact.object
+        pool = reverse_pool(index, relation, given)
+        truths = index.subjects[(relation.key, given)]
+        prompt = _fill(relation.reverse, object_=index.name(given))
+        disputes = index.disputed_by_object.get((relation.key, given), [])
+    prompt = _attributed(index, relation, [fact], prompt)
+    owners = _owners(index, relation, pool, forward=forward)
+    ranked = _rank(index, pool, [answer], given, rng, owners)
+    # Other true answers are left out of the choices; names must not repeat.
+    taken = {index.name(t).casefold() for t in truths}
+    distractors = _distinct(index, ranked, taken)[:MCQ_DISTRACTORS]
+    if len(distractors) >= MIN_DISTRACTORS:
+        choices = [answer, *distractors]
+        rng.shuffle(choices)
+        bank.add(kind="mcq", template=f"mcq-{direction}", direction=direction, anchor=anchor,
+                 prompt=prompt, choices=[capitalise(index.name(c)) for c in choices],
+                 answers=[capitalise(index.name(answer))], facts=[fact], topic=relation.topic,
+                 disputes=disputes)
+        return
+    # No fair wrong answers on this side: ask it as a statement instead.
+    if distractors:
+        wrong = distractors[0]
+        subject, object_ = (given, wrong) if forward else (wrong, given)
+        truth = False
+    else:
+        subject, object_, truth = fact.subject, fact.object, True
+    statement = _statement(index, relation, subject, object_)
+    bank.add(kind="truefalse", template=f"tf-{direction}", direction=direction, anchor=anchor,
+             prompt=f"True or false? {_attributed(index, relation, [fact], statement)}",
+             choices=[TRUE, FALSE], answers=[TRUE if truth else FALSE], facts=[fact],
+             topic=relation.topic, disputes=disputes)
+
+
+def _statement_question(bank: _Bank, relation: Relation, fact: Fact) -> None:
+    """A true/false question on the fact as a sentence: true, or false with a wrong object."""
+    index = bank.index
+    rng = _rng("tf", fact.key)
+    truth = rng.random() < 0.5
+    subject, object_ = fact.subject, fact.object
+    if not truth:
+        pool = forward_pool(index, relation, fact.subject)
+        ranked = _distinct(index, _rank(index, pool, [fact.object], fact.subject, rng),
+                           {index.name(o).casefold()
+                            for o in index.objects[(fact.subject, relation.key)]})
+        if ranked:
+            object_ = ranked[0]
+        else:
+            truth = True
+    statement = _attributed(index, relation, [fact],
+                            _statement(index, relation, subject, object_))
+    bank.add(kind="truefalse", template="tf-statement", direction="statement", anchor=fact.key,
+             prompt=f"True or false? {statement}", choices=[TRUE, FALSE],
+             answers=[TRUE if truth else FALSE], facts=[fact], topic=relation.topic,
+             disputes=index.disputed_by_subject.get((fact.subject, relation.key), []))
+
+
+def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> None:
+    """Select all that apply, over every true answer of one subject (or object)."""
+    index = bank.index
+    direction = "forward" if forward else "reverse"
+    if forward:
+        given = fact.subject
+        truths = index.objects[(given, relation.key)]
+        group_facts = [f for f in index.published
+                       if f.subject == given and f.relation == relation.key]
+        pool = forward_pool(index, relation, given)
+        prompt = _fill(relation.forward, subject=index.name(given))
+        anchor = f"{given} {relation.key} *"
+    else:
+        given = fact.object
+        truths = index.subjects[(relation.key, given)]
+        group_facts = [f for f in index.published
+                       if f.object == given and f.relation == relation.key]
+        pool = reverse_pool(index, relation, given)
+        prompt = _fill(relation.reverse, object_=index.name(given))
+        anchor = f"* {relation.key} {given}"
+    if len(truths) < 2:
+        return
+    rng = _rng("multi", direction, anchor)
+    shown = sorted(truths)
+    if len(shown) > MULTI_MAX_SHOWN_ANSWERS:
+        shown = sorted(rng.sample(shown, MULTI_MAX_SHOWN_ANSWERS - 1))
+    taken: set[str] = set()
+    shown = _distinct(index, shown, taken)
+    # Truths not shown must not sneak in under another entity's identical name.
+    taken |= {index.name(t).casefold() for t in truths}
+    ranked = _distinct(index, _rank(index, pool, shown, given, rng,
+                                    _owners(index, relation, pool, forward=forward)), taken)
+    distractors = ranked[: max(MIN_DISTRACTORS, MULTI_MAX_CHOICES - len(shown))]
+    if len(distractors) < MIN_DISTRACTORS:
+        return
+    choices = [*shown, *distractors]
+    rng.shuffle(choices)
+    used = [f for f in group_facts if (f.object if forward else f.subject) in shown]
+    disputes = (index.disputed_by_subject.get((given, relation.key), []) if forward
+                else index.disputed_by_object.get((relation.key, given), []))
+    bank.add(kind="multi", template=f"multi-{direction}", direction=direction, anchor=anchor,
+             prompt=_attributed(index, relation, used, prompt),
+             choices=[capitalise(index.name(c)) for c in choices],
+             answers=[capitalise(index.name(c)) for c in choices if c in shown], facts=used,
+             topic=relation.topic, disputes=disputes)
+
+
+def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
+    """Type the answer: accepted are the names and aliases of every true answer."""
+    index = bank.index
+    if side == "subject":
+        direction, given = "reverse", fact.object
+        truths = index.subjects[(relation.key, given)]
+        prompt = _fill(relation.reverse, object_=index.name(given))
+        anchor = f"* {relation.key} {given}"
+        group_facts = [f for f in index.published
+                       if f.relation == relation.key and f.object == given]
+    else:
+        direction, given = "forward", fact.subject
+        truths = index.objects[(given, relation.key)]
+        prompt = _fill(relation.forward, subject=index.name(given))
+        anchor = f"{given} {relation.key} *"
+        group_facts = [f for f in index.published
+                       if f.relation == relation.key and f.subject == given]
+    accepted: list[str] = []
+    for key in sorted(truths):
+        entity = index.entity(key)
+        for name in (entity.name, *entity.aliases):
+            if name not in accepted:
+                accepted.append(name)
+    kinds = {index.entity(t).kind for t in truths}
+    rejected: list[str] = []
+    for key, entity in sorted(index.factbase.entities.items()):
+        if entity.kind in kinds and key not in truths:
+            for name in (entity.name, *entity.aliases):
+                if name.casefold() not in {a.casefold() for a in accepted}:
+                    rejected.append(name)
+    if len(truths) > 1:
+        prompt = f"{prompt} (Name any one.)"
+    bank.add(kind="typed", template=f"typed-{direction}", direction=direction, anchor=anchor,
+             prompt=_attributed(index, relation, group_facts, prompt),
+             choices=[], answers=[capitalise(index.name(t)) for t in sorted(truths)],
+             facts=group_facts, topic=relation.topic, accepted=accepted, rejected=rejected)
+
+
+def _ordering(bank: _Bank, relation: Relation) -> None:
+    """Put the objects of consecutive subjects in cranial-to-caudal order."""
+    index = bank.index
+    facts = [f for f in index.published if f.relation == relation.key
+             and index.order(f.subject) is not None and not index.is_text(f.object)]
+    facts.sort(key=lambda f: (index.order(f.subject), f.key))
+    # One fact per subject level, and objects named once.
+    chain: list[Fact] = []
+    seen_orders: set[int | None] = set()
+    seen_names: set[str] = set()
+    for fact in facts:
+        order, name = index.order(fact.subject), index.name(fact.object).casefold()
+        if order in seen_orders or name in seen_names:
+            continue
+        seen_orders.add(order)
+        seen_names.add(name)
+        chain.append(fact)
+    for start in range(0, len(chain) - ORDER_WINDOW + 1):
+        window = chain[start:start + ORDER_WINDOW]
+        anchor = ",".join(f.key for f in window)
+        rng = _rng("order", anchor)
+        answers = [capitalise(index.name(f.object)) for f in window]
+        choices = list(answers)
+        while choices == answers:
+            rng.shuffle(choices)
+        bank.add(kind="order", template="order-window", direction="order", anchor=anchor,
+                 prompt=relation.order_prompt, choices=choices, answers=answers, facts=window,
+                 topic=relation.topic)
+
+
+def _common_topic(bank: _Bank, facts: Sequence[Fact]) -> str:
+    topics = bank.index.factbase.topics
+
+    def ancestry(key: str) -> list[str]:
+        chain = [key]
+        while topics[chain[-1]].parent:
+            chain.append(topics[chain[-1]].parent)
+        return chain
+
+    chains = [ancestry(bank.index.factbase.relations[f.relation].topic) for f in facts]
+    for candidate in chains[0]:
+        if all(candidate in chain for chain in chains):
+            return candidate
+    return chains[0][-1]
+
+
+# Clinical vignettes ------------------------------------------------------
+
+# Findings that localise a nerve root: (relation, the root is its subject?, wording)
+ROOT_FINDINGS = (
+    ("key-sensory-point", True, "reduced sensation at the {}"),
+    ("key-muscle", True, "weakness of {}"),
+    ("motor-supply", True, "weakness of {}"),
+    ("reflex-tests", False, "a reduced {}"),
+)
+
+
+def _root_finding_holds(index: _Index, root: str, finding: tuple[str, str]) -> bool | None:
+    """True if a fact says so, None if arguable or unpublished, False if not linked."""
+    relation_key, other = finding
+    relation = index.factbase.relations[relation_key]
+    subject, object_ = (root, other) if relation_key != "reflex-tests" else (other, root)
+    if object_ in index.objects.get((subject, relation_key), set()):
+        return True
+    if index.is_blocked(relation, subject, object_):
+        return None
+    return False
+
+
+def _vignettes_root(bank: _Bank) -> None:
+    """Sensory, motor and reflex findings -> which nerve root."""
+    index = bank.index
+    relations = index.factbase.relations
+    if not all(r in relations for r, _, _ in ROOT_FINDINGS):
+        return
+    roots = sorted(k for k, e in index.factbase.entities.items() if e.kind == "nerve-root")
+    for root in roots:
+        options: list[list[tuple[Fact, str]]] = []
+        for relation_key, root_is_subject, wording in ROOT_FINDINGS:
+            found = []
+            for fact in index.published:
+                if fact.relation != relation_key:
+                    continue
+                if root_is_subject and fact.subject == root:
+                    found.append((fact, wording.format(index.name(fact.object))))
+                elif not root_is_subject and fact.object == root:
+                    found.append((fact, wording.format(index.name(fact.subject))))
+            options.append(found)
+        sensory, key_motor, motor, reflex = options
+        motor_choice = key_motor or motor
+        if not sensory or not motor_choice:
+            continue
+        rng = _rng("vignette-root", root)
+        findings = [rng.choice(sensory), rng.choice(motor_choice)]
+        if reflex:
+            findings.append(rng.choice(reflex))
+        keys = [(f.relation, f.object if f.relation != "reflex-tests" else f.subject)
+                for f, _ in findings]
+        matches = [r for r in roots if all(_root_finding_holds(index, r, k) for k in keys)]
+        if matches != [root]:
+            continue
+        wrong = [r for r in roots
+                 if any(_root_finding_holds(index, r, k) is False for k in keys)]
+        distractors = _rank(index, wrong, [root], root, rng)[:MCQ_DISTRACTORS]
+        if len(distractors) < MIN_DISTRACTORS:
+            continue
+        facts = [f for f, _ in findings]
+        texts = [t for _, t in findings]
+        described = ", ".join(texts[:-1]) + " and " + texts[-1]
+        prompt = f"A patient has {described}. Which nerve root is most likely affected?"
+        choices = [root, *distractors]
+        rng.shuffle(choices)
+        bank.add(kind="vignette", template="vignette-root-findings", direction="vignette",
+                 anchor=",".join(f.key for f in facts), prompt=prompt,
+                 choices=[capitalise(index.name(c)) for c in choices],
+                 answers=[capitalise(index.name(root))], facts=facts,
+                 topic=_common_topic(bank, facts))
+
+
+def _vignettes_foramen(bank: _Bank) -> None:
+    """Stenosis of a foramen -> the root leaving through it -> its deficit."""
+    index = bank.index
+    relations = index.factbase.relations
+    if "exits-through" not in relations:
+        return
+    deficits = (
+        ("key-muscle", "Which key muscle function is most likely to be weak?"),
+        ("key-sensory-point", "Where would you test for reduced sensation?"),
+    )
+    for exit_fact in [f for f in index.published if f.relation == "exits-through"]:
+        root, foramen = exit_fact.subject, exit_fact.object
+        if len(index.subjects[("exits-through", foramen)]) != 1:
+            continue
+        for relation_key, question in deficits:
+            if relation_key not in relations:
+                continue
+            relation = relations[relation_key]
+            for deficit in [f for f in index.published
+                            if f.relation == relation_key and f.subject == root]:
+                rng = _rng("vignette-foramen", deficit.key)
+                pool = forward_pool(index, relation, root)
+                taken = {index.name(o).casefold() for o in index.objects[(root, relation_key)]}
+                distractors = _distinct(
+                    index, _rank(index, pool, [deficit.object], root, rng), taken
+                )[:MCQ_DISTRACTORS]
+                if len(distractors) < MIN_DISTRACTORS:
+                    continue
+                choices = [deficit.object, *distractors]
+                rng.shuffle(choices)
+                prompt = (f"Severe stenosis of the {index.name(foramen)} compresses the nerve "
+                          f"root that leaves through it. {question}")
+                facts = [exit_fact, deficit]
+                bank.add(kind="vignette", template="vignette-foramen-deficit",
+                         direction="vignette", anchor=",".join(f.key for f in facts),
+                         prompt=prompt, choices=[capitalise(index.name(c)) for c in choices],
+                         answers=[capitalise(index.name(deficit.object))], facts=facts,
+                         topic=_common_topic(bank, facts))
+
+
+def _vignettes_condition(bank: _Bank) -> None:
+    """Symptoms of a condition -> a question about its causes, treatments or advice."""
+    index = bank.index
+    relations = index.factbase.relations
+    if "presents-with" not in relations:
+        return
+    conditions = sorted({f.subject for f in index.published if f.relation == "presents-with"})
+    for condition in conditions:
+        symptoms = sorted((f for f in index.published
+                           if f.relation == "presents-with" and f.subject == condition),
+                          key=lambda f: f.key)
+        if len(symptoms) < 3:
+            continue
+        for relation in sorted(relations.values(), key=lambda r: r.key):
+            if relation.key == "presents-with":
+                continue
+            asks_forward = bool(relation.contrast or relation.contrast_kinds)
+            asks_reverse = bool(relation.contrast_reverse or relation.contrast_reverse_kinds)
+            if asks_forward:
+                facts = [f for f in index.published
+                         if f.relation == relation.key and f.subject == condition]
+            elif asks_reverse:
+                facts = [f for f in index.published
+                         if f.relation == relation.key and f.object == condition]
+            else:
+                continue
+            if not facts:
+                continue
+            rng = _rng("vignette-condition", condition, relation.key)
+            stem = rng.sample(symptoms, 3)
+            target = rng.choice(facts)
+            if asks_forward:
+                answer = target.object
+                truths = index.objects[(condition, relation.key)]
+                pool = forward_pool(index, relation, condition)
+                question = _fill(relation.forward, subject=index.name(condition))
+            else:
+                answer = target.subject
+                truths = index.subjects[(relation.key, condition)]
+                pool = reverse_pool(index, relation, condition)
+                question = _fill(relation.reverse, object_=index.name(condition))
+            in_stem = {s.object for s in stem}
+            taken = {index.name(t).casefold() for t in truths}
+            distractors = _distinct(index, _rank(index, [p for p in pool if p not in in_stem],
+                                                 [answer], condition, rng), taken)
+            distractors = distractors[:MCQ_DISTRACTORS]
+            if len(distractors) < MIN_DISTRACTORS:
+                continue
+            named = [index.name(s.object) for s in stem]
+            prompt = (f"A patient has {named[0]}, {named[1]} and {named[2]}. Imaging confirms "
+                      f"{index.name(condition)}. {question}")
+            choices = [answer, *distractors]
+            rng.shuffle(choices)
+            facts = [*stem, target]
+            bank.add(kind="vignette", template="vignette-condition", direction="vignette",
+                     anchor=",".join(f.key for f in facts), prompt=prompt,
+                     choices=[capitalise(index.name(c)) for c in choices],
+                     answers=[capitalise(index.name(answer))], facts=facts,
+                     topic=relations[target.relation].topic,
+                     explanation=_explanation(index, [target, *stem]))
+
+
+def _inaccuracy(bank: _Bank, fact: Fact) -> None:
+    """Spot the inaccuracy: a disputed statement, whose answer is False."""
+    index = bank.index
+    relation = index.factbase.relations[fact.relation]
+    who = _attribution(index, [fact]).removeprefix("According to ")
+    statement = _statement(index, relation, fact.subject, fact.object)
+    standard = [f for f in index.published if f.relation == fact.relation
+                and (f.subject == fact.subject or f.object == fact.object)]
+    explanation = f"Not accurate: {fact.disputed_reason.rstrip('.')}."
+    if standard:
+        explanation += " " + _explanation(index, standard[:2])
+    elif fact.explanation:
+        explanation += " " + fact.explanation
+    bank.add(kind="truefalse", template="tf-inaccuracy", direction="statement",
+             anchor=fact.key,
+             prompt=f"{capitalise(who)} states: \u201c{statement}\u201d Is this accurate?",
+             choices=[TRUE, FALSE], answers=[FALSE], facts=[fact, *standard[:2]],
+             topic=relation.topic, explanation=explanation, default_deck=False)
+
+
+# Looking at the bank ----------------------------------------------------
+
+
+def describe(question: Question) -> str:
+    lines = [f"[{question.kind}] {question.key}  ({question.template}, topic {question.topic}, "
+             f"levels {', '.join(question.levels) or '-'})", f"  {question.prompt}"]
+    for choice in question.choices:
+        mark = "*" if choice in question.answers else " "
+        lines.append(f"   {mark} {choice}")
+    if question.kind == "order":
+        lines.append(f"   order: {' < '.join(question.answers)}")
+    if question.kind == "typed":
+        lines.append(f"   accepted: {', '.join(question.accepted)}")
+    lines.append(f"  why: {question.explanation}")
+    lines.append(f"  sources: {'; '.join(question.citations)}")
+    if not question.default_deck:
+        lines.append("  (not in the default decks)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m learning.generation preview [--subject KEY] [--kind KIND] [--dir DIR]`."""
+    from learning.factbase import FactBaseError, read_factbase
+
+    if not argv or argv[0] not in ("preview", "stats"):
+        print("usage: python -m learning.generation preview|stats [--subject KEY] "
+              "[--kind KIND] [--relation KEY] [--dir FACTBASE_DIR]")
+        return 2
+    options = dict(itertools.zip_longest(argv[1::2], argv[2::2]))
+    try:
+        factbase = read_factbase(options.get("--dir") or "fixtures/factbase")
+    except FactBaseError as exc:
+        print(exc)
+        return 1
+    questions = generate_questions(factbase)
+    if argv[0] == "stats":
+        counts: dict[str, int] = defaultdict(int)
+        for question in questions:
+            counts[question.kind] += 1
+        for kind in KINDS:
+            print(f"{kind:10} {counts[kind]}")
+        print(f"{'total':10} {len(questions)}")
+        return 0
+    subject, kind = options.get("--subject"), options.get("--kind")
+    relation = options.get("--relation")
+    for question in questions:
+        keys = [k.split(" ") for k in question.facts]
+        if subject and not any(subject in (s, o) for s, _, o in keys):
+            continue
+        if relation and not any(relation == r for _, r, _ in keys):
+            continue
+        if kind and question.kind != kind:
+            continue
+        print(describe(question))
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
