@@ -1,0 +1,133 @@
+# SpineQuiz: make run | make test | make bench | make lint | make clean
+# Works on a fresh clone: finds a Python >= 3.12, makes .venv and installs into it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYENV_ROOT ?= $(HOME)/.pyenv
+CHROMIUM := /usr/bin/chromium
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+PG_URL ?= postgres://root@$(PG_HOST):$(PG_PORT)/spinequiz
+PYTEST_ARGS ?=
+# Fails, saying why, when no PostgreSQL server answers for PG_URL.
+PG_PING := import os, sys, psycopg; sys.tracebacklimit = 0; psycopg.connect(os.environ["PG_URL"], dbname="postgres", connect_timeout=5).close()
+
+.PHONY: help install run test test-sqlite test-postgres chromium bench lint format clean
+
+help:
+	@echo "make run      install, migrate, load the spine fact base and demo accounts, serve on http://127.0.0.1:8000"
+	@echo "make test     install, then run the tests on SQLite and on PostgreSQL (PYTEST_ARGS=... passed to both)"
+	@echo "make bench    run the benchmarks"
+	@echo "make lint     ruff check and ruff format --check"
+	@echo "make format   ruff format and ruff check --fix"
+	@echo "make clean    remove .venv, db.sqlite3 and staticfiles"
+
+install: $(STAMP)
+
+# One recipe makes the venv (when it is missing or its Python no longer runs)
+# and installs; it re-runs only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@if ! $(PY) -c '' >/dev/null 2>&1; then \
+	  found=""; py=""; \
+	  candidates=(python3.13 python3.12); \
+	  if command -v pyenv >/dev/null 2>&1 && pyenv_py="$$(pyenv which python3 2>/dev/null)"; then \
+	    candidates+=("$$pyenv_py"); \
+	  fi; \
+	  candidates+=($$(ls -d $(PYENV_ROOT)/versions/3.13*/bin/python3 2>/dev/null | sort -rV || true)); \
+	  candidates+=($$(ls -d $(PYENV_ROOT)/versions/3.12*/bin/python3 2>/dev/null | sort -rV || true)); \
+	  candidates+=(python3); \
+	  for c in "$${candidates[@]}"; do \
+	    command -v "$$c" >/dev/null 2>&1 || continue; \
+	    if "$$c" -c 'import sys; raise SystemExit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	      py="$$("$$c" -c 'import sys; print(sys.executable)')"; break; \
+	    fi; \
+	    found="$$found\n  $$c: $$("$$c" --version 2>&1 | head -n 1)"; \
+	  done; \
+	  if [ -z "$$py" ]; then \
+	    { echo "ERROR: SpineQuiz needs Python 3.12 or newer (Django 6.1 does), and none was found."; \
+	      echo -e "Tried python3.13, python3.12, pyenv and python3; found:$${found:-\n  nothing}"; \
+	      echo "Get one with pyenv ('pyenv install 3.13', then run make again),"; \
+	      echo "with your system's packages (e.g. 'apt-get install python3.13' where the release has it),"; \
+	      echo "or from https://www.python.org/downloads/"; } >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "==> Creating $(VENV) with $$py ($$("$$py" --version))"; \
+	  rm -rf $(VENV); \
+	  "$$py" -m venv $(VENV); \
+	fi
+	@echo "==> Installing SpineQuiz and its dev tools into $(VENV)"
+	$(PY) -m pip install --disable-pip-version-check --quiet -e ".[dev]"
+	@touch $@
+
+run: export DEBUG := 1
+run: install
+	$(PY) manage.py migrate
+	$(PY) manage.py load_factbase
+	$(PY) manage.py generate_questions
+	$(PY) manage.py create_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install chromium
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: install
+	@echo "==> pytest on SQLite"
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+# pytest-django creates (and drops) test_spinequiz on that server.
+test-postgres: install
+	@if ! PG_URL='$(PG_URL)' $(PY) -c '$(PG_PING)'; then \
+	  if [ "$${CI:-}" = true ]; then \
+	    echo "ERROR: PostgreSQL not reachable at $(PG_HOST):$(PG_PORT); CI must run the tests on PostgreSQL too." >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "********************************************************************************"; \
+	  echo "NOTICE: PostgreSQL not reachable at $(PG_HOST):$(PG_PORT): PostgreSQL run SKIPPED"; \
+	  echo "********************************************************************************"; \
+	  exit 0; \
+	fi; \
+	echo "==> pytest on PostgreSQL ($(PG_URL))"; \
+	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests use Debian's Chromium: Playwright cannot fetch its own here.
+chromium:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && { sudo -n true 2>/dev/null || [ -t 0 ]; }; then sudo="sudo"; \
+	else sudo="none"; fi; \
+	if [ "$$sudo" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "==> Installing Chromium for the browser tests (apt-get install chromium)"; \
+	  $$sudo apt-get -q -o DPkg::Lock::Timeout=300 update \
+	    && DEBIAN_FRONTEND=noninteractive $$sudo apt-get -q -y -o DPkg::Lock::Timeout=300 install chromium \
+	    || true; \
+	fi; \
+	if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$${CI:-}" = true ]; then \
+	  echo "ERROR: $(CHROMIUM) is missing and could not be installed; CI must run the browser tests." >&2; \
+	  exit 1; \
+	fi; \
+	echo "********************************************************************************"; \
+	echo "NOTICE: $(CHROMIUM) is missing and could not be installed (needs root or sudo"; \
+	echo "and apt-get): the browser tests will be SKIPPED. Install it with:"; \
+	echo "  sudo apt-get install chromium"; \
+	echo "********************************************************************************"
+
+bench: install
+	$(PY) bench/run.py
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles
