@@ -1,0 +1,38 @@
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from learning.models import Role
+from learning.roles import roles_ensure
+
+# Demo only: printed on every start, refused on a production settings module.
+DEMO_ACCOUNTS = [
+    ("learner", "learn-the-spine-L2", Role.LEARNER, False),
+    ("instructor", "teach-the-spine-L2", Role.INSTRUCTOR, False),
+    ("editor", "edit-the-spine-L2", Role.CONTENT_EDITOR, True),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo learner, instructor and content editor (development only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Create demo accounts even when DEBUG is off."
+        )
+
+    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo accounts have known passwords; run with DEBUG=1 or --force.")
+        groups = roles_ensure()
+        users = get_user_model()
+        self.stdout.write("Demo accounts (development only):")
+        for username, password, role, is_staff in DEMO_ACCOUNTS:
+            user, _ = users.objects.get_or_create(username=username)
+            user.set_password(password)
+            user.is_staff = is_staff
+            user.save()
+            user.groups.set([groups[role]])
+            self.stdout.write(f"  {role.value:15} {username:11} password: {password}")

@@ -1,0 +1,38 @@
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from learning.factbase import FactBaseError, read_factbase
+from learning.services import factbase_load
+
+
+class Command(BaseCommand):
+    help = "Load the spine fact base from its YAML files, all or nothing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "directory",
+            nargs="?",
+            default=str(settings.FACTBASE_DIR),
+            help="Folder of fact base YAML files (default: fixtures/factbase).",
+        )
+
+    def handle(self, *args: Any, directory: str, **options: Any) -> None:
+        if not Path(directory).is_dir():
+            raise CommandError(f"{directory} is not a folder of fact base files.")
+        try:
+            factbase = read_factbase(directory)
+        except FactBaseError as exc:
+            raise CommandError(f"{exc}\nNothing was loaded.") from exc
+        report = factbase_load(factbase=factbase)
+        counts = factbase.counts()
+        self.stdout.write(
+            f"Fact base read: {counts['facts']} facts about {counts['entities']} entities, "
+            f"{counts['relations']} relations, {counts['sources']} sources."
+        )
+        for line in report.lines():
+            self.stdout.write(f"  {line}")
+        if not report.changed:
+            self.stdout.write("Nothing changed: the database already matched the files.")

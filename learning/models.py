@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        SEED = "seed", "seed article"
+        STANDARD = "standard", "named standard or textbook"
+
+    key = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    short = models.CharField(max_length=120, help_text="As it reads after 'According to'.")
+    file = models.CharField(max_length=120, blank=True, help_text="The seed article's file.")
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Topic(models.Model):
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def root(self) -> Topic:
+        topic = self
+        while topic.parent_id:
+            topic = topic.parent
+        return topic
+
+
+class EntityKind(models.Model):
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    is_text = models.BooleanField(
+        default=False, help_text="Phrases (descriptions, doses) rather than things."
+    )
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LevelQuerySet(models.QuerySet["Level"]):
+    def vertebral(self) -> LevelQuerySet:
+        return self.filter(kind=Level.Kind.VERTEBRAL)
+
+    def segmental(self) -> LevelQuerySet:
+        return self.filter(kind=Level.Kind.SEGMENTAL)
+
+
+class Level(models.Model):
+    class Kind(models.TextChoices):
+        VERTEBRAL = "vertebral"
+        SEGMENTAL = "segmental"
+
+    key = models.CharField(max_length=12, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    order = models.IntegerField(unique=True, help_text="Position on the spine, cranial first.")
+    region = models.CharField(max_length=60)
+    aliases = models.JSONField(default=list, blank=True)
+    vertebrae = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="segments",
+        help_text="For a segment: the two vertebrae it lies between.",
+    )
+
+    objects = LevelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def neighbours(self) -> list[Level]:
+        """The nearest levels of the same kind above and below."""
+        same = Level.objects.filter(kind=self.kind)
+        above = same.filter(order__lt=self.order).order_by("-order").first()
+        below = same.filter(order__gt=self.order).order_by("order").first()
+        return [lv for lv in (above, below) if lv is not None]
+
+
+class Entity(models.Model):
+    key = models.SlugField(max_length=80, unique=True)
+    kind = models.ForeignKey(EntityKind, on_delete=models.PROTECT, related_name="entities")
+    name = models.CharField(max_length=300)
+    aliases = models.JSONField(default=list, blank=True)
+    levels = models.ManyToManyField(Level, blank=True, related_name="entities")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "entities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Relation(models.Model):
+    key = models.SlugField(max_length=60, unique=True)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="relations")
+    subject_kinds = models.ManyToManyField(EntityKind, related_name="+")
+    object_kinds = models.ManyToManyField(EntityKind, related_name="+")
+    forward = models.CharField(max_length=300, help_text="Asks for the object; uses {subject}.")
+    reverse = models.CharField(max_length=300, help_text="Asks for the subject; uses {object}.")
+    statement = models.CharField(max_length=300, help_text="Uses {subject} and {object}.")
+    many_objects = models.BooleanField(default=False)
+    many_subjects = models.BooleanField(default=False)
+    closed = models.BooleanField(
+        default=True, help_text="Every true pair is listed, so an unlinked entity is wrong."
+    )
+    contrast = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contrast_reverse = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contrast_kinds = models.ManyToManyField(EntityKind, blank=True, related_name="+")
+    contrast_reverse_kinds = models.ManyToManyField(EntityKind, blank=True, related_name="+")
+    typed = models.JSONField(default=list, blank=True)
+    orderable = models.BooleanField(default=False)
+    order_prompt = models.CharField(max_length=300, blank=True)
+    generalizes_over = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attributed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class FactQuerySet(models.QuerySet["Fact"]):
+    def published(self) -> FactQuerySet:
+        return self.filter(status=Fact.Status.PUBLISHED).exclude(
+            confidence=Fact.Confidence.DISPUTED
+        )
+
+    def disputed(self) -> FactQuerySet:
+        return self.filter(confidence=Fact.Confidence.DISPUTED).exclude(status=Fact.Status.RETIRED)
+
+
+class Fact(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+        FLAGGED = "flagged"
+        RETIRED = "retired"
+
+    class Confidence(models.TextChoices):
+        SEED = "seed", "stated in a seed"
+        STANDARD = "standard", "standard or textbook"
+        DISPUTED = "disputed"
+
+    subject = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="facts_as_subject")
+    relation = models.ForeignKey(Relation, on_delete=models.PROTECT, related_name="facts")
+    object = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="facts_as_object")
+    qualifier = models.CharField(max_length=300, blank=True)
+    explanation = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    confidence = models.CharField(
+        max_length=10, choices=Confidence.choices, default=Confidence.SEED
+    )
+    disputed_reason = models.CharField(max_length=400, blank=True)
+    sources = models.ManyToManyField(Source, through="Citation", related_name="facts")
+
+    objects = FactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["subject__name", "relation__key", "object__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "relation", "object"], name="one_fact_per_triple"
+            ),
+            models.CheckConstraint(
+                condition=~Q(confidence="disputed") | ~Q(disputed_reason=""),
+                name="disputed_fact_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.relation} {self.object}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.subject.key} {self.relation.key} {self.object.key}"
+
+
+class Citation(models.Model):
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    section = models.CharField(max_length=400)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["fact", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fact", "source", "section"], name="one_citation_per_section"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.key}: {self.section}"
+
+
+class ArguablePair(models.Model):
+    """Not a fact, but arguably true: never offered as a wrong answer."""
+
+    subject = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    relation = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
+    object = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=400)
+
+    class Meta:
+        ordering = ["subject__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "relation", "object"], name="one_arguable_per_triple"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.relation} {self.object} (arguable)"
+
+
+class QuestionQuerySet(models.QuerySet["Question"]):
+    def active(self) -> QuestionQuerySet:
+        return self.filter(is_active=True)
+
+    def in_default_decks(self) -> QuestionQuerySet:
+        return self.active().filter(default_deck=True)
+
+    def at_levels(self, levels: list[str]) -> QuestionQuerySet:
+        return self.filter(levels__key__in=levels).distinct() if levels else self
+
+    def in_topics(self, topics: list[Topic]) -> QuestionQuerySet:
+        """Questions of the topics or of any topic below them."""
+        if not topics:
+            return self
+        keys = {t.pk for t in topics}
+        children = set(Topic.objects.filter(parent__in=keys).values_list("pk", flat=True))
+        return self.filter(topic__in=keys | children)
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        MCQ = "mcq", "Single answer"
+        MULTI = "multi", "Select all that apply"
+        TYPED = "typed", "Typed answer"
+        TRUE_FALSE = "truefalse", "True or false"
+        ORDER = "order", "Put in order"
+        VIGNETTE = "vignette", "Clinical vignette"
+
+    key = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    prompt = models.TextField()
+    choices = models.JSONField(default=list, blank=True)
+    answers = models.JSONField(default=list)
+    accepted = models.JSONField(default=list, blank=True)
+    rejected = models.JSONField(default=list, blank=True)
+    explanation = models.TextField()
+    citations = models.JSONField(default=list)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions")
+    levels = models.ManyToManyField(Level, blank=True, related_name="questions")
+    facts = models.ManyToManyField(Fact, related_name="questions")
+    template = models.CharField(max_length=40)
+    direction = models.CharField(max_length=12)
+    default_deck = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+    answer_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When regeneration last changed the correct answer."
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["key"]
+        indexes = [models.Index(fields=["is_active", "kind"])]
+
+    def __str__(self) -> str:
+        return self.prompt[:80]
+
+
+class Role(models.TextChoices):
+    """The auth Groups that give each kind of user their permissions."""
+
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    CONTENT_EDITOR = "content editor"

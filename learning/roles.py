@@ -1,0 +1,43 @@
+"""Roles are auth Groups; each group holds the permissions of its role."""
+
+from django.contrib.auth.models import Group, Permission
+
+from learning.models import Role
+
+# Permission codenames per role, as "app_label.codename".
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.LEARNER: [],
+    Role.INSTRUCTOR: ["learning.view_question"],
+    Role.CONTENT_EDITOR: [
+        f"learning.{action}_{model}"
+        for model in (
+            "source",
+            "topic",
+            "entitykind",
+            "level",
+            "entity",
+            "relation",
+            "fact",
+            "citation",
+            "arguablepair",
+        )
+        for action in ("view", "add", "change", "delete")
+    ]
+    + ["learning.view_question"],
+}
+
+
+def roles_ensure() -> dict[Role, Group]:
+    """Create the role groups and give each exactly its permissions."""
+    groups = {}
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+        groups[role] = group
+    return groups

@@ -1,0 +1,510 @@
+"""The few workflows that write several models at once, each atomic."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import models, transaction
+
+from learning import factbase as fb
+from learning.generation import Question as GeneratedQuestion
+from learning.generation import generate_questions
+from learning.models import (
+    ArguablePair,
+    Citation,
+    Entity,
+    EntityKind,
+    Fact,
+    Level,
+    Question,
+    Relation,
+    Source,
+    Topic,
+)
+
+
+@dataclass
+class Report:
+    """What a load or a regeneration changed, per model."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    retired: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return bool(+self.created or +self.updated or +self.retired)
+
+    def lines(self) -> list[str]:
+        names = sorted(
+            set(self.created) | set(self.updated) | set(self.retired) | set(self.unchanged)
+        )
+        return [
+            f"{name}: {self.created[name]} created, {self.updated[name]} updated, "
+            f"{self.retired[name]} retired, {self.unchanged[name]} unchanged"
+            for name in names
+        ]
+
+
+def _upsert(
+    model: type[models.Model],
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    report: Report,
+    existing: dict[Any, models.Model] | None = None,
+    existing_key: Any = None,
+) -> models.Model:
+    """Create or update one row, saving only when a value differs."""
+    name = model._meta.verbose_name_plural
+    obj = (
+        existing.get(existing_key)
+        if existing is not None
+        else (model.objects.filter(**lookup).first())
+    )
+    if obj is None:
+        obj = model.objects.create(**lookup, **values)
+        report.created[name] += 1
+        return obj
+    changed = [k for k, v in values.items() if getattr(obj, k) != v]
+    if changed:
+        for k in changed:
+            setattr(obj, k, values[k])
+        obj.save(update_fields=changed)
+        report.updated[name] += 1
+    else:
+        report.unchanged[name] += 1
+    return obj
+
+
+def _set_m2m(manager: Any, wanted: Iterable[models.Model]) -> bool:
+    wanted_ids = {obj.pk for obj in wanted}
+    if set(manager.values_list("pk", flat=True)) == wanted_ids:
+        return False
+    manager.set(wanted_ids)
+    return True
+
+
+@transaction.atomic
+def factbase_load(*, factbase: fb.FactBase) -> Report:
+    """Bring the database in line with a checked fact base.
+
+    Rows are matched by key and saved only when something differs, so loading
+    the same files twice changes nothing. Facts no longer in the files are
+    retired, not deleted: their questions and every learner's history stay.
+    """
+    report = Report()
+    sources = {s.key: s for s in Source.objects.all()}
+    for source in factbase.sources.values():
+        sources[source.key] = _upsert(
+            Source,
+            {"key": source.key},
+            {
+                "kind": source.kind,
+                "title": source.title,
+                "short": source.short,
+                "file": source.file,
+            },
+            report,
+            sources,
+            source.key,
+        )
+
+    topics = {t.key: t for t in Topic.objects.all()}
+    for topic in factbase.topics.values():
+        topics[topic.key] = _upsert(
+            Topic, {"key": topic.key}, {"name": topic.name}, report, topics, topic.key
+        )
+    for topic in factbase.topics.values():
+        row = topics[topic.key]
+        parent = topics[topic.parent] if topic.parent else None
+        if row.parent_id != (parent.pk if parent else None):
+            row.parent = parent
+            row.save(update_fields=["parent"])
+
+    kinds = {k.key: k for k in EntityKind.objects.all()}
+    for kind in factbase.kinds.values():
+        kinds[kind.key] = _upsert(
+            EntityKind,
+            {"key": kind.key},
+            {"name": kind.name, "is_text": kind.text},
+            report,
+            kinds,
+            kind.key,
+        )
+
+    levels = {lv.key: lv for lv in Level.objects.all()}
+    # Orders are unique; park changed ones out of the way before renumbering.
+    moving = [
+        lv
+        for lv in factbase.levels.values()
+        if lv.key in levels and levels[lv.key].order != lv.order
+    ]
+    for level in moving:
+        Level.objects.filter(key=level.key).update(order=-levels[level.key].pk)
+        levels[level.key].order = -levels[level.key].pk
+    for level in factbase.levels.values():
+        levels[level.key] = _upsert(
+            Level,
+            {"key": level.key},
+            {
+                "kind": level.kind,
+                "order": level.order,
+                "region": level.region,
+                "aliases": list(level.aliases),
+            },
+            report,
+            levels,
+            level.key,
+        )
+    for level in factbase.levels.values():
+        _set_m2m(levels[level.key].vertebrae, [levels[v] for v in level.between])
+
+    relations = {r.key: r for r in Relation.objects.all()}
+    for relation in factbase.relations.values():
+        relations[relation.key] = _upsert(
+            Relation,
+            {"key": relation.key},
+            {
+                "topic_id": topics[relation.topic].pk,
+                "forward": relation.forward,
+                "reverse": relation.reverse,
+                "statement": relation.statement,
+                "many_objects": relation.many_objects,
+                "many_subjects": relation.many_subjects,
+                "closed": relation.closed,
+                "typed": list(relation.typed),
+                "orderable": relation.orderable,
+                "order_prompt": relation.order_prompt,
+                "attributed": relation.attributed,
+            },
+            report,
+            relations,
+            relation.key,
+        )
+    for relation in factbase.relations.values():
+        row = relations[relation.key]
+        links = {
+            "contrast": relation.contrast,
+            "contrast_reverse": relation.contrast_reverse,
+            "generalizes_over": relation.generalizes_over,
+        }
+        changed = []
+        for name, other in links.items():
+            other_id = relations[other].pk if other else None
+            if getattr(row, f"{name}_id") != other_id:
+                setattr(row, f"{name}_id", other_id)
+                changed.append(name)
+        if changed:
+            row.save(update_fields=changed)
+        for name in ("subject_kinds", "object_kinds", "contrast_kinds", "contrast_reverse_kinds"):
+            _set_m2m(getattr(row, name), [kinds[k] for k in getattr(relation, name)])
+
+    entities = {e.key: e for e in Entity.objects.all()}
+    for entity in factbase.entities.values():
+        entities[entity.key] = _upsert(
+            Entity,
+            {"key": entity.key},
+            {
+                "kind_id": kinds[entity.kind].pk,
+                "name": entity.name,
+                "aliases": list(entity.aliases),
+                "description": entity.description,
+            },
+            report,
+            entities,
+            entity.key,
+        )
+    level_links = Entity.levels.through.objects.values_list("entity_id", "level_id")
+    current_levels: dict[int, set[int]] = {}
+    for entity_id, level_id in level_links:
+        current_levels.setdefault(entity_id, set()).add(level_id)
+    for entity in factbase.entities.values():
+        row = entities[entity.key]
+        wanted = {levels[lv].pk for lv in entity.levels}
+        if current_levels.get(row.pk, set()) != wanted:
+            row.levels.set(wanted)
+
+    _load_facts(factbase, entities, relations, sources, report)
+    _load_arguable(factbase, entities, relations, report)
+    return report
+
+
+def _load_facts(
+    factbase: fb.FactBase,
+    entities: dict[str, Entity],
+    relations: dict[str, Relation],
+    sources: dict[str, Source],
+    report: Report,
+) -> None:
+    existing = {(f.subject_id, f.relation_id, f.object_id): f for f in Fact.objects.all()}
+    citations: dict[int, list[tuple[int, str]]] = {}
+    for c in Citation.objects.order_by("position"):
+        citations.setdefault(c.fact_id, []).append((c.source_id, c.section))
+    seen: set[int] = set()
+    for fact in factbase.facts:
+        triple = (entities[fact.subject].pk, relations[fact.relation].pk, entities[fact.object].pk)
+        row = _upsert(
+            Fact,
+            {
+                "subject": entities[fact.subject],
+                "relation": relations[fact.relation],
+                "object": entities[fact.object],
+            },
+            {
+                "qualifier": fact.qualifier,
+                "explanation": fact.explanation,
+                "status": fact.status,
+                "confidence": fact.confidence,
+                "disputed_reason": fact.disputed_reason,
+            },
+            report,
+            existing,
+            triple,
+        )
+        seen.add(row.pk)
+        wanted = [(sources[c.source].pk, c.section) for c in fact.citations]
+        if citations.get(row.pk, []) != wanted:
+            Citation.objects.filter(fact=row).delete()
+            Citation.objects.bulk_create(
+                Citation(fact=row, source_id=source_id, section=section, position=position)
+                for position, (source_id, section) in enumerate(wanted)
+            )
+    gone = Fact.objects.exclude(pk__in=seen).exclude(status=Fact.Status.RETIRED)
+    report.retired["facts"] += gone.update(status=Fact.Status.RETIRED)
+
+
+def _load_arguable(
+    factbase: fb.FactBase,
+    entities: dict[str, Entity],
+    relations: dict[str, Relation],
+    report: Report,
+) -> None:
+    existing = {(a.subject_id, a.relation_id, a.object_id): a for a in ArguablePair.objects.all()}
+    seen: set[int] = set()
+    for pair in factbase.arguable:
+        triple = (entities[pair.subject].pk, relations[pair.relation].pk, entities[pair.object].pk)
+        row = _upsert(
+            ArguablePair,
+            {
+                "subject": entities[pair.subject],
+                "relation": relations[pair.relation],
+                "object": entities[pair.object],
+            },
+            {"reason": pair.reason},
+            report,
+            existing,
+            triple,
+        )
+        seen.add(row.pk)
+    deleted, _ = ArguablePair.objects.exclude(pk__in=seen).delete()
+    report.retired["arguable pairs"] += deleted
+
+
+def factbase_from_db() -> fb.FactBase:
+    """The fact base as stored, in the plain values the generator takes."""
+    sources = {
+        s.key: fb.Source(s.key, s.kind, s.title, s.short, s.file) for s in Source.objects.all()
+    }
+    topics = {
+        t.key: fb.Topic(t.key, t.name, t.parent.key if t.parent else None)
+        for t in Topic.objects.select_related("parent")
+    }
+    kinds = {k.key: fb.Kind(k.key, k.name, k.is_text) for k in EntityKind.objects.all()}
+    levels = {
+        lv.key: fb.Level(
+            lv.key,
+            lv.kind,
+            lv.order,
+            lv.region,
+            tuple(v.key for v in lv.vertebrae.all()),
+            tuple(lv.aliases),
+        )
+        for lv in Level.objects.prefetch_related("vertebrae")
+    }
+    relations: dict[str, fb.Relation] = {}
+    for r in Relation.objects.select_related(
+        "topic", "contrast", "contrast_reverse", "generalizes_over"
+    ).prefetch_related("subject_kinds", "object_kinds", "contrast_kinds", "contrast_reverse_kinds"):
+        relations[r.key] = fb.Relation(
+            key=r.key,
+            topic=r.topic.key,
+            subject_kinds=tuple(sorted(k.key for k in r.subject_kinds.all())),
+            object_kinds=tuple(sorted(k.key for k in r.object_kinds.all())),
+            forward=r.forward,
+            reverse=r.reverse,
+            statement=r.statement,
+            many_objects=r.many_objects,
+            many_subjects=r.many_subjects,
+            closed=r.closed,
+            contrast=r.contrast.key if r.contrast else None,
+            contrast_reverse=r.contrast_reverse.key if r.contrast_reverse else None,
+            contrast_kinds=tuple(sorted(k.key for k in r.contrast_kinds.all())),
+            contrast_reverse_kinds=tuple(sorted(k.key for k in r.contrast_reverse_kinds.all())),
+            typed=tuple(r.typed),
+            orderable=r.orderable,
+            order_prompt=r.order_prompt,
+            generalizes_over=r.generalizes_over.key if r.generalizes_over else None,
+            attributed=r.attributed,
+        )
+    entities = {
+        e.key: fb.Entity(
+            e.key,
+            e.kind.key,
+            e.name,
+            tuple(e.aliases),
+            tuple(lv.key for lv in e.levels.all()),
+            e.description,
+        )
+        for e in Entity.objects.select_related("kind").prefetch_related("levels")
+    }
+    facts = tuple(
+        fb.Fact(
+            subject=f.subject.key,
+            relation=f.relation.key,
+            object=f.object.key,
+            citations=tuple(fb.Citation(c.source.key, c.section) for c in f.citations.all()),
+            explanation=f.explanation,
+            qualifier=f.qualifier,
+            confidence=f.confidence,
+            disputed_reason=f.disputed_reason,
+            status=f.status,
+        )
+        for f in Fact.objects.select_related("subject", "relation", "object")
+        .prefetch_related("citations__source")
+        .order_by("pk")
+    )
+    arguable = tuple(
+        fb.Arguable(a.subject.key, a.relation.key, a.object.key, a.reason)
+        for a in ArguablePair.objects.select_related("subject", "relation", "object")
+    )
+    return fb.FactBase(sources, topics, kinds, levels, relations, entities, facts, arguable)
+
+
+QUESTION_FIELDS = (
+    "kind",
+    "prompt",
+    "choices",
+    "answers",
+    "accepted",
+    "rejected",
+    "explanation",
+    "citations",
+    "template",
+    "direction",
+    "default_deck",
+)
+
+
+@transaction.atomic
+def bank_regenerate(*, now: datetime) -> Report:
+    """Generate the bank from the stored fact base and upsert it by question key.
+
+    New wording updates a question in place; a changed answer is recorded in
+    `answer_changed_at`; questions that are no longer generated (their facts
+    were retired or changed) are retired, never deleted.
+    """
+    report = Report()
+    generated = generate_questions(factbase_from_db())
+    topics = {t.key: t for t in Topic.objects.all()}
+    levels = {lv.key: lv for lv in Level.objects.all()}
+    facts = {f.key: f for f in Fact.objects.select_related("subject", "relation", "object")}
+    existing = {q.key: q for q in Question.objects.all()}
+    current_facts: dict[int, set[int]] = {}
+    for question_id, fact_id in Question.facts.through.objects.values_list(
+        "question_id", "fact_id"
+    ):
+        current_facts.setdefault(question_id, set()).add(fact_id)
+    current_levels: dict[int, set[int]] = {}
+    for question_id, level_id in Question.levels.through.objects.values_list(
+        "question_id", "level_id"
+    ):
+        current_levels.setdefault(question_id, set()).add(level_id)
+
+    fact_links, level_links = [], []
+    for item in generated:
+        values = _question_values(item, topics)
+        row = existing.get(item.key)
+        if row is None:
+            row = Question.objects.create(
+                key=item.key, created_at=now, updated_at=now, is_active=True, **values
+            )
+            report.created["questions"] += 1
+        else:
+            changed = [k for k, v in values.items() if getattr(row, k) != v]
+            if not row.is_active:
+                changed.append("is_active")
+                row.is_active = True
+            if changed:
+                if "answers" in changed or "kind" in changed:
+                    row.answer_changed_at = now
+                    changed.append("answer_changed_at")
+                for k in changed:
+                    if k in values:
+                        setattr(row, k, values[k])
+                row.updated_at = now
+                row.save(update_fields=[*changed, "updated_at"])
+                report.updated["questions"] += 1
+            else:
+                report.unchanged["questions"] += 1
+        wanted_facts = {facts[k].pk for k in item.facts}
+        if current_facts.get(row.pk, set()) != wanted_facts:
+            Question.facts.through.objects.filter(question_id=row.pk).delete()
+            fact_links += [
+                Question.facts.through(question_id=row.pk, fact_id=f) for f in wanted_facts
+            ]
+        wanted_levels = {levels[k].pk for k in item.levels}
+        if current_levels.get(row.pk, set()) != wanted_levels:
+            Question.levels.through.objects.filter(question_id=row.pk).delete()
+            level_links += [
+                Question.levels.through(question_id=row.pk, level_id=lv) for lv in wanted_levels
+            ]
+    Question.facts.through.objects.bulk_create(fact_links)
+    Question.levels.through.objects.bulk_create(level_links)
+    keys = {item.key for item in generated}
+    stale = Question.objects.filter(is_active=True).exclude(key__in=keys)
+    report.retired["questions"] += stale.update(is_active=False, updated_at=now)
+    return report
+
+
+def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[str, Any]:
+    values = {name: getattr(item, name) for name in QUESTION_FIELDS}
+    for name in ("choices", "answers", "accepted", "rejected", "citations"):
+        values[name] = list(values[name])
+    values["topic_id"] = topics[item.topic].pk
+    return values
+
+
+def question_export(question: Question, sources: dict[str, Source]) -> dict[str, Any]:
+    """One question in the shape of `export_bank`."""
+    facts = []
+    for fact in question.facts.all():
+        cited = "; ".join(
+            f"{sources[c.source_id].title}"
+            + (f" [{sources[c.source_id].file}]" if sources[c.source_id].file else "")
+            + f", {c.section}"
+            for c in fact.citations.all()
+        )
+        facts.append(
+            {
+                "subject": fact.subject.name,
+                "relation": fact.relation.key,
+                "object": fact.object.name,
+                "source": cited,
+            }
+        )
+    return {
+        "key": question.key,
+        "kind": question.kind,
+        "prompt": question.prompt,
+        "answers": list(question.answers),
+        "choices": list(question.choices),
+        "explanation": question.explanation,
+        "facts": facts,
+        "levels": [lv.key for lv in question.levels.all()],
+        "topic": question.topic.key,
+    }
