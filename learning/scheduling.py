@@ -1,0 +1,235 @@
+"""Spaced repetition with FSRS, and the daily queue. Pure: time and seeds are passed in.
+
+The `fsrs` package does the scheduling. Its only randomness is interval fuzz,
+which it draws from the global `random`; here the fuzz is drawn from a
+`random.Random` seeded by the card and its review number, so a card's state
+can be rebuilt from its review log and comes out equal to what was stored.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+from fsrs import Card as FsrsCard
+from fsrs import Rating, Scheduler, State
+from fsrs.scheduler import FUZZ_RANGES
+
+__all__ = ["Rating", "State"]
+
+DAY_STARTS_AT = time(4)  # as in Anki: a late-night session still counts as that day
+LEARN_AHEAD = timedelta(minutes=20)
+MATURE_DAYS = 21  # Anki calls a card mature from a 21-day interval
+LEECH_LAPSES = 8  # Anki's default leech threshold
+
+
+@dataclass(frozen=True)
+class CardState:
+    """A learner's memory of one question. `state` None means never reviewed."""
+
+    state: State | None = None
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+    reps: int = 0
+    lapses: int = 0
+
+    @property
+    def is_new(self) -> bool:
+        return self.state is None
+
+    def interval_days(self) -> float:
+        """The interval the card was last scheduled with, in days (0 when new)."""
+        if self.due is None or self.last_review is None:
+            return 0.0
+        return (self.due - self.last_review).total_seconds() / 86400
+
+
+NEW_CARD = CardState()
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """What the review log keeps that scheduling needs."""
+
+    rating: Rating
+    reviewed_at: datetime
+    desired_retention: float
+
+
+class _SeededScheduler(Scheduler):
+    """FSRS exactly as the package computes it, but with fuzz from a seeded generator."""
+
+    def __init__(self, *, seed: str, desired_retention: float) -> None:
+        super().__init__(desired_retention=desired_retention)
+        self._rng = random.Random(seed)
+
+    def _get_fuzzed_interval(self, *, interval: timedelta) -> timedelta:
+        # The package's own fuzz ranges; only the source of randomness differs.
+        interval_days = interval.days
+        if interval_days < 2.5:
+            return interval
+        delta = 1.0
+        for fuzz_range in FUZZ_RANGES:
+            delta += fuzz_range["factor"] * max(
+                min(float(interval_days), fuzz_range["end"]) - fuzz_range["start"], 0.0
+            )
+        min_ivl = max(2, round(interval_days - delta))
+        max_ivl = min(round(interval_days + delta), self.maximum_interval)
+        min_ivl = min(min_ivl, max_ivl)
+        fuzzed = self._rng.random() * (max_ivl - min_ivl + 1) + min_ivl
+        return timedelta(days=min(round(fuzzed), self.maximum_interval))
+
+
+def _to_fsrs(card: CardState, now: datetime) -> FsrsCard:
+    if card.is_new:
+        return FsrsCard(card_id=1, due=now)
+    return FsrsCard(
+        card_id=1,
+        state=card.state,
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=card.due,
+        last_review=card.last_review,
+    )
+
+
+def review(
+    card: CardState, rating: Rating, now: datetime, *, desired_retention: float, seed: str
+) -> CardState:
+    """The card after one review at `now`. `seed` names the card; the review number is added."""
+    scheduler = _SeededScheduler(seed=f"{seed}:{card.reps}", desired_retention=desired_retention)
+    after, _ = scheduler.review_card(_to_fsrs(card, now), rating, review_datetime=now)
+    lapsed = card.state == State.Review and rating == Rating.Again
+    return CardState(
+        state=after.state,
+        step=after.step,
+        stability=after.stability,
+        difficulty=after.difficulty,
+        due=after.due,
+        last_review=after.last_review,
+        reps=card.reps + 1,
+        lapses=card.lapses + lapsed,
+    )
+
+
+def replay(entries: Iterable[ReviewEntry], *, seed: str) -> CardState:
+    """Rebuild a card from its review log, oldest first."""
+    card = NEW_CARD
+    for entry in sorted(entries, key=lambda e: e.reviewed_at):
+        card = review(
+            card,
+            entry.rating,
+            entry.reviewed_at,
+            desired_retention=entry.desired_retention,
+            seed=seed,
+        )
+    return card
+
+
+def next_intervals(
+    card: CardState, now: datetime, *, desired_retention: float, seed: str
+) -> dict[Rating, timedelta]:
+    """How long each rating would put the card away, for the rating buttons."""
+    return {
+        rating: review(card, rating, now, desired_retention=desired_retention, seed=seed).due - now
+        for rating in Rating
+    }
+
+
+def retrievability(card: CardState, now: datetime) -> float:
+    """The probability of recalling the card now (0 for a card never reviewed)."""
+    if card.is_new or card.stability is None:
+        return 0.0
+    return Scheduler().get_card_retrievability(_to_fsrs(card, now), current_datetime=now)
+
+
+def format_interval(delta: timedelta) -> str:
+    """Anki-style short interval: 10m, 3h, 4d, 2.5mo, 1.2y."""
+    seconds = max(delta.total_seconds(), 0)
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{max(1, round(minutes))}m"
+    hours = minutes / 60
+    if hours < 24:
+        return f"{round(hours)}h"
+    days = hours / 24
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365:.1f}y".replace(".0y", "y")
+
+
+# Days ------------------------------------------------------------------------
+
+
+def day_of(moment: datetime, zone: tzinfo) -> datetime.date:
+    """The learner's study day of a moment: days start at 4 a.m. local time."""
+    local = moment.astimezone(zone)
+    if local.time() < DAY_STARTS_AT:
+        local -= timedelta(days=1)
+    return local.date()
+
+
+def day_start(day: datetime.date, zone: tzinfo) -> datetime:
+    """The moment (UTC) a study day starts."""
+    return datetime.combine(day, DAY_STARTS_AT, tzinfo=zone).astimezone(UTC)
+
+
+# The daily queue -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A question that could be studied: a due card, or a question never seen."""
+
+    question_id: int
+    facts: frozenset[int]
+    due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    new_left: int
+    reviews_left: int
+
+
+def daily_queue(
+    *,
+    due: Sequence[Candidate],
+    new: Sequence[Candidate],
+    now: datetime,
+    limits: Limits,
+    facts_seen_today: Iterable[int] = (),
+) -> list[Candidate]:
+    """Today's queue: due reviews (most overdue first), then new questions, within the
+    daily limits, never two questions of one fact on the same day (siblings wait)."""
+    seen = set(facts_seen_today)
+    queue: list[Candidate] = []
+    reviews = sorted(
+        (c for c in due if c.due is not None and c.due <= now + LEARN_AHEAD),
+        key=lambda c: (c.due, c.question_id),
+    )
+    for candidate in reviews:
+        if len(queue) >= limits.reviews_left:
+            break
+        if candidate.facts & seen:
+            continue
+        seen |= candidate.facts
+        queue.append(candidate)
+    added = 0
+    for candidate in new:
+        if added >= limits.new_left:
+            break
+        if candidate.facts & seen:
+            continue
+        seen |= candidate.facts
+        queue.append(candidate)
+        added += 1
+    return queue

@@ -1,0 +1,117 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from learning import models
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"student{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Source
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"source-{n}")
+    kind = models.Source.Kind.STANDARD
+    title = factory.LazyAttribute(lambda s: f"Standard text {s.key}")
+    short = factory.LazyAttribute(lambda s: f"text {s.key}")
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Topic
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"topic-{n}")
+    name = factory.LazyAttribute(lambda t: t.key.replace("-", " ").capitalize())
+
+
+class EntityKindFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.EntityKind
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"kind-{n}")
+    name = factory.LazyAttribute(lambda k: k.key.replace("-", " "))
+
+
+class LevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Level
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"L{n + 10}")
+    kind = models.Level.Kind.VERTEBRAL
+    order = factory.Sequence(lambda n: 1000 + n * 10)
+    region = "lower lumbar"
+
+
+class EntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Entity
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"entity-{n}")
+    kind = factory.SubFactory(EntityKindFactory)
+    name = factory.LazyAttribute(lambda e: e.key.replace("-", " "))
+
+
+class RelationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Relation
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"relation-{n}")
+    topic = factory.SubFactory(TopicFactory)
+    forward = "What does {subject} relate to?"
+    reverse = "What relates to {object}?"
+    statement = "{subject} relates to {object}."
+
+
+class FactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Fact
+
+    subject = factory.SubFactory(EntityFactory)
+    relation = factory.SubFactory(RelationFactory)
+    object = factory.SubFactory(EntityFactory)
+    explanation = "Because the source says so."
+
+    @factory.post_generation
+    def cite(self, create: bool, extracted: models.Source | None, **kwargs: object) -> None:
+        if create:
+            models.Citation.objects.create(
+                fact=self, source=extracted or SourceFactory(), section="Chapter 1"
+            )
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Question
+
+    key = factory.Sequence(lambda n: f"mcq-{n:012x}")
+    kind = models.Question.Kind.MCQ
+    prompt = factory.Sequence(lambda n: f"Which root is number {n}?")
+    choices = ["L1 nerve root", "L2 nerve root", "L3 nerve root", "L4 nerve root"]
+    answers = ["L2 nerve root"]
+    explanation = "The L2 root is the answer."
+    citations = ["source-0: Chapter 1"]
+    topic = factory.SubFactory(TopicFactory)
+    template = "mcq-forward"
+    direction = "forward"
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def facts(self, create: bool, extracted: list[models.Fact] | None, **kwargs: object) -> None:
+        if create:
+            self.facts.set(extracted if extracted is not None else [FactFactory()])

@@ -1,0 +1,145 @@
+"""Loading the fact base into the database, and generating the stored bank."""
+
+import io
+import json
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from learning.factbase import read_factbase
+from learning.generation import generate_questions
+from learning.models import ArguablePair, Citation, Entity, Fact, Question, Relation
+from learning.services import bank_regenerate, factbase_from_db, factbase_load
+
+pytestmark = pytest.mark.django_db
+
+FACTBASE = Path(settings.FACTBASE_DIR)
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    return {
+        "entities": list(Entity.objects.order_by("pk").values_list()),
+        "facts": list(Fact.objects.order_by("pk").values_list()),
+        "citations": list(Citation.objects.order_by("pk").values_list()),
+        "arguable": list(ArguablePair.objects.order_by("pk").values_list()),
+        "questions": list(Question.objects.order_by("pk").values_list()),
+    }
+
+
+def test_the_fact_base_in_the_database_gives_the_same_bank_as_the_files():
+    from_files = generate_questions(read_factbase(FACTBASE))
+    assert generate_questions(factbase_from_db()) == from_files
+    assert Question.objects.active().count() == len(from_files)
+
+
+def test_loading_and_generating_twice_changes_nothing():
+    before = snapshot()
+    out = io.StringIO()
+    call_command("load_factbase", stdout=out)
+    assert "Nothing changed" in out.getvalue()
+    report = bank_regenerate(now=timezone.now() + timedelta(days=1))
+    assert not report.changed
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "facts:\n  - subject: root-l1\n    relation: exits-through\n    object: nowhere\n"
+        "    sources: ['moore: x']\n",
+        "entities:\n  - key: new-thing\n    kind: no-such-kind\n    name: new thing\n",
+        "facts: [\n",
+    ],
+)
+def test_a_broken_file_loads_nothing(broken, tmp_path):
+    folder = tmp_path / "factbase"
+    shutil.copytree(FACTBASE, folder)
+    # A good change and a broken one: neither may land.
+    (folder / "98-good.yaml").write_text(
+        "entities:\n  - key: root-c5\n    kind: nerve-root\n    name: C5 nerve root\n"
+    )
+    (folder / "99-broken.yaml").write_text(broken)
+    before = snapshot()
+    with pytest.raises(CommandError, match="99-broken.yaml") as raised:
+        call_command("load_factbase", str(folder))
+    assert "Nothing was loaded" in str(raised.value)
+    assert snapshot() == before
+    assert not Entity.objects.filter(key="root-c5").exists()
+
+
+def test_a_fact_taken_out_of_the_files_is_retired_and_its_questions_kept():
+    factbase = read_factbase(FACTBASE)
+    gone = next(f for f in factbase.facts if f.relation == "key-muscle" and f.is_published)
+    fact = Fact.objects.get(
+        subject__key=gone.subject, relation__key=gone.relation, object__key=gone.object
+    )
+    asked = list(Question.objects.filter(facts=fact, is_active=True).values_list("pk", flat=True))
+    assert asked
+
+    factbase_load(
+        factbase=replace(factbase, facts=tuple(f for f in factbase.facts if f.key != gone.key))
+    )
+    report = bank_regenerate(now=timezone.now())
+
+    fact.refresh_from_db()
+    assert fact.status == Fact.Status.RETIRED
+    assert report.retired["questions"] >= 1
+    assert not Question.objects.filter(facts=fact, is_active=True).exists()
+    assert Question.objects.filter(pk__in=asked).count() == len(asked), "history is kept"
+
+
+def test_new_wording_updates_questions_in_place():
+    relation = Relation.objects.get(key="exits-through")
+    asked = Question.objects.filter(template="mcq-reverse", facts__relation=relation).first()
+    key, answers = asked.key, asked.answers
+    relation.reverse = "Which root exits through the {object}?"
+    relation.save()
+
+    report = bank_regenerate(now=timezone.now())
+
+    asked.refresh_from_db()
+    assert asked.key == key and asked.answers == answers and asked.is_active
+    assert asked.prompt.startswith("Which root exits through the ")
+    assert asked.answer_changed_at is None
+    assert report.updated["questions"] >= 1 and not report.created["questions"]
+
+
+def test_export_bank_writes_one_object_per_active_question_in_the_agreed_shape(tmp_path):
+    out = tmp_path / "bank.jsonl"
+    call_command("export_bank", "--format", "jsonl", "--out", str(out))
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == Question.objects.active().count()
+    for line in lines:
+        item = json.loads(line)
+        assert list(item) == [
+            "key",
+            "kind",
+            "prompt",
+            "answers",
+            "choices",
+            "explanation",
+            "facts",
+            "levels",
+            "topic",
+        ]
+        assert item["kind"] in Question.Kind.values
+        assert isinstance(item["prompt"], str) and item["prompt"]
+        assert item["answers"] and all(isinstance(a, str) for a in item["answers"])
+        assert isinstance(item["choices"], list)
+        assert item["facts"]
+        for fact in item["facts"]:
+            assert list(fact) == ["subject", "relation", "object", "source"]
+            assert fact["source"]
+        assert all(isinstance(lv, str) for lv in item["levels"])
+        assert item["topic"]
+
+
+def test_export_bank_to_a_missing_folder_is_refused_cleanly(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("export_bank", "--out", str(tmp_path / "nope" / "bank.jsonl"))
