@@ -292,8 +292,9 @@ class _Reader:
         self.problems: list[Problem] = []
         self.entries: dict[str, list[_Entry]] = {name: [] for name in SECTION_FIELDS}
 
-    def problem(self, entry: _Entry | None, field_name: str, message: str, *, file: str = "",
-                line: int = 0) -> None:
+    def problem(
+        self, entry: _Entry | None, field_name: str, message: str, *, file: str = "", line: int = 0
+    ) -> None:
         if entry is not None:
             self.problems.append(
                 Problem(entry.file, entry.line(field_name), entry.label, field_name, message)
@@ -312,8 +313,9 @@ class _Reader:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 0
-            self.problem(None, "", f"not valid YAML: {exc.problem or exc.context}", file=name,
-                         line=line)
+            self.problem(
+                None, "", f"not valid YAML: {exc.problem or exc.context}", file=name, line=line
+            )
             return
         except yaml.YAMLError as exc:
             self.problem(None, "", f"not valid YAML: {exc}", file=name)
@@ -321,21 +323,24 @@ class _Reader:
         if document is None:
             return
         if not isinstance(document, Node):
-            self.problem(None, "", "a fact base file must be a mapping of sections", file=name,
-                         line=1)
+            self.problem(
+                None, "", "a fact base file must be a mapping of sections", file=name, line=1
+            )
             return
         for section, items in document.items():
             line = document.key_lines[section]
             if section not in SECTION_FIELDS:
                 known = ", ".join(SECTION_FIELDS)
-                self.problem(None, section, f"unknown section (known: {known})", file=name,
-                             line=line)
+                self.problem(
+                    None, section, f"unknown section (known: {known})", file=name, line=line
+                )
                 continue
             if items is None:
                 continue
             if not isinstance(items, list):
-                self.problem(None, section, "a section must be a list of entries", file=name,
-                             line=line)
+                self.problem(
+                    None, section, "a section must be a list of entries", file=name, line=line
+                )
                 continue
             for index, item in enumerate(items, start=1):
                 self._read_entry(name, section, index, item, line)
@@ -343,8 +348,9 @@ class _Reader:
     def _read_entry(self, name: str, section: str, index: int, item: Any, line: int) -> None:
         singular = SINGULAR[section]
         if not isinstance(item, Node):
-            self.problem(None, "", f"{singular} {index} must be a mapping of fields", file=name,
-                         line=line)
+            self.problem(
+                None, "", f"{singular} {index} must be a mapping of fields", file=name, line=line
+            )
             return
         if section in ("facts", "arguable"):
             label = (
@@ -395,8 +401,9 @@ def _list(reader: _Reader, entry: _Entry, name: str) -> tuple[str, ...]:
     return tuple(" ".join(str(v).split()) for v in value)
 
 
-def _unique(reader: _Reader, entries: Iterable[_Entry], what: str, pattern: re.Pattern[str]
-            ) -> Iterator[tuple[str, _Entry]]:
+def _unique(
+    reader: _Reader, entries: Iterable[_Entry], what: str, pattern: re.Pattern[str]
+) -> Iterator[tuple[str, _Entry]]:
     seen: dict[str, _Entry] = {}
     for entry in entries:
         key = _text(reader, entry, "key")
@@ -407,8 +414,11 @@ def _unique(reader: _Reader, entries: Iterable[_Entry], what: str, pattern: re.P
             continue
         if key in seen:
             first = seen[key]
-            reader.problem(entry, "key", f"duplicate {what} '{key}' (first at "
-                                         f"{first.file}:{first.line('key')})")
+            reader.problem(
+                entry,
+                "key",
+                f"duplicate {what} '{key}' (first at {first.file}:{first.line('key')})",
+            )
             continue
         seen[key] = entry
         yield key, entry
@@ -445,8 +455,9 @@ def _build(reader: _Reader) -> FactBase:
         file = _text(reader, entry, "file", required=False)
         if kind == "seed" and not file:
             reader.problem(entry, "file", "a seed source names its seed file")
-        sources[key] = Source(key, kind, _text(reader, entry, "title"),
-                              _text(reader, entry, "short"), file)
+        sources[key] = Source(
+            key, kind, _text(reader, entry, "title"), _text(reader, entry, "short"), file
+        )
 
     topics: dict[str, Topic] = {}
     topic_entries: dict[str, _Entry] = {}
@@ -476,20 +487,28 @@ def _build(reader: _Reader) -> FactBase:
             reader.problem(entry, "order", "must be a whole number")
             order = 0
         elif order in orders:
-            reader.problem(entry, "order", f"{order} is already the order of level "
-                                           f"'{orders[order]}'")
+            reader.problem(
+                entry, "order", f"{order} is already the order of level '{orders[order]}'"
+            )
         orders[order] = key
         between = _list(reader, entry, "between")
         if kind == "segmental" and len(between) != 2:
             reader.problem(entry, "between", "a segmental level lies between two vertebrae")
-        levels[key] = Level(key, kind, order, _text(reader, entry, "region"), between,
-                            _list(reader, entry, "aliases"))
+        levels[key] = Level(
+            key,
+            kind,
+            order,
+            _text(reader, entry, "region"),
+            between,
+            _list(reader, entry, "aliases"),
+        )
         level_entries[key] = entry
     for key, level in levels.items():
         for vertebra in level.between:
             if levels.get(vertebra) is None or levels[vertebra].kind != "vertebral":
-                reader.problem(level_entries[key], "between", f"'{vertebra}' is not a vertebral "
-                                                              "level")
+                reader.problem(
+                    level_entries[key], "between", f"'{vertebra}' is not a vertebral level"
+                )
 
     relations = _build_relations(reader, topics, kinds)
 
@@ -502,14 +521,20 @@ def _build(reader: _Reader) -> FactBase:
         for level in entity_levels:
             if level not in levels:
                 reader.problem(entry, "levels", f"unknown level '{level}'")
-        entities[key] = Entity(key, kind, _text(reader, entry, "name"),
-                               _list(reader, entry, "aliases"), entity_levels,
-                               _text(reader, entry, "description", required=False))
+        entities[key] = Entity(
+            key,
+            kind,
+            _text(reader, entry, "name"),
+            _list(reader, entry, "aliases"),
+            entity_levels,
+            _text(reader, entry, "description", required=False),
+        )
 
     facts = _build_facts(reader, sources, relations, entities)
     arguable = _build_arguable(reader, relations, entities, {f.key for f in facts})
-    return FactBase(sources, topics, kinds, levels, relations, entities, tuple(facts),
-                    tuple(arguable))
+    return FactBase(
+        sources, topics, kinds, levels, relations, entities, tuple(facts), tuple(arguable)
+    )
 
 
 def _topic_cycle(topics: dict[str, Topic], key: str) -> bool:
@@ -523,8 +548,9 @@ def _topic_cycle(topics: dict[str, Topic], key: str) -> bool:
     return False
 
 
-def _build_relations(reader: _Reader, topics: dict[str, Topic], kinds: dict[str, Kind]
-                     ) -> dict[str, Relation]:
+def _build_relations(
+    reader: _Reader, topics: dict[str, Topic], kinds: dict[str, Kind]
+) -> dict[str, Relation]:
     relations: dict[str, Relation] = {}
     entries: dict[str, _Entry] = {}
     for key, entry in _unique(reader, reader.entries["relations"], "relation", KEY_RE):
@@ -533,7 +559,7 @@ def _build_relations(reader: _Reader, topics: dict[str, Topic], kinds: dict[str,
             reader.problem(entry, "topic", f"unknown topic '{topic}'")
         kind_lists = {}
         for name in ("subject_kinds", "object_kinds", "contrast_kinds", "contrast_reverse_kinds"):
-            kind_lists[name] = _list(reader, entry, name)
+            kind_lists[name] = tuple(sorted(_list(reader, entry, name)))
             for kind in kind_lists[name]:
                 if kind not in kinds:
                     reader.problem(entry, name, f"unknown kind '{kind}'")
@@ -541,8 +567,11 @@ def _build_relations(reader: _Reader, topics: dict[str, Topic], kinds: dict[str,
             if name in entry.node and not kind_lists[name]:
                 reader.problem(entry, name, "must list at least one kind")
         wording = {}
-        for name, needs in (("forward", ("{subject}",)), ("reverse", ("{object}",)),
-                            ("statement", ("{subject}", "{object}"))):
+        for name, needs in (
+            ("forward", ("{subject}",)),
+            ("reverse", ("{object}",)),
+            ("statement", ("{subject}", "{object}")),
+        ):
             wording[name] = _text(reader, entry, name)
             for placeholder in needs:
                 if wording[name] and placeholder not in wording[name]:
@@ -594,29 +623,41 @@ def _build_relations(reader: _Reader, topics: dict[str, Topic], kinds: dict[str,
         if relation.contrast in relations:
             shared = set(relation.subject_kinds) & set(relations[relation.contrast].subject_kinds)
             if not shared:
-                reader.problem(entry, "contrast", "the contrast relation must share the "
-                                                  "subject kind")
+                reader.problem(
+                    entry, "contrast", "the contrast relation must share the subject kind"
+                )
         if relation.contrast_reverse in relations:
             other = relations[relation.contrast_reverse]
             if not set(relation.object_kinds) & set(other.object_kinds):
-                reader.problem(entry, "contrast_reverse", "the contrast relation must share the "
-                                                          "object kind")
-        for name, side in (("contrast_kinds", relation.object_kinds),
-                           ("contrast_reverse_kinds", relation.subject_kinds)):
+                reader.problem(
+                    entry, "contrast_reverse", "the contrast relation must share the object kind"
+                )
+        for name, side in (
+            ("contrast_kinds", relation.object_kinds),
+            ("contrast_reverse_kinds", relation.subject_kinds),
+        ):
             overlap = set(getattr(relation, name)) & set(side)
             if overlap:
-                reader.problem(entry, name, f"kinds that can be true answers cannot contrast: "
-                                            f"{', '.join(sorted(overlap))}")
+                reader.problem(
+                    entry,
+                    name,
+                    f"kinds that can be true answers cannot contrast: {', '.join(sorted(overlap))}",
+                )
         if relation.generalizes_over in relations:
             group = relations[relation.generalizes_over]
             if not set(group.subject_kinds) & set(relation.subject_kinds):
-                reader.problem(entry, "generalizes_over", "the grouping relation must share the "
-                                                          "subject kind")
+                reader.problem(
+                    entry, "generalizes_over", "the grouping relation must share the subject kind"
+                )
     return relations
 
 
-def _build_facts(reader: _Reader, sources: dict[str, Source], relations: dict[str, Relation],
-                 entities: dict[str, Entity]) -> list[Fact]:
+def _build_facts(
+    reader: _Reader,
+    sources: dict[str, Source],
+    relations: dict[str, Relation],
+    entities: dict[str, Entity],
+) -> list[Fact]:
     facts: list[Fact] = []
     seen: dict[str, _Entry] = {}
     for entry in reader.entries["facts"]:
@@ -636,8 +677,12 @@ def _build_facts(reader: _Reader, sources: dict[str, Source], relations: dict[st
             if entity is None:
                 reader.problem(entry, name, f"unknown entity '{key}'")
             elif allowed is not None and entity.kind not in allowed:
-                reader.problem(entry, name, f"'{key}' is a {entity.kind}; relation "
-                                            f"'{relation_key}' takes {', '.join(allowed)}")
+                reader.problem(
+                    entry,
+                    name,
+                    f"'{key}' is a {entity.kind}; relation "
+                    f"'{relation_key}' takes {', '.join(allowed)}",
+                )
         if subject and subject == object_:
             reader.problem(entry, "object", "a fact cannot link an entity to itself")
         citations = _citations(reader, entry, sources)
@@ -646,28 +691,47 @@ def _build_facts(reader: _Reader, sources: dict[str, Source], relations: dict[st
         if not confidence:
             confidence = "disputed" if reason else _default_confidence(citations, sources)
         if confidence not in CONFIDENCES:
-            reader.problem(entry, "confidence", f"'{confidence}' is not one of "
-                                                f"{', '.join(CONFIDENCES)}")
+            reader.problem(
+                entry, "confidence", f"'{confidence}' is not one of {', '.join(CONFIDENCES)}"
+            )
         if confidence == "disputed" and not reason:
-            reader.problem(entry, "disputed", "a disputed fact needs a one-line reason")
+            reader.problem(
+                entry,
+                "confidence" if "confidence" in entry.node else "disputed",
+                "a disputed fact needs a one-line reason under 'disputed'",
+            )
         if reason and confidence != "disputed":
             reader.problem(entry, "disputed", "only a disputed fact has a disputed reason")
-        if confidence == "seed" and citations and not any(
-            sources[c.source].kind == "seed" for c in citations if c.source in sources
+        if (
+            confidence == "seed"
+            and citations
+            and not any(sources[c.source].kind == "seed" for c in citations if c.source in sources)
         ):
             reader.problem(entry, "confidence", "a seed fact cites at least one seed")
         status = _text(reader, entry, "status", required=False) or "published"
         if status not in STATUSES:
             reader.problem(entry, "status", f"'{status}' is not one of {', '.join(STATUSES)}")
-        fact = Fact(subject, relation_key, object_, citations,
-                    _text(reader, entry, "explanation", required=False),
-                    _text(reader, entry, "qualifier", required=False), confidence, reason, status)
+        fact = Fact(
+            subject,
+            relation_key,
+            object_,
+            citations,
+            _text(reader, entry, "explanation", required=False),
+            _text(reader, entry, "qualifier", required=False),
+            confidence,
+            reason,
+            status,
+        )
         if subject and relation_key and object_:
             if fact.key in seen:
                 first = seen[fact.key]
-                reader.problem(entry, "object", f"the same fact is already at "
-                                                f"{first.file}:{first.line()}; list both "
-                                                "sources under one fact")
+                reader.problem(
+                    entry,
+                    "object",
+                    f"the same fact is already at "
+                    f"{first.file}:{first.line()}; list both "
+                    "sources under one fact",
+                )
                 continue
             seen[fact.key] = entry
         facts.append(fact)
@@ -680,8 +744,7 @@ def _default_confidence(citations: tuple[Citation, ...], sources: dict[str, Sour
     return "standard"
 
 
-def _citations(reader: _Reader, entry: _Entry, sources: dict[str, Source]
-               ) -> tuple[Citation, ...]:
+def _citations(reader: _Reader, entry: _Entry, sources: dict[str, Source]) -> tuple[Citation, ...]:
     raw = entry.node.get("sources")
     if raw is None:
         return ()
@@ -710,8 +773,12 @@ def _citations(reader: _Reader, entry: _Entry, sources: dict[str, Source]
     return tuple(citations)
 
 
-def _build_arguable(reader: _Reader, relations: dict[str, Relation],
-                    entities: dict[str, Entity], fact_keys: set[str]) -> list[Arguable]:
+def _build_arguable(
+    reader: _Reader,
+    relations: dict[str, Relation],
+    entities: dict[str, Entity],
+    fact_keys: set[str],
+) -> list[Arguable]:
     pairs: list[Arguable] = []
     seen: set[str] = set()
     for entry in reader.entries["arguable"]:
@@ -763,8 +830,7 @@ def check_seed_sections(factbase: FactBase, seeds_dir: str | Path) -> list[str]:
             for part in section.split(" > "):
                 if " ".join(part.split()) not in headings[citation.source]:
                     problems.append(
-                        f"fact '{fact.key}': section '{part}' is not a heading of "
-                        f"{citation.source}"
+                        f"fact '{fact.key}': section '{part}' is not a heading of {citation.source}"
                     )
     return problems
 
@@ -787,8 +853,11 @@ def main(argv: list[str]) -> int:
     for problem in section_problems:
         print(problem)
     counts = ", ".join(f"{n} {name}" for name, n in factbase.counts().items())
-    print(f"fact base OK: {counts}" if not section_problems else
-          f"{len(section_problems)} citation problem(s); {counts}")
+    print(
+        f"fact base OK: {counts}"
+        if not section_problems
+        else f"{len(section_problems)} citation problem(s); {counts}"
+    )
     return 1 if section_problems else 0
 
 

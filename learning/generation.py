@@ -20,7 +20,7 @@ import itertools
 import random
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from learning.factbase import Entity, Fact, FactBase, Relation
@@ -82,13 +82,16 @@ class _Index:
     subjects: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     blocked: set[tuple[str, str, str]] = field(default_factory=set)
     disputed_by_subject: dict[tuple[str, str], list[Fact]] = field(
-        default_factory=lambda: defaultdict(list))
+        default_factory=lambda: defaultdict(list)
+    )
     disputed_by_object: dict[tuple[str, str], list[Fact]] = field(
-        default_factory=lambda: defaultdict(list))
+        default_factory=lambda: defaultdict(list)
+    )
     subject_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     object_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     signature: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     facts_by_key: dict[str, Fact] = field(default_factory=dict)
+    by_relation: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def build(cls, factbase: FactBase) -> _Index:
@@ -115,6 +118,10 @@ class _Index:
         for pair in factbase.arguable:
             index.blocked.add((pair.subject, pair.relation, pair.object))
         index.published.sort(key=lambda f: f.key)
+        for fact in index.published:
+            index.by_relation[fact.relation].append(fact)
+        for disputed in (*index.disputed_by_subject.values(), *index.disputed_by_object.values()):
+            disputed.sort(key=lambda f: f.key)
         return index
 
     # Entities and levels
@@ -163,8 +170,14 @@ class _Index:
 # Distractors -----------------------------------------------------------
 
 
-def _rank(index: _Index, candidates: Iterable[str], answers: Sequence[str], anchor: str,
-          rng: random.Random, owners: dict[str, set[str]] | None = None) -> list[str]:
+def _rank(
+    index: _Index,
+    candidates: Iterable[str],
+    answers: Sequence[str],
+    anchor: str,
+    rng: random.Random,
+    owners: dict[str, set[str]] | None = None,
+) -> list[str]:
     """Order candidates from most to least confusable with the answers."""
     answer_orders = [o for o in (index.order(a) for a in answers) if o is not None]
 
@@ -193,55 +206,79 @@ def _distinct(index: _Index, keys: Iterable[str], taken: set[str]) -> list[str]:
     return out
 
 
+def _closed_pool(
+    index: _Index, members: set[str], truths: set[str], wrong: Callable[[str], bool]
+) -> list[str]:
+    """Wrong answers of a closed relation: entities of the answer's kind on the same side
+    of the relation; other entities of that kind only when those are too few."""
+    kinds = {index.entity(t).kind for t in truths}
+    pool = [m for m in members if index.entity(m).kind in kinds and wrong(m)]
+    if len(pool) < MCQ_DISTRACTORS and not any(index.is_text(t) for t in truths):
+        pool += [
+            k
+            for k, e in index.factbase.entities.items()
+            if e.kind in kinds and k not in members and wrong(k)
+        ]
+    return pool
+
+
 def forward_pool(index: _Index, relation: Relation, subject: str) -> list[str]:
     """Objects that are wrong answers for `subject` under `relation`."""
     truths = index.objects.get((subject, relation.key), set())
+
+    def wrong(candidate: str) -> bool:
+        return (
+            candidate != subject
+            and candidate not in truths
+            and not index.is_blocked(relation, subject, candidate)
+        )
+
     if relation.closed:
-        pool = set(index.object_side[relation.key])
-        if truths and not any(index.is_text(t) for t in truths):
-            kinds = {index.entity(t).kind for t in truths}
-            pool |= {k for k, e in index.factbase.entities.items() if e.kind in kinds}
-    else:
-        pool = set()
-        if relation.contrast:
-            pool |= index.objects.get((subject, relation.contrast), set())
-        if relation.contrast_kinds:
-            pool |= {k for k, e in index.factbase.entities.items()
-                     if e.kind in relation.contrast_kinds}
-    pool.discard(subject)
-    return [c for c in pool if c not in truths and not index.is_blocked(relation, subject, c)]
+        return _closed_pool(index, index.object_side[relation.key], truths, wrong)
+    pool = set()
+    if relation.contrast:
+        pool |= index.objects.get((subject, relation.contrast), set())
+    if relation.contrast_kinds:
+        pool |= {k for k, e in index.factbase.entities.items() if e.kind in relation.contrast_kinds}
+    return [c for c in pool if wrong(c)]
 
 
 def reverse_pool(index: _Index, relation: Relation, object_: str) -> list[str]:
     """Subjects that are wrong answers for `object_` under `relation`."""
     truths = index.subjects.get((relation.key, object_), set())
+
+    def wrong(candidate: str) -> bool:
+        return (
+            candidate != object_
+            and candidate not in truths
+            and not index.is_blocked(relation, candidate, object_)
+        )
+
     if relation.closed:
-        pool = set(index.subject_side[relation.key])
-        if truths and not any(index.is_text(t) for t in truths):
-            kinds = {index.entity(t).kind for t in truths}
-            pool |= {k for k, e in index.factbase.entities.items() if e.kind in kinds}
-    else:
-        pool = set()
-        if relation.contrast_reverse:
-            pool |= index.subjects.get((relation.contrast_reverse, object_), set())
-        if relation.contrast_reverse_kinds:
-            pool |= {k for k, e in index.factbase.entities.items()
-                     if e.kind in relation.contrast_reverse_kinds}
-    pool.discard(object_)
-    return [c for c in pool if c not in truths and not index.is_blocked(relation, c, object_)]
+        return _closed_pool(index, index.subject_side[relation.key], truths, wrong)
+    pool = set()
+    if relation.contrast_reverse:
+        pool |= index.subjects.get((relation.contrast_reverse, object_), set())
+    if relation.contrast_reverse_kinds:
+        pool |= {
+            k
+            for k, e in index.factbase.entities.items()
+            if e.kind in relation.contrast_reverse_kinds
+        }
+    return [c for c in pool if wrong(c)]
 
 
-def _owners(index: _Index, relation: Relation, candidates: Iterable[str], *, forward: bool
-            ) -> dict[str, set[str]]:
+def _owners(
+    index: _Index, relation: Relation, candidates: Iterable[str], *, forward: bool
+) -> dict[str, set[str]]:
     """For forward questions: which subjects each candidate object belongs to."""
     if not forward:
         return {}
-    owners: dict[str, set[str]] = defaultdict(set)
-    wanted = set(candidates)
-    for fact in index.published:
-        if fact.relation == relation.key and fact.object in wanted:
-            owners[fact.object].add(fact.subject)
-    return owners
+    return {
+        c: index.subjects[(relation.key, c)]
+        for c in candidates
+        if (relation.key, c) in index.subjects
+    }
 
 
 # Wording ---------------------------------------------------------------
@@ -284,8 +321,9 @@ def _statement(index: _Index, relation: Relation, subject: str, object_: str) ->
 def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] = ()) -> str:
     parts: list[str] = []
     for fact in facts:
-        text = fact.explanation or _statement(index, index.factbase.relations[fact.relation],
-                                              fact.subject, fact.object)
+        text = fact.explanation or _statement(
+            index, index.factbase.relations[fact.relation], fact.subject, fact.object
+        )
         if fact.qualifier:
             text = f"{text} ({fact.qualifier})"
         if text not in parts:
@@ -297,8 +335,9 @@ def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] 
         seen.add(fact.key)
         relation = index.factbase.relations[fact.relation]
         who = _attribution(index, [fact]).removeprefix("According to ")
+        verb = "state" if " and " in who else "states"
         parts.append(
-            f"The sources differ: {who} states that "
+            f"The sources differ: {who} {verb} that "
             f"{_statement(index, relation, fact.subject, fact.object)[:1].lower()}"
             f"{_statement(index, relation, fact.subject, fact.object)[1:-1]}; "
             f"this is disputed: {fact.disputed_reason}"
@@ -323,11 +362,24 @@ class _Bank:
         self.index = index
         self.questions: dict[str, Question] = {}
 
-    def add(self, *, kind: str, template: str, direction: str, anchor: str, prompt: str,
-            choices: Sequence[str], answers: Sequence[str], facts: Sequence[Fact],
-            topic: str, disputes: Iterable[Fact] = (), explanation: str | None = None,
-            default_deck: bool = True, accepted: Sequence[str] = (),
-            rejected: Sequence[str] = ()) -> None:
+    def add(
+        self,
+        *,
+        kind: str,
+        template: str,
+        direction: str,
+        anchor: str,
+        prompt: str,
+        choices: Sequence[str],
+        answers: Sequence[str],
+        facts: Sequence[Fact],
+        topic: str,
+        disputes: Iterable[Fact] = (),
+        explanation: str | None = None,
+        default_deck: bool = True,
+        accepted: Sequence[str] = (),
+        rejected: Sequence[str] = (),
+    ) -> None:
         key = question_key(kind, template, direction, anchor)
         if key in self.questions:
             return
@@ -337,7 +389,8 @@ class _Bank:
             prompt=prompt,
             choices=tuple(choices),
             answers=tuple(answers),
-            explanation=explanation if explanation is not None
+            explanation=explanation
+            if explanation is not None
             else _explanation(self.index, facts, disputes),
             facts=tuple(f.key for f in facts),
             citations=_citations(facts),
@@ -358,9 +411,13 @@ def generate_questions(factbase: FactBase) -> list[Question]:
     covered: set[tuple[str, str]] = set()
     for fact in index.published:
         relation = factbase.relations[fact.relation]
-        _single(bank, relation, fact, forward=True)
-        _single(bank, relation, fact, forward=False)
-        _statement_question(bank, relation, fact)
+        asked = [
+            d
+            for d, forward in (("forward", True), ("reverse", False))
+            if _single(bank, relation, fact, forward=forward)
+        ]
+        missing = tuple(d for d in ("forward", "reverse") if d not in asked)
+        _statement_question(bank, relation, fact, directions=missing)
         for side in relation.typed:
             _typed(bank, relation, fact, side)
         group = (fact.subject, relation.key)
@@ -387,73 +444,109 @@ def _rng(*parts: str) -> random.Random:
     return random.Random("|".join(parts))
 
 
-def _single(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> None:
-    """One-answer question about one fact: MCQ, or true/false when no wrong answers exist."""
-    index = bank.index
-    direction = "forward" if forward else "reverse"
-    anchor = fact.key
-    rng = _rng("mcq", direction, anchor)
+def _wrong_answers(
+    index: _Index, relation: Relation, fact: Fact, *, forward: bool, rng: random.Random
+) -> list[str]:
+    """Wrong answers for one fact's question, most confusable first."""
     if forward:
         answer, given = fact.object, fact.subject
         pool = forward_pool(index, relation, given)
         truths = index.objects[(given, relation.key)]
-        prompt = _fill(relation.forward, subject=index.name(given))
-        disputes = index.disputed_by_subject.get((given, relation.key), [])
     else:
         answer, given = fact.subject, fact.object
         pool = reverse_pool(index, relation, given)
         truths = index.subjects[(relation.key, given)]
-        prompt = _fill(relation.reverse, object_=index.name(given))
-        disputes = index.disputed_by_object.get((relation.key, given), [])
-    prompt = _attributed(index, relation, [fact], prompt)
     owners = _owners(index, relation, pool, forward=forward)
     ranked = _rank(index, pool, [answer], given, rng, owners)
     # Other true answers are left out of the choices; names must not repeat.
-    taken = {index.name(t).casefold() for t in truths}
-    distractors = _distinct(index, ranked, taken)[:MCQ_DISTRACTORS]
-    if len(distractors) >= MIN_DISTRACTORS:
-        choices = [answer, *distractors]
-        rng.shuffle(choices)
-        bank.add(kind="mcq", template=f"mcq-{direction}", direction=direction, anchor=anchor,
-                 prompt=prompt, choices=[capitalise(index.name(c)) for c in choices],
-                 answers=[capitalise(index.name(answer))], facts=[fact], topic=relation.topic,
-                 disputes=disputes)
-        return
-    # No fair wrong answers on this side: ask it as a statement instead.
-    if distractors:
-        wrong = distractors[0]
-        subject, object_ = (given, wrong) if forward else (wrong, given)
-        truth = False
+    return _distinct(index, ranked, {index.name(t).casefold() for t in truths})
+
+
+def _disputes(index: _Index, relation: Relation, fact: Fact, *, forward: bool) -> list[Fact]:
+    """Disputed statements that contradict this fact: another object for a subject that
+    has only one (forward), or another subject for an object that has only one."""
+    if forward and not relation.many_objects:
+        return index.disputed_by_subject.get((fact.subject, relation.key), [])
+    if not forward and not relation.many_subjects:
+        return index.disputed_by_object.get((relation.key, fact.object), [])
+    return []
+
+
+def _single(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> bool:
+    """A one-answer question about one fact; False when there are too few wrong answers."""
+    index = bank.index
+    direction = "forward" if forward else "reverse"
+    rng = _rng("mcq", direction, fact.key)
+    distractors = _wrong_answers(index, relation, fact, forward=forward, rng=rng)
+    if len(distractors) < MIN_DISTRACTORS:
+        return False
+    if forward:
+        answer = fact.object
+        prompt = _fill(relation.forward, subject=index.name(fact.subject))
     else:
-        subject, object_, truth = fact.subject, fact.object, True
-    statement = _statement(index, relation, subject, object_)
-    bank.add(kind="truefalse", template=f"tf-{direction}", direction=direction, anchor=anchor,
-             prompt=f"True or false? {_attributed(index, relation, [fact], statement)}",
-             choices=[TRUE, FALSE], answers=[TRUE if truth else FALSE], facts=[fact],
-             topic=relation.topic, disputes=disputes)
+        answer = fact.subject
+        prompt = _fill(relation.reverse, object_=index.name(fact.object))
+    disputes = _disputes(index, relation, fact, forward=forward)
+    choices = [answer, *distractors[:MCQ_DISTRACTORS]]
+    rng.shuffle(choices)
+    bank.add(
+        kind="mcq",
+        template=f"mcq-{direction}",
+        direction=direction,
+        anchor=fact.key,
+        prompt=_attributed(index, relation, [fact], prompt),
+        choices=[capitalise(index.name(c)) for c in choices],
+        answers=[capitalise(index.name(answer))],
+        facts=[fact],
+        topic=relation.topic,
+        disputes=disputes,
+    )
+    return True
 
 
-def _statement_question(bank: _Bank, relation: Relation, fact: Fact) -> None:
-    """A true/false question on the fact as a sentence: true, or false with a wrong object."""
+def _statement_question(
+    bank: _Bank, relation: Relation, fact: Fact, *, directions: tuple[str, ...] = ()
+) -> None:
+    """A true/false question on the fact as a sentence.
+
+    With both directions asked as multiple choice, it is true or false at random
+    (false with a wrong object). Otherwise it stands in for the directions that
+    could not be asked, false where a wrong answer exists on such a side.
+    """
     index = bank.index
     rng = _rng("tf", fact.key)
-    truth = rng.random() < 0.5
     subject, object_ = fact.subject, fact.object
-    if not truth:
-        pool = forward_pool(index, relation, fact.subject)
-        ranked = _distinct(index, _rank(index, pool, [fact.object], fact.subject, rng),
-                           {index.name(o).casefold()
-                            for o in index.objects[(fact.subject, relation.key)]})
-        if ranked:
-            object_ = ranked[0]
-        else:
-            truth = True
-    statement = _attributed(index, relation, [fact],
-                            _statement(index, relation, subject, object_))
-    bank.add(kind="truefalse", template="tf-statement", direction="statement", anchor=fact.key,
-             prompt=f"True or false? {statement}", choices=[TRUE, FALSE],
-             answers=[TRUE if truth else FALSE], facts=[fact], topic=relation.topic,
-             disputes=index.disputed_by_subject.get((fact.subject, relation.key), []))
+    truth = True
+    if not directions:
+        direction, sides = "statement", ("forward",) if rng.random() < 0.5 else ()
+    else:
+        direction = directions[0] if len(directions) == 1 else "both"
+        sides = directions
+    for side in sides:
+        wrong = _wrong_answers(index, relation, fact, forward=side == "forward", rng=rng)
+        if wrong:
+            if side == "forward":
+                object_ = wrong[0]
+            else:
+                subject = wrong[0]
+            truth = False
+            break
+    statement = _attributed(index, relation, [fact], _statement(index, relation, subject, object_))
+    bank.add(
+        kind="truefalse",
+        template=f"tf-{direction}",
+        direction=direction,
+        anchor=fact.key,
+        prompt=f"True or false? {statement}",
+        choices=[TRUE, FALSE],
+        answers=[TRUE if truth else FALSE],
+        facts=[fact],
+        topic=relation.topic,
+        disputes=[
+            *_disputes(index, relation, fact, forward=True),
+            *_disputes(index, relation, fact, forward=False),
+        ],
+    )
 
 
 def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> None:
@@ -463,16 +556,14 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
     if forward:
         given = fact.subject
         truths = index.objects[(given, relation.key)]
-        group_facts = [f for f in index.published
-                       if f.subject == given and f.relation == relation.key]
+        group_facts = [f for f in index.by_relation[relation.key] if f.subject == given]
         pool = forward_pool(index, relation, given)
         prompt = _fill(relation.forward, subject=index.name(given))
         anchor = f"{given} {relation.key} *"
     else:
         given = fact.object
         truths = index.subjects[(relation.key, given)]
-        group_facts = [f for f in index.published
-                       if f.object == given and f.relation == relation.key]
+        group_facts = [f for f in index.by_relation[relation.key] if f.object == given]
         pool = reverse_pool(index, relation, given)
         prompt = _fill(relation.reverse, object_=index.name(given))
         anchor = f"* {relation.key} {given}"
@@ -486,21 +577,34 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
     shown = _distinct(index, shown, taken)
     # Truths not shown must not sneak in under another entity's identical name.
     taken |= {index.name(t).casefold() for t in truths}
-    ranked = _distinct(index, _rank(index, pool, shown, given, rng,
-                                    _owners(index, relation, pool, forward=forward)), taken)
+    ranked = _distinct(
+        index,
+        _rank(index, pool, shown, given, rng, _owners(index, relation, pool, forward=forward)),
+        taken,
+    )
     distractors = ranked[: max(MIN_DISTRACTORS, MULTI_MAX_CHOICES - len(shown))]
     if len(distractors) < MIN_DISTRACTORS:
         return
     choices = [*shown, *distractors]
     rng.shuffle(choices)
     used = [f for f in group_facts if (f.object if forward else f.subject) in shown]
-    disputes = (index.disputed_by_subject.get((given, relation.key), []) if forward
-                else index.disputed_by_object.get((relation.key, given), []))
-    bank.add(kind="multi", template=f"multi-{direction}", direction=direction, anchor=anchor,
-             prompt=_attributed(index, relation, used, prompt),
-             choices=[capitalise(index.name(c)) for c in choices],
-             answers=[capitalise(index.name(c)) for c in choices if c in shown], facts=used,
-             topic=relation.topic, disputes=disputes)
+    disputes = (
+        index.disputed_by_subject.get((given, relation.key), [])
+        if forward
+        else index.disputed_by_object.get((relation.key, given), [])
+    )
+    bank.add(
+        kind="multi",
+        template=f"multi-{direction}",
+        direction=direction,
+        anchor=anchor,
+        prompt=_attributed(index, relation, used, prompt),
+        choices=[capitalise(index.name(c)) for c in choices],
+        answers=[capitalise(index.name(c)) for c in choices if c in shown],
+        facts=used,
+        topic=relation.topic,
+        disputes=disputes,
+    )
 
 
 def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
@@ -511,15 +615,13 @@ def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
         truths = index.subjects[(relation.key, given)]
         prompt = _fill(relation.reverse, object_=index.name(given))
         anchor = f"* {relation.key} {given}"
-        group_facts = [f for f in index.published
-                       if f.relation == relation.key and f.object == given]
+        group_facts = [f for f in index.by_relation[relation.key] if f.object == given]
     else:
         direction, given = "forward", fact.subject
         truths = index.objects[(given, relation.key)]
         prompt = _fill(relation.forward, subject=index.name(given))
         anchor = f"{given} {relation.key} *"
-        group_facts = [f for f in index.published
-                       if f.relation == relation.key and f.subject == given]
+        group_facts = [f for f in index.by_relation[relation.key] if f.subject == given]
     accepted: list[str] = []
     for key in sorted(truths):
         entity = index.entity(key)
@@ -535,17 +637,29 @@ def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
                     rejected.append(name)
     if len(truths) > 1:
         prompt = f"{prompt} (Name any one.)"
-    bank.add(kind="typed", template=f"typed-{direction}", direction=direction, anchor=anchor,
-             prompt=_attributed(index, relation, group_facts, prompt),
-             choices=[], answers=[capitalise(index.name(t)) for t in sorted(truths)],
-             facts=group_facts, topic=relation.topic, accepted=accepted, rejected=rejected)
+    bank.add(
+        kind="typed",
+        template=f"typed-{direction}",
+        direction=direction,
+        anchor=anchor,
+        prompt=_attributed(index, relation, group_facts, prompt),
+        choices=[],
+        answers=[capitalise(index.name(t)) for t in sorted(truths)],
+        facts=group_facts,
+        topic=relation.topic,
+        accepted=accepted,
+        rejected=rejected,
+    )
 
 
 def _ordering(bank: _Bank, relation: Relation) -> None:
     """Put the objects of consecutive subjects in cranial-to-caudal order."""
     index = bank.index
-    facts = [f for f in index.published if f.relation == relation.key
-             and index.order(f.subject) is not None and not index.is_text(f.object)]
+    facts = [
+        f
+        for f in index.by_relation[relation.key]
+        if index.order(f.subject) is not None and not index.is_text(f.object)
+    ]
     facts.sort(key=lambda f: (index.order(f.subject), f.key))
     # One fact per subject level, and objects named once.
     chain: list[Fact] = []
@@ -559,16 +673,24 @@ def _ordering(bank: _Bank, relation: Relation) -> None:
         seen_names.add(name)
         chain.append(fact)
     for start in range(0, len(chain) - ORDER_WINDOW + 1):
-        window = chain[start:start + ORDER_WINDOW]
+        window = chain[start : start + ORDER_WINDOW]
         anchor = ",".join(f.key for f in window)
         rng = _rng("order", anchor)
         answers = [capitalise(index.name(f.object)) for f in window]
         choices = list(answers)
         while choices == answers:
             rng.shuffle(choices)
-        bank.add(kind="order", template="order-window", direction="order", anchor=anchor,
-                 prompt=relation.order_prompt, choices=choices, answers=answers, facts=window,
-                 topic=relation.topic)
+        bank.add(
+            kind="order",
+            template="order-window",
+            direction="order",
+            anchor=anchor,
+            prompt=relation.order_prompt,
+            choices=choices,
+            answers=answers,
+            facts=window,
+            topic=relation.topic,
+        )
 
 
 def _common_topic(bank: _Bank, facts: Sequence[Fact]) -> str:
@@ -621,9 +743,7 @@ def _vignettes_root(bank: _Bank) -> None:
         options: list[list[tuple[Fact, str]]] = []
         for relation_key, root_is_subject, wording in ROOT_FINDINGS:
             found = []
-            for fact in index.published:
-                if fact.relation != relation_key:
-                    continue
+            for fact in index.by_relation[relation_key]:
                 if root_is_subject and fact.subject == root:
                     found.append((fact, wording.format(index.name(fact.object))))
                 elif not root_is_subject and fact.object == root:
@@ -637,13 +757,14 @@ def _vignettes_root(bank: _Bank) -> None:
         findings = [rng.choice(sensory), rng.choice(motor_choice)]
         if reflex:
             findings.append(rng.choice(reflex))
-        keys = [(f.relation, f.object if f.relation != "reflex-tests" else f.subject)
-                for f, _ in findings]
+        keys = [
+            (f.relation, f.object if f.relation != "reflex-tests" else f.subject)
+            for f, _ in findings
+        ]
         matches = [r for r in roots if all(_root_finding_holds(index, r, k) for k in keys)]
         if matches != [root]:
             continue
-        wrong = [r for r in roots
-                 if any(_root_finding_holds(index, r, k) is False for k in keys)]
+        wrong = [r for r in roots if any(_root_finding_holds(index, r, k) is False for k in keys)]
         distractors = _rank(index, wrong, [root], root, rng)[:MCQ_DISTRACTORS]
         if len(distractors) < MIN_DISTRACTORS:
             continue
@@ -653,11 +774,17 @@ def _vignettes_root(bank: _Bank) -> None:
         prompt = f"A patient has {described}. Which nerve root is most likely affected?"
         choices = [root, *distractors]
         rng.shuffle(choices)
-        bank.add(kind="vignette", template="vignette-root-findings", direction="vignette",
-                 anchor=",".join(f.key for f in facts), prompt=prompt,
-                 choices=[capitalise(index.name(c)) for c in choices],
-                 answers=[capitalise(index.name(root))], facts=facts,
-                 topic=_common_topic(bank, facts))
+        bank.add(
+            kind="vignette",
+            template="vignette-root-findings",
+            direction="vignette",
+            anchor=",".join(f.key for f in facts),
+            prompt=prompt,
+            choices=[capitalise(index.name(c)) for c in choices],
+            answers=[capitalise(index.name(root))],
+            facts=facts,
+            topic=_common_topic(bank, facts),
+        )
 
 
 def _vignettes_foramen(bank: _Bank) -> None:
@@ -670,7 +797,7 @@ def _vignettes_foramen(bank: _Bank) -> None:
         ("key-muscle", "Which key muscle function is most likely to be weak?"),
         ("key-sensory-point", "Where would you test for reduced sensation?"),
     )
-    for exit_fact in [f for f in index.published if f.relation == "exits-through"]:
+    for exit_fact in list(index.by_relation["exits-through"]):
         root, foramen = exit_fact.subject, exit_fact.object
         if len(index.subjects[("exits-through", foramen)]) != 1:
             continue
@@ -678,10 +805,11 @@ def _vignettes_foramen(bank: _Bank) -> None:
             if relation_key not in relations:
                 continue
             relation = relations[relation_key]
-            for deficit in [f for f in index.published
-                            if f.relation == relation_key and f.subject == root]:
+            for deficit in [f for f in index.by_relation[relation_key] if f.subject == root]:
                 rng = _rng("vignette-foramen", deficit.key)
-                pool = forward_pool(index, relation, root)
+                # Whatever else the root supplies would be affected too: never offer it.
+                linked = {o for (s_, _r, o) in index.blocked if s_ == root}
+                pool = [c for c in forward_pool(index, relation, root) if c not in linked]
                 taken = {index.name(o).casefold() for o in index.objects[(root, relation_key)]}
                 distractors = _distinct(
                     index, _rank(index, pool, [deficit.object], root, rng), taken
@@ -690,14 +818,22 @@ def _vignettes_foramen(bank: _Bank) -> None:
                     continue
                 choices = [deficit.object, *distractors]
                 rng.shuffle(choices)
-                prompt = (f"Severe stenosis of the {index.name(foramen)} compresses the nerve "
-                          f"root that leaves through it. {question}")
+                prompt = (
+                    f"Severe stenosis of the {index.name(foramen)} compresses the nerve "
+                    f"root that leaves through it. {question}"
+                )
                 facts = [exit_fact, deficit]
-                bank.add(kind="vignette", template="vignette-foramen-deficit",
-                         direction="vignette", anchor=",".join(f.key for f in facts),
-                         prompt=prompt, choices=[capitalise(index.name(c)) for c in choices],
-                         answers=[capitalise(index.name(deficit.object))], facts=facts,
-                         topic=_common_topic(bank, facts))
+                bank.add(
+                    kind="vignette",
+                    template="vignette-foramen-deficit",
+                    direction="vignette",
+                    anchor=",".join(f.key for f in facts),
+                    prompt=prompt,
+                    choices=[capitalise(index.name(c)) for c in choices],
+                    answers=[capitalise(index.name(deficit.object))],
+                    facts=facts,
+                    topic=_common_topic(bank, facts),
+                )
 
 
 def _vignettes_condition(bank: _Bank) -> None:
@@ -706,11 +842,12 @@ def _vignettes_condition(bank: _Bank) -> None:
     relations = index.factbase.relations
     if "presents-with" not in relations:
         return
-    conditions = sorted({f.subject for f in index.published if f.relation == "presents-with"})
+    conditions = sorted({f.subject for f in index.by_relation["presents-with"]})
     for condition in conditions:
-        symptoms = sorted((f for f in index.published
-                           if f.relation == "presents-with" and f.subject == condition),
-                          key=lambda f: f.key)
+        symptoms = sorted(
+            (f for f in index.by_relation["presents-with"] if f.subject == condition),
+            key=lambda f: f.key,
+        )
         if len(symptoms) < 3:
             continue
         for relation in sorted(relations.values(), key=lambda r: r.key):
@@ -719,11 +856,9 @@ def _vignettes_condition(bank: _Bank) -> None:
             asks_forward = bool(relation.contrast or relation.contrast_kinds)
             asks_reverse = bool(relation.contrast_reverse or relation.contrast_reverse_kinds)
             if asks_forward:
-                facts = [f for f in index.published
-                         if f.relation == relation.key and f.subject == condition]
+                facts = [f for f in index.by_relation[relation.key] if f.subject == condition]
             elif asks_reverse:
-                facts = [f for f in index.published
-                         if f.relation == relation.key and f.object == condition]
+                facts = [f for f in index.by_relation[relation.key] if f.object == condition]
             else:
                 continue
             if not facts:
@@ -743,23 +878,34 @@ def _vignettes_condition(bank: _Bank) -> None:
                 question = _fill(relation.reverse, object_=index.name(condition))
             in_stem = {s.object for s in stem}
             taken = {index.name(t).casefold() for t in truths}
-            distractors = _distinct(index, _rank(index, [p for p in pool if p not in in_stem],
-                                                 [answer], condition, rng), taken)
+            distractors = _distinct(
+                index,
+                _rank(index, [p for p in pool if p not in in_stem], [answer], condition, rng),
+                taken,
+            )
             distractors = distractors[:MCQ_DISTRACTORS]
             if len(distractors) < MIN_DISTRACTORS:
                 continue
             named = [index.name(s.object) for s in stem]
-            prompt = (f"A patient has {named[0]}, {named[1]} and {named[2]}. Imaging confirms "
-                      f"{index.name(condition)}. {question}")
+            prompt = (
+                f"A patient has {named[0]}, {named[1]} and {named[2]}. Imaging confirms "
+                f"{index.name(condition)}. {question}"
+            )
             choices = [answer, *distractors]
             rng.shuffle(choices)
             facts = [*stem, target]
-            bank.add(kind="vignette", template="vignette-condition", direction="vignette",
-                     anchor=",".join(f.key for f in facts), prompt=prompt,
-                     choices=[capitalise(index.name(c)) for c in choices],
-                     answers=[capitalise(index.name(answer))], facts=facts,
-                     topic=relations[target.relation].topic,
-                     explanation=_explanation(index, [target, *stem]))
+            bank.add(
+                kind="vignette",
+                template="vignette-condition",
+                direction="vignette",
+                anchor=",".join(f.key for f in facts),
+                prompt=prompt,
+                choices=[capitalise(index.name(c)) for c in choices],
+                answers=[capitalise(index.name(answer))],
+                facts=facts,
+                topic=relations[target.relation].topic,
+                explanation=_explanation(index, [target, *stem]),
+            )
 
 
 def _inaccuracy(bank: _Bank, fact: Fact) -> None:
@@ -768,26 +914,46 @@ def _inaccuracy(bank: _Bank, fact: Fact) -> None:
     relation = index.factbase.relations[fact.relation]
     who = _attribution(index, [fact]).removeprefix("According to ")
     statement = _statement(index, relation, fact.subject, fact.object)
-    standard = [f for f in index.published if f.relation == fact.relation
-                and (f.subject == fact.subject or f.object == fact.object)]
+    # The standard answer, where the relation allows only one: the subject's one
+    # object, or the object's one subject.
+    standard = [
+        f
+        for f in index.by_relation[fact.relation]
+        if (
+            (f.subject == fact.subject and not relation.many_objects)
+            or (f.object == fact.object and not relation.many_subjects)
+        )
+    ]
     explanation = f"Not accurate: {fact.disputed_reason.rstrip('.')}."
     if standard:
         explanation += " " + _explanation(index, standard[:2])
     elif fact.explanation:
         explanation += " " + fact.explanation
-    bank.add(kind="truefalse", template="tf-inaccuracy", direction="statement",
-             anchor=fact.key,
-             prompt=f"{capitalise(who)} states: \u201c{statement}\u201d Is this accurate?",
-             choices=[TRUE, FALSE], answers=[FALSE], facts=[fact, *standard[:2]],
-             topic=relation.topic, explanation=explanation, default_deck=False)
+    bank.add(
+        kind="truefalse",
+        template="tf-inaccuracy",
+        direction="statement",
+        anchor=fact.key,
+        prompt=f"{capitalise(who)} {'state' if ' and ' in who else 'states'}: "
+        f"\u201c{statement}\u201d Is this accurate?",
+        choices=[TRUE, FALSE],
+        answers=[FALSE],
+        facts=[fact, *standard[:2]],
+        topic=relation.topic,
+        explanation=explanation,
+        default_deck=False,
+    )
 
 
 # Looking at the bank ----------------------------------------------------
 
 
 def describe(question: Question) -> str:
-    lines = [f"[{question.kind}] {question.key}  ({question.template}, topic {question.topic}, "
-             f"levels {', '.join(question.levels) or '-'})", f"  {question.prompt}"]
+    lines = [
+        f"[{question.kind}] {question.key}  ({question.template}, topic {question.topic}, "
+        f"levels {', '.join(question.levels) or '-'})",
+        f"  {question.prompt}",
+    ]
     for choice in question.choices:
         mark = "*" if choice in question.answers else " "
         lines.append(f"   {mark} {choice}")
@@ -807,8 +973,10 @@ def main(argv: list[str]) -> int:
     from learning.factbase import FactBaseError, read_factbase
 
     if not argv or argv[0] not in ("preview", "stats"):
-        print("usage: python -m learning.generation preview|stats [--subject KEY] "
-              "[--kind KIND] [--relation KEY] [--dir FACTBASE_DIR]")
+        print(
+            "usage: python -m learning.generation preview|stats [--subject KEY] "
+            "[--kind KIND] [--relation KEY] [--dir FACTBASE_DIR]"
+        )
         return 2
     options = dict(itertools.zip_longest(argv[1::2], argv[2::2]))
     try:

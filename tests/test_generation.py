@@ -108,10 +108,8 @@ class Judge:
                 self._side(question, wrong, lambda k: (k, r, condition))
         elif template == "vignette-root-findings":
             root = facts[0][0]
-            assert question.answers == [
-                self.factbase.entities[root].name[:1].upper()
-                + self.factbase.entities[root].name[1:]
-            ]
+            name = self.factbase.entities[root].name
+            assert question.answers == (name[:1].upper() + name[1:],)
             for choice in wrong:
                 for w in self.keys(choice):
                     substituted = [
@@ -169,7 +167,10 @@ def directions_covered(factbase: FactBase, questions) -> dict[str, set[str]]:
     covered = defaultdict(set)
     for question in questions:
         for key in question.facts:
-            covered[key].add(question.direction)
+            if question.direction == "both":
+                covered[key] |= {"forward", "reverse"}
+            else:
+                covered[key].add(question.direction)
     return covered
 
 
