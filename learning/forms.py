@@ -1,6 +1,14 @@
-from django import forms
+from __future__ import annotations
 
-from learning.models import Level, Question, Topic
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from learning.models import LearnerSettings, Level, Question, Topic
+from learning.study import StudyFilter
 
 
 class BankFilterForm(forms.Form):
@@ -19,3 +27,144 @@ class BankFilterForm(forms.Form):
     inaccuracies = forms.BooleanField(
         required=False, label="Include 'spot the inaccuracy' questions"
     )
+
+
+class AnswerForm(forms.Form):
+    """The answer to one question, shaped by the question's kind."""
+
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, question: Question, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.question = question
+        options = [(str(i), choice) for i, choice in enumerate(question.choices)]
+        kind = question.kind
+        if kind == Question.Kind.MULTI:
+            self.fields["choice"] = forms.MultipleChoiceField(
+                choices=options,
+                widget=forms.CheckboxSelectMultiple,
+                label="Answers",
+                error_messages={"required": "Tick at least one answer."},
+            )
+        elif kind == Question.Kind.TYPED:
+            self.fields["typed"] = forms.CharField(
+                max_length=200,
+                label="Your answer",
+                strip=True,
+                error_messages={"required": "Type an answer first."},
+                widget=forms.TextInput(
+                    attrs={
+                        "autocomplete": "off",
+                        "autocapitalize": "off",
+                        "spellcheck": "false",
+                        "autofocus": True,
+                    }
+                ),
+            )
+        elif kind == Question.Kind.ORDER:
+            places = [("", "—")] + [(str(n), str(n)) for n in range(1, len(options) + 1)]
+            for index, item in options:
+                self.fields[f"place_{index}"] = forms.ChoiceField(
+                    choices=places,
+                    label=item,
+                    error_messages={"required": f"Give '{item}' a place."},
+                )
+        else:
+            self.fields["choice"] = forms.ChoiceField(
+                choices=options,
+                widget=forms.RadioSelect,
+                label="Answer",
+                error_messages={"required": "Choose an answer first."},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.question.kind == Question.Kind.ORDER:
+            places = [cleaned.get(f"place_{i}") for i in range(len(self.question.choices))]
+            if all(places) and len(set(places)) != len(places):
+                raise forms.ValidationError("Give each item a different place.")
+        return cleaned
+
+    def given(self) -> list[str]:
+        """The answer as the texts the learner chose, typed or put in order."""
+        choices = self.question.choices
+        data = self.cleaned_data
+        kind = self.question.kind
+        if kind == Question.Kind.TYPED:
+            return [data["typed"]]
+        if kind == Question.Kind.ORDER:
+            placed = sorted(range(len(choices)), key=lambda i: int(data[f"place_{i}"]))
+            return [choices[i] for i in placed]
+        if kind == Question.Kind.MULTI:
+            return [choices[int(i)] for i in sorted(data["choice"], key=int)]
+        return [choices[int(data["choice"])]]
+
+
+class StudyFilterForm(forms.Form):
+    """Choose what to study: levels, topics, kinds of question, or your leeches."""
+
+    level = forms.ModelMultipleChoiceField(
+        Level.objects.all(),
+        to_field_name="key",
+        required=False,
+        label="Spinal levels",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    topic = forms.ModelMultipleChoiceField(
+        Topic.objects.all(),
+        to_field_name="key",
+        required=False,
+        label="Topics",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    kind = forms.MultipleChoiceField(
+        choices=Question.Kind.choices,
+        required=False,
+        label="Kinds of question",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    leeches = forms.BooleanField(required=False, label="Only my leeches")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not (
+            cleaned.get("level")
+            or cleaned.get("topic")
+            or cleaned.get("kind")
+            or cleaned.get("leeches")
+        ):
+            raise forms.ValidationError("Choose at least one level, topic or kind to study.")
+        return cleaned
+
+    def study_filter(self) -> StudyFilter:
+        data = self.cleaned_data
+        return StudyFilter(
+            levels=tuple(lv.key for lv in data["level"]),
+            topics=tuple(t.key for t in data["topic"]),
+            kinds=tuple(data["kind"]),
+            leeches=data["leeches"],
+        )
+
+
+class LearnerSettingsForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        choices=[(z, z) for z in sorted(available_timezones())],
+        help_text="Your study day starts at 4 a.m. in this time zone.",
+    )
+
+    class Meta:
+        model = LearnerSettings
+        fields = ["desired_retention", "new_per_day", "reviews_per_day", "timezone"]
+        widgets = {
+            "desired_retention": forms.NumberInput(
+                attrs={"step": "0.01", "min": "0.70", "max": "0.97"}
+            ),
+        }
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(help_text="Used only to reset your password.")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username", "email"]

@@ -1,7 +1,15 @@
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from learning.scheduling import LEECH_LAPSES, CardState, State
 
 
 class Source(models.Model):
@@ -288,6 +296,9 @@ class Question(models.Model):
     direction = models.CharField(max_length=12)
     default_deck = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(
+        default=0, help_text="Order in which new questions are introduced."
+    )
     answer_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When regeneration last changed the correct answer."
     )
@@ -310,3 +321,153 @@ class Role(models.TextChoices):
     LEARNER = "learner"
     INSTRUCTOR = "instructor"
     CONTENT_EDITOR = "content editor"
+
+
+# Studying ---------------------------------------------------------------
+
+
+class LearnerSettings(models.Model):
+    learner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings"
+    )
+    desired_retention = models.FloatField(
+        default=0.9,
+        validators=[MinValueValidator(0.7), MaxValueValidator(0.97)],
+        help_text="How likely you want to be to remember a card when it comes back.",
+    )
+    new_per_day = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MaxValueValidator(200)],
+        help_text="New questions introduced each day.",
+    )
+    reviews_per_day = models.PositiveSmallIntegerField(
+        default=200,
+        validators=[MaxValueValidator(2000)],
+        help_text="Most reviews shown each day.",
+    )
+    timezone = models.CharField(
+        max_length=60,
+        default="Europe/London",
+        help_text="Your study day starts at 4 a.m. in this time zone.",
+    )
+
+    class Meta:
+        verbose_name_plural = "learner settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.learner}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+
+class CardQuerySet(models.QuerySet["Card"]):
+    def for_learner(self, learner: AbstractBaseUser) -> CardQuerySet:
+        return self.filter(learner=learner)
+
+    def due(self, now: datetime) -> CardQuerySet:
+        return self.filter(due__lte=now)
+
+    def leeches(self) -> CardQuerySet:
+        return self.filter(lapses__gte=LEECH_LAPSES)
+
+
+class Card(models.Model):
+    """One learner's memory of one question, as FSRS models it."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cards"
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="cards")
+    state = models.PositiveSmallIntegerField(null=True, blank=True)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField(null=True, blank=True)
+    last_review = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0, help_text="Reviews since the last reset.")
+    lapses = models.PositiveIntegerField(default=0)
+    review_count = models.PositiveIntegerField(default=0, help_text="Reviews ever recorded.")
+    reset_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the question's answer changed and its schedule started again.",
+    )
+
+    objects = CardQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "question"], name="one_card_per_question")
+        ]
+        indexes = [models.Index(fields=["learner", "due"])]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.question.key}"
+
+    @property
+    def seed(self) -> str:
+        """Seeds the interval fuzz of this card's reviews."""
+        return f"{self.learner_id}:{self.question_id}"
+
+    def as_state(self) -> CardState:
+        return CardState(
+            state=State(self.state) if self.state else None,
+            step=self.step,
+            stability=self.stability,
+            difficulty=self.difficulty,
+            due=self.due,
+            last_review=self.last_review,
+            reps=self.reps,
+            lapses=self.lapses,
+        )
+
+    def take_state(self, state: CardState) -> None:
+        self.state = int(state.state) if state.state else None
+        self.step = state.step
+        self.stability = state.stability
+        self.difficulty = state.difficulty
+        self.due = state.due
+        self.last_review = state.last_review
+        self.reps = state.reps
+        self.lapses = state.lapses
+
+
+class ReviewLog(models.Model):
+    """Every answer a learner gives, appended once and never changed."""
+
+    class Rating(models.IntegerChoices):
+        AGAIN = 1
+        HARD = 2
+        GOOD = 3
+        EASY = 4
+
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="reviews")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="reviews")
+    number = models.PositiveIntegerField(help_text="1 for the card's first review, and so on.")
+    answer = models.JSONField(help_text="What the learner chose or typed.")
+    correct = models.BooleanField()
+    rating = models.PositiveSmallIntegerField(choices=Rating.choices)
+    duration_ms = models.PositiveIntegerField()
+    reviewed_at = models.DateTimeField()
+    desired_retention = models.FloatField()
+    state_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    interval_days_before = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["reviewed_at", "pk"]
+        constraints = [
+            # Two tabs, a double click or a replayed POST all collide here.
+            models.UniqueConstraint(fields=["card", "number"], name="one_review_per_number")
+        ]
+        indexes = [models.Index(fields=["learner", "reviewed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.question_id} #{self.number}"

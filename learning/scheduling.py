@@ -94,8 +94,8 @@ def _to_fsrs(card: CardState, now: datetime) -> FsrsCard:
         step=card.step,
         stability=card.stability,
         difficulty=card.difficulty,
-        due=card.due,
-        last_review=card.last_review,
+        due=card.due.astimezone(UTC) if card.due else now,
+        last_review=card.last_review.astimezone(UTC) if card.last_review else None,
     )
 
 
@@ -103,6 +103,7 @@ def review(
     card: CardState, rating: Rating, now: datetime, *, desired_retention: float, seed: str
 ) -> CardState:
     """The card after one review at `now`. `seed` names the card; the review number is added."""
+    now = now.astimezone(UTC)  # fsrs insists on UTC
     scheduler = _SeededScheduler(seed=f"{seed}:{card.reps}", desired_retention=desired_retention)
     after, _ = scheduler.review_card(_to_fsrs(card, now), rating, review_datetime=now)
     lapsed = card.state == State.Review and rating == Rating.Again
@@ -146,6 +147,7 @@ def retrievability(card: CardState, now: datetime) -> float:
     """The probability of recalling the card now (0 for a card never reviewed)."""
     if card.is_new or card.stability is None:
         return 0.0
+    now = now.astimezone(UTC)
     return Scheduler().get_card_retrievability(_to_fsrs(card, now), current_datetime=now)
 
 
@@ -206,11 +208,24 @@ def daily_queue(
     new: Sequence[Candidate],
     now: datetime,
     limits: Limits,
-    facts_seen_today: Iterable[int] = (),
+    seen_today: Iterable[Candidate] = (),
 ) -> list[Candidate]:
     """Today's queue: due reviews (most overdue first), then new questions, within the
-    daily limits, never two questions of one fact on the same day (siblings wait)."""
-    seen = set(facts_seen_today)
+    daily limits. Questions of one fact (siblings) are not shown on the same day; a
+    question already answered today may come back for its own learning steps."""
+    seen: dict[int, set[int]] = {}
+    for candidate in seen_today:
+        for fact in candidate.facts:
+            seen.setdefault(fact, set()).add(candidate.question_id)
+
+    def fits(candidate: Candidate) -> bool:
+        return not any(seen.get(fact, set()) - {candidate.question_id} for fact in candidate.facts)
+
+    def take(candidate: Candidate) -> None:
+        for fact in candidate.facts:
+            seen.setdefault(fact, set()).add(candidate.question_id)
+        queue.append(candidate)
+
     queue: list[Candidate] = []
     reviews = sorted(
         (c for c in due if c.due is not None and c.due <= now + LEARN_AHEAD),
@@ -219,17 +234,13 @@ def daily_queue(
     for candidate in reviews:
         if len(queue) >= limits.reviews_left:
             break
-        if candidate.facts & seen:
-            continue
-        seen |= candidate.facts
-        queue.append(candidate)
+        if fits(candidate):
+            take(candidate)
     added = 0
     for candidate in new:
         if added >= limits.new_left:
             break
-        if candidate.facts & seen:
-            continue
-        seen |= candidate.facts
-        queue.append(candidate)
-        added += 1
+        if fits(candidate):
+            take(candidate)
+            added += 1
     return queue

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from learning import factbase as fb
 from learning.generation import Question as GeneratedQuestion
 from learning.generation import generate_questions
 from learning.models import (
     ArguablePair,
+    Card,
     Citation,
     Entity,
     EntityKind,
     Fact,
+    LearnerSettings,
     Level,
     Question,
     Relation,
+    ReviewLog,
     Source,
     Topic,
 )
+from learning.scheduling import CardState, Rating, ReviewEntry, replay, review
 
 
 @dataclass
@@ -425,7 +430,7 @@ def bank_regenerate(*, now: datetime) -> Report:
     ):
         current_levels.setdefault(question_id, set()).add(level_id)
 
-    fact_links, level_links = [], []
+    fact_links, level_links, answer_changed = [], [], []
     for item in generated:
         values = _question_values(item, topics)
         row = existing.get(item.key)
@@ -443,6 +448,7 @@ def bank_regenerate(*, now: datetime) -> Report:
                 if "answers" in changed or "kind" in changed:
                     row.answer_changed_at = now
                     changed.append("answer_changed_at")
+                    answer_changed.append(row.pk)
                 for k in changed:
                     if k in values:
                         setattr(row, k, values[k])
@@ -465,6 +471,20 @@ def bank_regenerate(*, now: datetime) -> Report:
             ]
     Question.facts.through.objects.bulk_create(fact_links)
     Question.levels.through.objects.bulk_create(level_links)
+    # A changed answer starts that question's schedule again; its history stays.
+    reset = Card.objects.filter(question__in=answer_changed).update(
+        state=None,
+        step=None,
+        stability=None,
+        difficulty=None,
+        due=now,
+        last_review=None,
+        reps=0,
+        lapses=0,
+        reset_at=now,
+    )
+    if reset:
+        report.updated["cards reset"] += reset
     keys = {item.key for item in generated}
     stale = Question.objects.filter(is_active=True).exclude(key__in=keys)
     report.retired["questions"] += stale.update(is_active=False, updated_at=now)
@@ -476,6 +496,8 @@ def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[
     for name in ("choices", "answers", "accepted", "rejected", "citations"):
         values[name] = list(values[name])
     values["topic_id"] = topics[item.topic].pk
+    # New questions are introduced in a stable order that mixes kinds and topics.
+    values["position"] = int(hashlib.sha1(item.key.encode()).hexdigest()[:7], 16)
     return values
 
 
@@ -508,3 +530,91 @@ def question_export(question: Question, sources: dict[str, Source]) -> dict[str,
         "levels": [lv.key for lv in question.levels.all()],
         "topic": question.topic.key,
     }
+
+
+# Studying ---------------------------------------------------------------
+
+
+class DuplicateReview(Exception):
+    """The answer was already recorded (a double click, the back button, another tab)."""
+
+
+class ReviewRefused(Exception):
+    """The review breaks a rule; the message says which, for the learner."""
+
+
+def learner_settings(learner: Any) -> LearnerSettings:
+    study_settings, _ = LearnerSettings.objects.get_or_create(learner=learner)
+    return study_settings
+
+
+def review_record(
+    *,
+    learner: Any,
+    question: Question,
+    answer: list[str],
+    correct: bool,
+    rating: int,
+    expected_count: int,
+    duration_ms: int,
+    now: datetime,
+    desired_retention: float,
+) -> ReviewLog:
+    """Record one review: the card's new state and its log entry, together, exactly once.
+
+    `expected_count` is how many reviews the card had when the question was shown;
+    any other count means this answer was already recorded, and nothing is written.
+    """
+    if rating not in ReviewLog.Rating.values:
+        raise ReviewRefused("That rating does not exist.")
+    if not correct and rating != ReviewLog.Rating.AGAIN:
+        raise ReviewRefused("A wrong answer is always rated Again.")
+    if correct and rating == ReviewLog.Rating.AGAIN:
+        raise ReviewRefused("A right answer is rated Hard, Good or Easy.")
+    try:
+        with transaction.atomic():
+            card = (
+                Card.objects.select_for_update().filter(learner=learner, question=question).first()
+            )
+            if card is None:
+                if expected_count != 0:
+                    raise DuplicateReview
+                card = Card.objects.create(learner=learner, question=question)
+            elif card.review_count != expected_count:
+                raise DuplicateReview
+            before = card.as_state()
+            after = review(
+                before, Rating(rating), now, desired_retention=desired_retention, seed=card.seed
+            )
+            log = ReviewLog.objects.create(
+                card=card,
+                learner=learner,
+                question=question,
+                number=card.review_count + 1,
+                answer=answer,
+                correct=correct,
+                rating=rating,
+                duration_ms=max(0, min(duration_ms, 3_600_000)),
+                reviewed_at=now,
+                desired_retention=desired_retention,
+                state_before=int(before.state) if before.state else None,
+                interval_days_before=before.interval_days(),
+            )
+            card.take_state(after)
+            card.review_count += 1
+            card.save()
+    except IntegrityError as exc:
+        # Another request recorded this review between our read and our write.
+        raise DuplicateReview from exc
+    return log
+
+
+def card_rebuild(card: Card) -> CardState:
+    """The card's state replayed from its review log (since its last reset)."""
+    reviews = card.reviews.all()
+    if card.reset_at:
+        reviews = reviews.filter(reviewed_at__gt=card.reset_at)
+    return replay(
+        (ReviewEntry(Rating(r.rating), r.reviewed_at, r.desired_retention) for r in reviews),
+        seed=card.seed,
+    )

@@ -1,16 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from learning.forms import BankFilterForm
-from learning.models import Question, Source
+from learning import study
+from learning.forms import (
+    AnswerForm,
+    BankFilterForm,
+    LearnerSettingsForm,
+    SignupForm,
+    StudyFilterForm,
+)
+from learning.grading import is_correct
+from learning.models import Card, Question, ReviewLog, Role, Source
+from learning.roles import roles_ensure
+from learning.scheduling import (
+    NEW_CARD,
+    Rating,
+    format_interval,
+    next_intervals,
+    retrievability,
+)
+from learning.services import (
+    DuplicateReview,
+    ReviewRefused,
+    learner_settings,
+    review_record,
+)
 
 BANK_PAGE_SIZE = 25
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("bank")
+QUESTION_SALT = "spinequiz.study.question"
+RATING_SALT = "spinequiz.study.rating"
+FEEDBACK_SALT = "spinequiz.study.feedback"
+TOKEN_MAX_AGE = 60 * 60 * 24
+RATINGS = [
+    (Rating.Again, "Again"),
+    (Rating.Hard, "Hard"),
+    (Rating.Good, "Good"),
+    (Rating.Easy, "Easy"),
+]
 
 
 def cited(question: Question, sources: dict[str, Source]) -> list[dict[str, str]]:
@@ -27,6 +68,42 @@ def cited(question: Question, sources: dict[str, Source]) -> list[dict[str, str]
             }
         )
     return out
+
+
+# Dashboard and bank -----------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard")
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    from learning.charts import calendar_svg, forecast_svg, spine_svg
+
+    data = study.dashboard(request.user, timezone.now())
+    rows = [("", "No single level")] + [(lv.key, lv.key) for lv in data.levels]
+    table = [
+        {
+            "level": key,
+            "label": label,
+            "cells": [
+                {"topic": topic, "cell": data.cells.get((key, topic.key))} for topic in data.topics
+            ],
+        }
+        for key, label in rows
+        if any((key, t.key) in data.cells for t in data.topics)
+    ]
+    return render(
+        request,
+        "learning/dashboard.html",
+        {
+            "data": data,
+            "table": table,
+            "spine": spine_svg(data.levels, data.by_level),
+            "calendar": calendar_svg(data.calendar),
+            "forecast": forecast_svg(data.forecast),
+        },
+    )
 
 
 @vary_on_headers("HX-Request")
@@ -59,3 +136,315 @@ def bank(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#results"
     return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+
+
+# Studying ---------------------------------------------------------------------
+
+
+def _filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFilter:
+    values: dict[str, list[str]] = {"level": [], "topic": [], "kind": [], "leeches": []}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return study.StudyFilter(
+        tuple(values["level"]),
+        tuple(values["topic"]),
+        tuple(values["kind"]),
+        bool(values["leeches"]),
+    )
+
+
+def _study_url(study_filter: study.StudyFilter) -> str:
+    if not study_filter.is_custom:
+        return reverse("study")
+    return f"{reverse('study_custom')}?{urlencode(study_filter.as_query())}"
+
+
+def _question_context(
+    request: HttpRequest, study_filter: study.StudyFilter, now: datetime
+) -> dict[str, Any]:
+    """The next question of the session, with its signed token, or why there is none."""
+    study_settings = learner_settings(request.user)
+    done = study.today(request.user, study_settings, now)
+    upcoming = study.queue(
+        request.user, now, study_filter, study_settings=study_settings, done=done
+    )
+    context: dict[str, Any] = {
+        "filter": study_filter,
+        "study_url": _study_url(study_filter),
+        "done": done,
+        "settings": study_settings,
+    }
+    if not upcoming:
+        context["counts"] = study.counts(request.user, now, study_settings)
+        return context
+    question = upcoming[0]
+    card = Card.objects.filter(learner=request.user, question=question).first()
+    token = signing.dumps(
+        {
+            "u": request.user.pk,
+            "q": question.pk,
+            "n": card.review_count if card else 0,
+            "t": now.timestamp(),
+            "f": study_filter.as_query(),
+        },
+        salt=QUESTION_SALT,
+    )
+    context.update(
+        {
+            "question": question,
+            "card": card,
+            "is_new": card is None or card.state is None,
+            "form": AnswerForm(question=question, initial={"token": token}),
+            "token": token,
+        }
+    )
+    return context
+
+
+@vary_on_headers("HX-Request")
+def study_today(request: HttpRequest) -> HttpResponse:
+    context = _question_context(request, study.StudyFilter(), timezone.now())
+    template = "learning/study.html" + ("#session" if request.htmx else "")
+    return render(request, template, context)
+
+
+@vary_on_headers("HX-Request")
+def study_custom(request: HttpRequest) -> HttpResponse:
+    form = StudyFilterForm(request.GET or None)
+    if not request.GET or not form.is_valid():
+        return render(request, "learning/study_custom.html", {"form": form})
+    study_filter = form.study_filter()
+    context = _question_context(request, study_filter, timezone.now())
+    context["custom_form"] = form
+    template = "learning/study.html" + ("#session" if request.htmx else "")
+    return render(request, template, context)
+
+
+def _refuse(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
+    template = "learning/study_refused.html" + ("#refusal" if request.htmx else "")
+    return render(request, template, {"message": message}, status=status)
+
+
+def _read_token(request: HttpRequest, value: str, salt: str) -> dict[str, Any] | None:
+    try:
+        data = signing.loads(value, salt=salt, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        return {"expired": True}
+    except signing.BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@require_POST
+def study_answer(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    data = _read_token(request, request.POST.get("token", ""), QUESTION_SALT)
+    if data is None:
+        return _refuse(
+            request,
+            "This answer was not recorded: the question form was changed "
+            "or did not come from SpineQuiz.",
+        )
+    if data.get("expired"):
+        return _refuse(
+            request,
+            "This question was shown more than a day ago, so the answer "
+            "was not recorded. Here is a fresh one.",
+        )
+    if data.get("u") != request.user.pk:
+        return _refuse(
+            request,
+            "This answer was not recorded: that question was shown to someone else.",
+            status=403,
+        )
+    question = Question.objects.filter(pk=data.get("q"), is_active=True).first()
+    if question is None:
+        return _refuse(
+            request, "This question has been retired from the bank, so the answer was not recorded."
+        )
+    study_filter = _filter_from(data.get("f", []))
+    form = AnswerForm(request.POST, question=question)
+    if not form.is_valid():
+        context = _question_context_for(request, question, data, study_filter, form)
+        template = "learning/study.html" + ("#session" if request.htmx else "")
+        return render(request, template, context, status=422)
+    given = form.given()
+    correct = is_correct(
+        question.kind, given, question.answers, question.accepted, question.rejected
+    )
+    duration_ms = int((now.timestamp() - float(data.get("t", now.timestamp()))) * 1000)
+    study_settings = learner_settings(request.user)
+    feedback = {
+        "u": request.user.pk,
+        "q": question.pk,
+        "a": given,
+        "c": correct,
+        "f": data.get("f", []),
+        "n": data["n"],
+    }
+    if correct:
+        card = Card.objects.filter(learner=request.user, question=question).first()
+        state = card.as_state() if card else NEW_CARD
+        intervals = next_intervals(
+            state,
+            now,
+            desired_retention=study_settings.desired_retention,
+            seed=card.seed if card else f"{request.user.pk}:{question.pk}",
+        )
+        feedback["r"] = signing.dumps(
+            {**feedback, "d": duration_ms, "t": now.timestamp()}, salt=RATING_SALT
+        )
+        feedback["i"] = {int(r): format_interval(intervals[r]) for r in Rating}
+    else:
+        try:
+            review_record(
+                learner=request.user,
+                question=question,
+                answer=given,
+                correct=False,
+                rating=ReviewLog.Rating.AGAIN,
+                expected_count=data["n"],
+                duration_ms=duration_ms,
+                now=now,
+                desired_retention=study_settings.desired_retention,
+            )
+        except DuplicateReview:
+            feedback["dup"] = True
+    if request.htmx:
+        return render(request, "learning/study.html#feedback", _feedback_context(request, feedback))
+    token = signing.dumps(feedback, salt=FEEDBACK_SALT)
+    return redirect(f"{reverse('study_feedback')}?{urlencode({'token': token})}")
+
+
+def _question_context_for(
+    request: HttpRequest,
+    question: Question,
+    data: dict[str, Any],
+    study_filter: study.StudyFilter,
+    form: AnswerForm,
+) -> dict[str, Any]:
+    card = Card.objects.filter(learner=request.user, question=question).first()
+    return {
+        "question": question,
+        "card": card,
+        "is_new": card is None or card.state is None,
+        "form": form,
+        "token": request.POST.get("token", ""),
+        "filter": study_filter,
+        "study_url": _study_url(study_filter),
+    }
+
+
+def _feedback_context(request: HttpRequest, feedback: dict[str, Any]) -> dict[str, Any]:
+    question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback["q"])
+    sources = {s.key: s for s in Source.objects.all()}
+    intervals = {int(k): v for k, v in feedback.get("i", {}).items()}
+    return {
+        "question": question,
+        "given": feedback["a"],
+        "correct": feedback["c"],
+        "duplicate": feedback.get("dup", False),
+        "rating_token": feedback.get("r"),
+        "ratings": [
+            (int(r), label, intervals.get(int(r), "")) for r, label in RATINGS if r != Rating.Again
+        ],
+        "cited": cited(question, sources),
+        "study_url": _study_url(_filter_from(feedback.get("f", []))),
+    }
+
+
+def study_feedback(request: HttpRequest) -> HttpResponse:
+    data = _read_token(request, request.GET.get("token", ""), FEEDBACK_SALT)
+    if data is None or data.get("expired") or data.get("u") != request.user.pk:
+        return _refuse(request, "That feedback link is not valid for you.", status=404)
+    return render(request, "learning/study_feedback.html", _feedback_context(request, data))
+
+
+@require_POST
+def study_rate(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    data = _read_token(request, request.POST.get("token", ""), RATING_SALT)
+    if data is None or data.get("expired"):
+        return _refuse(request, "This rating was not recorded: the form was changed or is too old.")
+    if data.get("u") != request.user.pk:
+        return _refuse(
+            request, "This rating was not recorded: that answer was someone else's.", status=403
+        )
+    try:
+        rating = int(request.POST.get("rating", ""))
+    except ValueError:
+        rating = 0
+    question = Question.objects.filter(pk=data["q"], is_active=True).first()
+    if question is None:
+        return _refuse(request, "This question has been retired from the bank.")
+    study_filter = _filter_from(data.get("f", []))
+    study_settings = learner_settings(request.user)
+    try:
+        review_record(
+            learner=request.user,
+            question=question,
+            answer=data["a"],
+            correct=data["c"],
+            rating=rating,
+            expected_count=data["n"],
+            duration_ms=int(data.get("d", 0)),
+            now=now,
+            desired_retention=study_settings.desired_retention,
+        )
+    except ReviewRefused as refusal:
+        return _refuse(request, f"This rating was not recorded: {refusal}")
+    except DuplicateReview:
+        messages.info(request, "That answer was already recorded; here is the next question.")
+    if request.htmx:
+        context = _question_context(request, study_filter, now)
+        return render(request, "learning/study.html#session", context)
+    return redirect(_study_url(study_filter))
+
+
+# Settings, cards, accounts -----------------------------------------------------
+
+
+def settings_view(request: HttpRequest) -> HttpResponse:
+    study_settings = learner_settings(request.user)
+    form = LearnerSettingsForm(request.POST or None, instance=study_settings)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your study settings are saved.")
+        return redirect("settings")
+    return render(
+        request, "learning/settings.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # Scoped to the learner: someone else's card is simply not found.
+    card = get_object_or_404(Card.objects.select_related("question"), pk=pk, learner=request.user)
+    sources = {s.key: s for s in Source.objects.all()}
+    now = timezone.now()
+    return render(
+        request,
+        "learning/card.html",
+        {
+            "card": card,
+            "question": card.question,
+            "reviews": card.reviews.all(),
+            "cited": cited(card.question, sources),
+            "recall": retrievability(card.as_state(), now),
+        },
+    )
+
+
+@login_not_required
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        user.groups.add(roles_ensure()[Role.LEARNER])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to SpineQuiz. Your first questions are ready.")
+        return redirect("dashboard")
+    return render(
+        request, "registration/signup.html", {"form": form}, status=422 if form.errors else 200
+    )

@@ -3,8 +3,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from learning.models import Role
+from learning.demo import simulate_history
+from learning.models import ReviewLog, Role
 from learning.roles import roles_ensure
 
 # Demo only: printed on every start, refused on a production settings module.
@@ -22,8 +24,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Create demo accounts even when DEBUG is off."
         )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=28,
+            help="Days of simulated study for the demo learner (0 for none).",
+        )
 
-    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+    def handle(self, *args: Any, force: bool, history_days: int, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("Demo accounts have known passwords; run with DEBUG=1 or --force.")
         groups = roles_ensure()
@@ -36,3 +44,9 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([groups[role]])
             self.stdout.write(f"  {role.value:15} {username:11} password: {password}")
+        learner = users.objects.get(username="learner")
+        if history_days and not ReviewLog.objects.filter(learner=learner).exists():
+            reviews = simulate_history(learner, days=history_days, now=timezone.now())
+            self.stdout.write(
+                f"The demo learner has {reviews} reviews over the last {history_days} days."
+            )

@@ -1,0 +1,134 @@
+"""Server-rendered SVG pictures for the dashboard: the spine, the calendar, the forecast."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from learning.models import Level
+from learning.progress import Cell, mastery_colour
+
+VERTEBRA_HEIGHT = 40
+DISC_HEIGHT = 14
+SPINE_WIDTH = 300
+
+
+def _percent(cell: Cell | None) -> str:
+    return f"{round(cell.mastery * 100)}%" if cell and cell.facts else "no facts"
+
+
+def spine_svg(levels: Sequence[Level], by_level: Mapping[str, Cell]) -> SafeString:
+    """The lumbar spine from T12 to S1, each level coloured by mastery; a click studies it."""
+    parts: list[str] = []
+    y = 8
+    centre = SPINE_WIDTH / 2
+    for level in levels:
+        cell = by_level.get(level.key)
+        fill = mastery_colour(cell.mastery if cell else 0.0)
+        href = f"{reverse('study_custom')}?{urlencode({'level': level.key})}"
+        label = f"{level.key}: mastery {_percent(cell)}"
+        if cell and cell.facts:
+            label += f" over {cell.facts} facts, {cell.seen} studied"
+        if level.kind == Level.Kind.VERTEBRAL:
+            height = VERTEBRA_HEIGHT
+            if level.key.startswith("S"):
+                shape = (
+                    f'<path d="M{centre - 62},{y} L{centre + 62},{y} L{centre + 34},'
+                    f'{y + height + 16} L{centre - 34},{y + height + 16} Z"/>'
+                )
+                height += 16
+            else:
+                width = 96 + (level.order / 700) * 28
+                shape = (
+                    f'<rect x="{centre - width / 2:.0f}" y="{y}" width="{width:.0f}" '
+                    f'height="{height}" rx="9"/>'
+                    f'<rect x="{centre + width / 2 - 4:.0f}" y="{y + 12}" width="26" '
+                    f'height="{height - 24}" rx="5"/>'
+                )
+            text_y = y + height / 2 + 5
+        else:
+            height = DISC_HEIGHT
+            shape = (
+                f'<rect x="{centre - 50}" y="{y + 2}" width="100" height="{height - 4}" rx="5"/>'
+            )
+            text_y = y + height / 2 + 4
+        parts.append(
+            f'<a href="{escape(href)}" class="spine-level" aria-label="{escape(label)}. '
+            f'Study {escape(level.key)}">'
+            f"<title>{escape(label)}</title>"
+            f'<g fill="{fill}" stroke="var(--line, #999)" stroke-width="1">{shape}</g>'
+            f'<text x="{centre - 86}" y="{text_y:.0f}" text-anchor="end" '
+            f'class="{"seg" if level.kind != Level.Kind.VERTEBRAL else "vert"}">'
+            f"{escape(level.key)}</text>"
+            f'<text x="{centre + 92}" y="{text_y:.0f}" class="pct">{escape(_percent(cell))}'
+            f"</text></a>"
+        )
+        y += height
+    return mark_safe(
+        f'<svg class="spine" viewBox="0 0 {SPINE_WIDTH} {y + 8}" role="img" '
+        f'aria-labelledby="spine-title"><title id="spine-title">Mastery by spinal level, '
+        f"T12 to S1: darker is better known</title>{''.join(parts)}</svg>"
+    )
+
+
+def calendar_svg(weeks: Sequence[Sequence[tuple[date, int]]]) -> SafeString:
+    """A heatmap of reviews per day, a column per week."""
+    cell, gap = 13, 3
+    most = max((n for week in weeks for _, n in week), default=0) or 1
+    parts: list[str] = []
+    last_month = None
+    for column, week in enumerate(weeks):
+        x = 24 + column * (cell + gap)
+        for day, count in week:
+            row = day.weekday()
+            level = 0 if count == 0 else 1 + min(3, int(3 * count / most))
+            title = f"{day:%a %d %b}: {count} review{'s' if count != 1 else ''}"
+            parts.append(
+                f'<rect x="{x}" y="{16 + row * (cell + gap)}" width="{cell}" '
+                f'height="{cell}" rx="3" class="heat{level}"><title>{title}</title>'
+                f"</rect>"
+            )
+            if day.day <= 7 and row == 0 and day.month != last_month:
+                parts.append(f'<text x="{x}" y="11" class="axis">{day:%b}</text>')
+                last_month = day.month
+    for row, name in ((0, "Mon"), (2, "Wed"), (4, "Fri")):
+        parts.append(f'<text x="0" y="{16 + row * (cell + gap) + 10}" class="axis">{name}</text>')
+    width = 24 + len(weeks) * (cell + gap)
+    total = sum(n for week in weeks for _, n in week)
+    return mark_safe(
+        f'<svg class="calendar" viewBox="0 0 {width} {16 + 7 * (cell + gap)}" role="img" '
+        f'aria-label="Reviews per day over the last {len(weeks)} weeks: {total} in all">'
+        f"{''.join(parts)}</svg>"
+    )
+
+
+def forecast_svg(days: Sequence[tuple[date, int]]) -> SafeString:
+    """Cards due on each of the coming days, as bars."""
+    bar, gap, height = 12, 4, 90
+    most = max((n for _, n in days), default=0) or 1
+    parts: list[str] = []
+    for index, (day, count) in enumerate(days):
+        x = index * (bar + gap)
+        h = 0 if count == 0 else max(2, round(height * count / most))
+        label = "today" if index == 0 else f"{day:%a %d %b}"
+        parts.append(
+            f'<rect x="{x}" y="{height - h + 4}" width="{bar}" height="{h}" rx="2" '
+            f'class="bar"><title>{label}: {count} due</title></rect>'
+        )
+        if index % 7 == 0:
+            parts.append(
+                f'<text x="{x}" y="{height + 18}" class="axis">'
+                f"{'Today' if index == 0 else f'{day:%d %b}'}</text>"
+            )
+    width = len(days) * (bar + gap)
+    total = sum(n for _, n in days)
+    return mark_safe(
+        f'<svg class="forecast" viewBox="0 0 {width} {height + 22}" role="img" '
+        f'aria-label="Reviews due over the next {len(days)} days: {total} in all">'
+        f"{''.join(parts)}</svg>"
+    )

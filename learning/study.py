@@ -1,0 +1,334 @@
+"""A learner's queue and progress, read from the database with a fixed number of queries.
+
+The decisions are made by the pure modules (`scheduling.daily_queue`,
+`progress`); this module only gathers their inputs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from learning import progress
+from learning.models import Card, Fact, LearnerSettings, Level, Question, ReviewLog, Topic
+from learning.scheduling import (
+    LEARN_AHEAD,
+    LEECH_LAPSES,
+    Candidate,
+    CardState,
+    Limits,
+    State,
+    daily_queue,
+    day_of,
+    day_start,
+    retrievability,
+)
+
+NEW_LOOKAHEAD = 4  # new questions fetched per slot, so siblings can be skipped
+DUE_FETCH = 400
+
+
+@dataclass(frozen=True)
+class StudyFilter:
+    """A self-chosen study session: just these levels, topics and kinds (or the leeches)."""
+
+    levels: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    leeches: bool = False
+
+    @property
+    def is_custom(self) -> bool:
+        return bool(self.levels or self.topics or self.kinds or self.leeches)
+
+    def as_query(self) -> list[tuple[str, str]]:
+        pairs = [("level", v) for v in self.levels] + [("topic", v) for v in self.topics]
+        pairs += [("kind", v) for v in self.kinds]
+        if self.leeches:
+            pairs.append(("leeches", "1"))
+        return pairs
+
+    def apply(self, questions: QuerySet[Question], learner: Any) -> QuerySet[Question]:
+        if self.levels:
+            questions = questions.filter(levels__key__in=self.levels)
+        if self.topics:
+            questions = questions.filter(
+                Q(topic__key__in=self.topics) | Q(topic__parent__key__in=self.topics)
+            )
+        if self.kinds:
+            questions = questions.filter(kind__in=self.kinds)
+        if self.leeches:
+            questions = questions.filter(cards__learner=learner, cards__lapses__gte=LEECH_LAPSES)
+        return questions.distinct() if (self.levels or self.leeches) else questions
+
+    def describe(self) -> str:
+        parts = []
+        if self.leeches:
+            parts.append("your leeches")
+        if self.levels:
+            parts.append(", ".join(self.levels))
+        if self.topics:
+            names = dict(Topic.objects.filter(key__in=self.topics).values_list("key", "name"))
+            parts.append(", ".join(names.get(t, t) for t in self.topics))
+        if self.kinds:
+            labels = dict(Question.Kind.choices)
+            parts.append(", ".join(labels.get(k, k).lower() for k in self.kinds))
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Today:
+    day: date
+    start: datetime
+    reviews_done: int
+    new_done: int
+    seen: tuple[Candidate, ...]  # the questions answered today, with their facts
+
+
+def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
+    """What the learner has done since their study day began (two queries)."""
+    day = day_of(now, study_settings.zone)
+    start = day_start(day, study_settings.zone)
+    logs = list(
+        ReviewLog.objects.filter(learner=learner, reviewed_at__gte=start).values_list(
+            "question_id", "number"
+        )
+    )
+    questions = sorted({q for q, _ in logs})
+    facts = _facts_of(questions) if questions else {}
+    seen = tuple(Candidate(q, facts.get(q, frozenset())) for q in questions)
+    return Today(day, start, len(logs), sum(1 for _, n in logs if n == 1), seen)
+
+
+def _facts_of(question_ids: list[int]) -> dict[int, frozenset[int]]:
+    links: dict[int, set[int]] = defaultdict(set)
+    for question_id, fact_id in Question.facts.through.objects.filter(
+        question_id__in=question_ids
+    ).values_list("question_id", "fact_id"):
+        links[question_id].add(fact_id)
+    return {q: frozenset(f) for q, f in links.items()}
+
+
+def queue(
+    learner: Any,
+    now: datetime,
+    study_filter: StudyFilter = StudyFilter(),
+    *,
+    limit: int = 1,
+    study_settings: LearnerSettings | None = None,
+    done: Today | None = None,
+) -> list[Question]:
+    """The next `limit` questions for the learner (five or six queries whatever the bank size)."""
+    study_settings = study_settings or LearnerSettings.objects.get_or_create(learner=learner)[0]
+    done = done or today(learner, study_settings, now)
+    pool = (
+        Question.objects.in_default_decks()
+        if not study_filter.leeches
+        else (Question.objects.active())
+    )
+    pool = study_filter.apply(pool, learner)
+    cards = Card.objects.filter(learner=learner, question__in=pool)
+    if study_filter.is_custom:
+        # A chosen session takes what is due first, then new, then reviews ahead of time.
+        limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)
+        due_rows = list(cards.order_by("due").values_list("question_id", "due")[:DUE_FETCH])
+    else:
+        limits = Limits(
+            new_left=max(0, study_settings.new_per_day - done.new_done),
+            reviews_left=max(0, study_settings.reviews_per_day - done.reviews_done),
+        )
+        due_rows = list(
+            cards.filter(due__lte=now + LEARN_AHEAD)
+            .order_by("due")
+            .values_list("question_id", "due")[:DUE_FETCH]
+        )
+    wanted_new = min(limits.new_left, limit * NEW_LOOKAHEAD + len(done.seen))
+    new_ids = (
+        list(
+            pool.exclude(cards__learner=learner)
+            .order_by("position", "pk")
+            .values_list("pk", flat=True)[: max(wanted_new, 0)]
+        )
+        if limits.new_left
+        else []
+    )
+    facts = _facts_of([q for q, _ in due_rows] + new_ids)
+    chosen = daily_queue(
+        due=[Candidate(q, facts.get(q, frozenset()), d) for q, d in due_rows],
+        new=[Candidate(q, facts.get(q, frozenset())) for q in new_ids],
+        now=now if not study_filter.is_custom else now + timedelta(days=36500),
+        limits=limits,
+        seen_today=done.seen,
+    )[:limit]
+    by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
+    return [by_id[c.question_id] for c in chosen]
+
+
+@dataclass
+class Counts:
+    due_now: int
+    new_available: int
+    done_today: int
+    streak: int
+    new_today: int = 0
+
+
+def counts(learner: Any, now: datetime, study_settings: LearnerSettings) -> Counts:
+    done = today(learner, study_settings, now)
+    due_now = Card.objects.filter(
+        learner=learner,
+        due__lte=now + LEARN_AHEAD,
+        question__is_active=True,
+        question__default_deck=True,
+    ).count()
+    unseen = Question.objects.in_default_decks().exclude(cards__learner=learner).count()
+    new_available = min(unseen, max(0, study_settings.new_per_day - done.new_done))
+    days = _review_days(learner, study_settings, since=now - timedelta(days=400))
+    return Counts(
+        due_now=min(due_now, max(0, study_settings.reviews_per_day - done.reviews_done)),
+        new_available=new_available,
+        done_today=done.reviews_done,
+        streak=progress.streak(days, done.day),
+        new_today=done.new_done,
+    )
+
+
+def _review_days(learner: Any, study_settings: LearnerSettings, *, since: datetime) -> list[date]:
+    zone = study_settings.zone
+    return [
+        day_of(moment, zone)
+        for moment in ReviewLog.objects.filter(learner=learner, reviewed_at__gte=since).values_list(
+            "reviewed_at", flat=True
+        )
+    ]
+
+
+# The dashboard ---------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    counts: Counts
+    levels: list[Level]
+    topics: list[Topic]
+    cells: dict[tuple[str, str], progress.Cell]
+    by_level: dict[str, progress.Cell]
+    by_topic: dict[str, progress.Cell]
+    calendar: list[list[tuple[date, int]]]
+    forecast: list[tuple[date, int]]
+    retention: float | None
+    retention_reviews: int
+    leeches: list[dict[str, Any]] = field(default_factory=list)
+    reviews_total: int = 0
+
+
+def dashboard(learner: Any, now: datetime) -> Dashboard:
+    study_settings = LearnerSettings.objects.get_or_create(learner=learner)[0]
+    zone = study_settings.zone
+    levels = list(Level.objects.all())
+    topics = list(Topic.objects.filter(parent__isnull=True))
+    topic_root = {
+        t.pk: (t.parent.key if t.parent else t.key) for t in Topic.objects.select_related("parent")
+    }
+
+    # Where each published fact sits: its levels (or none) x its top-level topic.
+    fact_cells: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    fact_levels: dict[int, set[str]] = defaultdict(set)
+    for fact_id, level_key in Fact.objects.published().values_list("pk", "subject__levels__key"):
+        if level_key:
+            fact_levels[fact_id].add(level_key)
+    for fact_id, level_key in Fact.objects.published().values_list("pk", "object__levels__key"):
+        if level_key:
+            fact_levels[fact_id].add(level_key)
+    for fact_id, topic_id in Fact.objects.published().values_list("pk", "relation__topic_id"):
+        root = topic_root[topic_id]
+        fact_cells[fact_id] = [(lv, root) for lv in fact_levels.get(fact_id, ())] or [
+            (progress.NO_LEVEL, root)
+        ]
+
+    cards = list(
+        Card.objects.filter(learner=learner, state__isnull=False).values(
+            "question_id",
+            "state",
+            "step",
+            "stability",
+            "difficulty",
+            "due",
+            "last_review",
+            "reps",
+            "lapses",
+        )
+    )
+    recall = {
+        c["question_id"]: retrievability(
+            CardState(
+                state=State(c["state"]),
+                step=c["step"],
+                stability=c["stability"],
+                difficulty=c["difficulty"],
+                due=c["due"],
+                last_review=c["last_review"],
+                reps=c["reps"],
+                lapses=c["lapses"],
+            ),
+            now,
+        )
+        for c in cards
+    }
+    card_facts = _facts_of(list(recall))
+    mastery = progress.fact_mastery(card_facts, recall)
+    cells = progress.mastery_by_level_topic(fact_cells, mastery)
+
+    done = today(learner, study_settings, now)
+    reviews = list(
+        ReviewLog.objects.filter(learner=learner).values_list(
+            "reviewed_at", "interval_days_before", "correct"
+        )
+    )
+    review_days = [day_of(moment, zone) for moment, _, _ in reviews]
+    retention, retention_reviews = progress.true_retention(
+        (interval, correct) for _, interval, correct in reviews
+    )
+    due_days = [day_of(c["due"], zone) for c in cards if c["due"]]
+
+    leech_rows = (
+        Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
+        .select_related("question")
+        .order_by("-lapses")[:20]
+    )
+    leeches = [{"card": c, "question": c.question} for c in leech_rows]
+
+    counts_now = Counts(
+        due_now=sum(1 for c in cards if c["due"] and c["due"] <= now + LEARN_AHEAD),
+        new_available=0,
+        done_today=done.reviews_done,
+        streak=progress.streak(review_days, done.day),
+        new_today=done.new_done,
+    )
+    unseen = (
+        Question.objects.in_default_decks()
+        .exclude(cards__learner=learner)
+        .aggregate(n=Count("pk"))["n"]
+    )
+    counts_now.new_available = min(unseen, max(0, study_settings.new_per_day - done.new_done))
+    counts_now.due_now = min(
+        counts_now.due_now, max(0, study_settings.reviews_per_day - done.reviews_done)
+    )
+    return Dashboard(
+        counts=counts_now,
+        levels=levels,
+        topics=topics,
+        cells=cells,
+        by_level=progress.mastery_by(cells, fact_cells, mastery, axis=0),
+        by_topic=progress.mastery_by(cells, fact_cells, mastery, axis=1),
+        calendar=progress.review_calendar(review_days, done.day),
+        forecast=progress.forecast(due_days, done.day),
+        retention=retention,
+        retention_reviews=retention_reviews,
+        leeches=leeches,
+        reviews_total=len(reviews),
+    )
