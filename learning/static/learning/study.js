@@ -1,0 +1,53 @@
+// Keyboard study: number keys choose options, Enter checks; after feedback,
+// 1-4 rate (2 Hard, 3 Good, 4 Easy) and Space or Enter takes Good or Next.
+// Everything works without this file too: it only adds keys.
+(function () {
+  "use strict";
+  function typing(target) {
+    return target.matches("input[type=text], input[type=search], textarea, select, [contenteditable]");
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var study = document.getElementById("study");
+    if (!study) return;
+    var rating = study.querySelector("form[data-rating]");
+    var next = study.querySelector("[data-next]");
+    var answer = study.querySelector("form[data-answer]");
+    var key = event.key;
+    if (rating && !typing(event.target)) {
+      var button = null;
+      if (key >= "1" && key <= "4") button = rating.querySelector('[data-rate="' + key + '"]');
+      else if ((key === " " || key === "Enter") && !event.target.matches("button")) button = rating.querySelector('[data-rate="3"]');
+      if (button) { event.preventDefault(); button.click(); }
+      return;
+    }
+    if (next && (key === " " || key === "Enter" || key === "1") && event.target !== next) {
+      event.preventDefault();
+      next.click();
+      return;
+    }
+    if (!answer || typing(event.target)) return;
+    if (key >= "1" && key <= "9") {
+      var options = answer.querySelectorAll("input[type=radio], input[type=checkbox]");
+      var option = options[Number(key) - 1];
+      if (option) {
+        event.preventDefault();
+        if (option.type === "radio") option.checked = true; else option.checked = !option.checked;
+        option.focus();
+      }
+    } else if (key === "Enter" && event.target.matches("input[type=radio], input[type=checkbox], body")) {
+      event.preventDefault();
+      answer.requestSubmit();
+    }
+  });
+  // Put the keyboard where it is needed: on the first answer field, or on Good / Next.
+  function focusStudy() {
+    var study = document.getElementById("study");
+    if (!study) return;
+    var target = study.querySelector("[autofocus]") ||
+      study.querySelector("form[data-answer] select, form[data-answer] input[type=text]");
+    if (target && document.activeElement !== target) target.focus();
+  }
+  document.addEventListener("htmx:afterSettle", focusStudy);
+  document.addEventListener("DOMContentLoaded", focusStudy);
+})();
