@@ -92,6 +92,8 @@ class _Index:
     signature: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     facts_by_key: dict[str, Fact] = field(default_factory=dict)
     by_relation: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    holders: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    _similar: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, factbase: FactBase) -> _Index:
@@ -120,6 +122,9 @@ class _Index:
         index.published.sort(key=lambda f: f.key)
         for fact in index.published:
             index.by_relation[fact.relation].append(fact)
+        for key, links in index.signature.items():
+            for link in links:
+                index.holders[link].append(key)
         for disputed in (*index.disputed_by_subject.values(), *index.disputed_by_object.values()):
             disputed.sort(key=lambda f: f.key)
         return index
@@ -163,8 +168,15 @@ class _Index:
                 return True
         return False
 
-    def similarity(self, a: str, b: str) -> int:
-        return len(self.signature.get(a, set()) & self.signature.get(b, set()))
+    def similar_to(self, key: str) -> dict[str, int]:
+        """How many (relation, other) links each entity shares with `key` (memoised)."""
+        if key not in self._similar:
+            counts: dict[str, int] = defaultdict(int)
+            for link in self.signature.get(key, ()):
+                for holder in self.holders[link]:
+                    counts[holder] += 1
+            self._similar[key] = counts
+        return self._similar[key]
 
 
 # Distractors -----------------------------------------------------------
@@ -180,16 +192,17 @@ def _rank(
 ) -> list[str]:
     """Order candidates from most to least confusable with the answers."""
     answer_orders = [o for o in (index.order(a) for a in answers) if o is not None]
+    like_anchor = index.similar_to(anchor)
+    like_answers = [index.similar_to(a) for a in answers]
 
     def score(candidate: str) -> tuple[float, ...]:
         level = 0.0
         order = index.order(candidate)
         if order is not None and answer_orders:
             level = 1.0 / (1 + min(abs(order - a) for a in answer_orders))
-        shared = 0
-        for owner in (owners or {}).get(candidate, ()):
-            shared = max(shared, index.similarity(owner, anchor))
-        shared = max(shared, max((index.similarity(candidate, a) for a in answers), default=0))
+        shared = max((like_anchor.get(o, 0) for o in (owners or {}).get(candidate, ())), default=0)
+        for like_answer in like_answers:
+            shared = max(shared, like_answer.get(candidate, 0))
         return (-level, -shared, rng.random())
 
     return sorted(sorted(set(candidates)), key=score)
@@ -222,49 +235,33 @@ def _closed_pool(
     return pool
 
 
-def forward_pool(index: _Index, relation: Relation, subject: str) -> list[str]:
-    """Objects that are wrong answers for `subject` under `relation`."""
-    truths = index.objects.get((subject, relation.key), set())
+def wrong_pool(index: _Index, relation: Relation, given: str, *, forward: bool) -> list[str]:
+    """Entities that are wrong answers about `given`: objects for a subject (forward) or
+    subjects for an object (reverse)."""
+    if forward:
+        truths = index.objects.get((given, relation.key), set())
+        members = index.object_side[relation.key]
+        contrast = index.objects.get((given, relation.contrast), set())
+        contrast_kinds = relation.contrast_kinds
+    else:
+        truths = index.subjects.get((relation.key, given), set())
+        members = index.subject_side[relation.key]
+        contrast = index.subjects.get((relation.contrast_reverse, given), set())
+        contrast_kinds = relation.contrast_reverse_kinds
 
     def wrong(candidate: str) -> bool:
+        subject, object_ = (given, candidate) if forward else (candidate, given)
         return (
-            candidate != subject
+            candidate != given
             and candidate not in truths
-            and not index.is_blocked(relation, subject, candidate)
+            and not index.is_blocked(relation, subject, object_)
         )
 
     if relation.closed:
-        return _closed_pool(index, index.object_side[relation.key], truths, wrong)
-    pool = set()
-    if relation.contrast:
-        pool |= index.objects.get((subject, relation.contrast), set())
-    if relation.contrast_kinds:
-        pool |= {k for k, e in index.factbase.entities.items() if e.kind in relation.contrast_kinds}
-    return [c for c in pool if wrong(c)]
-
-
-def reverse_pool(index: _Index, relation: Relation, object_: str) -> list[str]:
-    """Subjects that are wrong answers for `object_` under `relation`."""
-    truths = index.subjects.get((relation.key, object_), set())
-
-    def wrong(candidate: str) -> bool:
-        return (
-            candidate != object_
-            and candidate not in truths
-            and not index.is_blocked(relation, candidate, object_)
-        )
-
-    if relation.closed:
-        return _closed_pool(index, index.subject_side[relation.key], truths, wrong)
-    pool = set()
-    if relation.contrast_reverse:
-        pool |= index.subjects.get((relation.contrast_reverse, object_), set())
-    if relation.contrast_reverse_kinds:
-        pool |= {
-            k
-            for k, e in index.factbase.entities.items()
-            if e.kind in relation.contrast_reverse_kinds
-        }
+        return _closed_pool(index, members, truths, wrong)
+    pool = set(contrast)
+    if contrast_kinds:
+        pool |= {k for k, e in index.factbase.entities.items() if e.kind in contrast_kinds}
     return [c for c in pool if wrong(c)]
 
 
@@ -450,11 +447,11 @@ def _wrong_answers(
     """Wrong answers for one fact's question, most confusable first."""
     if forward:
         answer, given = fact.object, fact.subject
-        pool = forward_pool(index, relation, given)
+        pool = wrong_pool(index, relation, given, forward=True)
         truths = index.objects[(given, relation.key)]
     else:
         answer, given = fact.subject, fact.object
-        pool = reverse_pool(index, relation, given)
+        pool = wrong_pool(index, relation, given, forward=False)
         truths = index.subjects[(relation.key, given)]
     owners = _owners(index, relation, pool, forward=forward)
     ranked = _rank(index, pool, [answer], given, rng, owners)
@@ -532,6 +529,16 @@ def _statement_question(
             truth = False
             break
     statement = _attributed(index, relation, [fact], _statement(index, relation, subject, object_))
+    disputes = [
+        *_disputes(index, relation, fact, forward=True),
+        *_disputes(index, relation, fact, forward=False),
+    ]
+    explanation = _explanation(index, [fact], disputes)
+    if not truth:
+        # Say what is true before why.
+        explanation = (
+            f"False. {_statement(index, relation, fact.subject, fact.object)} {explanation}"
+        )
     bank.add(
         kind="truefalse",
         template=f"tf-{direction}",
@@ -542,10 +549,7 @@ def _statement_question(
         answers=[TRUE if truth else FALSE],
         facts=[fact],
         topic=relation.topic,
-        disputes=[
-            *_disputes(index, relation, fact, forward=True),
-            *_disputes(index, relation, fact, forward=False),
-        ],
+        explanation=explanation,
     )
 
 
@@ -557,14 +561,14 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
         given = fact.subject
         truths = index.objects[(given, relation.key)]
         group_facts = [f for f in index.by_relation[relation.key] if f.subject == given]
-        pool = forward_pool(index, relation, given)
+        pool = wrong_pool(index, relation, given, forward=True)
         prompt = _fill(relation.forward, subject=index.name(given))
         anchor = f"{given} {relation.key} *"
     else:
         given = fact.object
         truths = index.subjects[(relation.key, given)]
         group_facts = [f for f in index.by_relation[relation.key] if f.object == given]
-        pool = reverse_pool(index, relation, given)
+        pool = wrong_pool(index, relation, given, forward=False)
         prompt = _fill(relation.reverse, object_=index.name(given))
         anchor = f"* {relation.key} {given}"
     if len(truths) < 2:
@@ -809,7 +813,9 @@ def _vignettes_foramen(bank: _Bank) -> None:
                 rng = _rng("vignette-foramen", deficit.key)
                 # Whatever else the root supplies would be affected too: never offer it.
                 linked = {o for (s_, _r, o) in index.blocked if s_ == root}
-                pool = [c for c in forward_pool(index, relation, root) if c not in linked]
+                pool = [
+                    c for c in wrong_pool(index, relation, root, forward=True) if c not in linked
+                ]
                 taken = {index.name(o).casefold() for o in index.objects[(root, relation_key)]}
                 distractors = _distinct(
                     index, _rank(index, pool, [deficit.object], root, rng), taken
@@ -869,12 +875,12 @@ def _vignettes_condition(bank: _Bank) -> None:
             if asks_forward:
                 answer = target.object
                 truths = index.objects[(condition, relation.key)]
-                pool = forward_pool(index, relation, condition)
+                pool = wrong_pool(index, relation, condition, forward=True)
                 question = _fill(relation.forward, subject=index.name(condition))
             else:
                 answer = target.subject
                 truths = index.subjects[(relation.key, condition)]
-                pool = reverse_pool(index, relation, condition)
+                pool = wrong_pool(index, relation, condition, forward=False)
                 question = _fill(relation.reverse, object_=index.name(condition))
             in_stem = {s.object for s in stem}
             taken = {index.name(t).casefold() for t in truths}

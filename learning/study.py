@@ -146,12 +146,17 @@ def queue(
             .order_by("due")
             .values_list("question_id", "due")[:DUE_FETCH]
         )
-    wanted_new = min(limits.new_left, limit * NEW_LOOKAHEAD + len(done.seen))
+    # Siblings of what was answered today are left out in SQL, so a run of them
+    # can never make the queue look empty.
+    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
+    unseen = pool.exclude(cards__learner=learner)
+    if seen_facts:
+        unseen = unseen.exclude(facts__in=seen_facts)
     new_ids = (
         list(
-            pool.exclude(cards__learner=learner)
-            .order_by("position", "pk")
-            .values_list("pk", flat=True)[: max(wanted_new, 0)]
+            unseen.order_by("position", "pk").values_list("pk", flat=True)[
+                : min(limits.new_left, limit * NEW_LOOKAHEAD)
+            ]
         )
         if limits.new_left
         else []

@@ -142,7 +142,9 @@ class Judge:
 
     def _says(self, prompt: str, triple: tuple[str, str, str]) -> bool:
         text = self.statement(*triple)
-        return text in prompt or (text[:1].lower() + text[1:]) in prompt
+        return prompt == f"True or false? {text}" or prompt.endswith(
+            f", {text[:1].lower()}{text[1:]}"
+        )
 
     def _side(self, question, wrong, triple_for) -> None:
         for choice in wrong:
