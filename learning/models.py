@@ -309,7 +309,12 @@ class Question(models.Model):
 
     class Meta:
         ordering = ["key"]
-        indexes = [models.Index(fields=["is_active", "kind"])]
+        indexes = [
+            models.Index(fields=["is_active", "kind"]),
+            # New questions are taken from the default decks in this order, a few at a
+            # time: one index serves both the filter and the order.
+            models.Index(fields=["is_active", "default_deck", "position", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.prompt[:80]

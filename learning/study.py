@@ -131,7 +131,13 @@ def queue(
         else (Question.objects.active())
     )
     pool = study_filter.apply(pool, learner)
-    cards = Card.objects.filter(learner=learner, question__in=pool)
+    if study_filter.is_custom:
+        cards = Card.objects.filter(learner=learner, question__in=pool)
+    else:
+        # A join, not a subquery: the (learner, due) index then does the work.
+        cards = Card.objects.filter(
+            learner=learner, question__is_active=True, question__default_deck=True
+        )
     if study_filter.is_custom:
         # A chosen session takes what is due first, then new, then reviews ahead of time.
         limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)
