@@ -736,6 +736,33 @@ def _root_finding_holds(index: _Index, root: str, finding: tuple[str, str]) -> b
     return False
 
 
+def _add_vignette(
+    bank: _Bank,
+    *,
+    template: str,
+    facts: Sequence[Fact],
+    prompt: str,
+    choices: Sequence[str],
+    answer: str,
+    topic: str | None = None,
+    explanation: str | None = None,
+) -> None:
+    """A clinical vignette: one answer among entities, about several facts at once."""
+    index = bank.index
+    bank.add(
+        kind="vignette",
+        template=template,
+        direction="vignette",
+        anchor=",".join(f.key for f in facts),
+        prompt=prompt,
+        choices=[capitalise(index.name(c)) for c in choices],
+        answers=[capitalise(index.name(answer))],
+        facts=facts,
+        topic=topic or _common_topic(bank, facts),
+        explanation=explanation,
+    )
+
+
 def _vignettes_root(bank: _Bank) -> None:
     """Sensory, motor and reflex findings -> which nerve root."""
     index = bank.index
@@ -778,16 +805,13 @@ def _vignettes_root(bank: _Bank) -> None:
         prompt = f"A patient has {described}. Which nerve root is most likely affected?"
         choices = [root, *distractors]
         rng.shuffle(choices)
-        bank.add(
-            kind="vignette",
+        _add_vignette(
+            bank,
             template="vignette-root-findings",
-            direction="vignette",
-            anchor=",".join(f.key for f in facts),
-            prompt=prompt,
-            choices=[capitalise(index.name(c)) for c in choices],
-            answers=[capitalise(index.name(root))],
             facts=facts,
-            topic=_common_topic(bank, facts),
+            prompt=prompt,
+            choices=choices,
+            answer=root,
         )
 
 
@@ -805,14 +829,14 @@ def _vignettes_foramen(bank: _Bank) -> None:
         root, foramen = exit_fact.subject, exit_fact.object
         if len(index.subjects[("exits-through", foramen)]) != 1:
             continue
+        # Whatever else the root supplies would be affected too: never offer it.
+        linked = {o for (s_, _r, o) in index.blocked if s_ == root}
         for relation_key, question in deficits:
             if relation_key not in relations:
                 continue
             relation = relations[relation_key]
             for deficit in [f for f in index.by_relation[relation_key] if f.subject == root]:
                 rng = _rng("vignette-foramen", deficit.key)
-                # Whatever else the root supplies would be affected too: never offer it.
-                linked = {o for (s_, _r, o) in index.blocked if s_ == root}
                 pool = [
                     c for c in wrong_pool(index, relation, root, forward=True) if c not in linked
                 ]
@@ -829,16 +853,13 @@ def _vignettes_foramen(bank: _Bank) -> None:
                     f"root that leaves through it. {question}"
                 )
                 facts = [exit_fact, deficit]
-                bank.add(
-                    kind="vignette",
+                _add_vignette(
+                    bank,
                     template="vignette-foramen-deficit",
-                    direction="vignette",
-                    anchor=",".join(f.key for f in facts),
-                    prompt=prompt,
-                    choices=[capitalise(index.name(c)) for c in choices],
-                    answers=[capitalise(index.name(deficit.object))],
                     facts=facts,
-                    topic=_common_topic(bank, facts),
+                    prompt=prompt,
+                    choices=choices,
+                    answer=deficit.object,
                 )
 
 
@@ -900,15 +921,13 @@ def _vignettes_condition(bank: _Bank) -> None:
             choices = [answer, *distractors]
             rng.shuffle(choices)
             facts = [*stem, target]
-            bank.add(
-                kind="vignette",
+            _add_vignette(
+                bank,
                 template="vignette-condition",
-                direction="vignette",
-                anchor=",".join(f.key for f in facts),
-                prompt=prompt,
-                choices=[capitalise(index.name(c)) for c in choices],
-                answers=[capitalise(index.name(answer))],
                 facts=facts,
+                prompt=prompt,
+                choices=choices,
+                answer=answer,
                 topic=relations[target.relation].topic,
                 explanation=_explanation(index, [target, *stem]),
             )
