@@ -90,7 +90,7 @@ class _Index:
     subject_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     object_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     signature: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
-    facts_by_key: dict[str, Fact] = field(default_factory=dict)
+    by_kind: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     by_relation: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     holders: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     _similar: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -99,7 +99,6 @@ class _Index:
     def build(cls, factbase: FactBase) -> _Index:
         index = cls(factbase)
         for fact in factbase.facts:
-            index.facts_by_key[fact.key] = fact
             if fact.status == "retired":
                 continue
             index.subject_side[fact.relation].add(fact.subject)
@@ -122,6 +121,8 @@ class _Index:
         index.published.sort(key=lambda f: f.key)
         for fact in index.published:
             index.by_relation[fact.relation].append(fact)
+        for key, entity in sorted(factbase.entities.items()):
+            index.by_kind[entity.kind].append(key)
         for key, links in index.signature.items():
             for link in links:
                 index.holders[link].append(key)
@@ -227,11 +228,7 @@ def _closed_pool(
     kinds = {index.entity(t).kind for t in truths}
     pool = [m for m in members if index.entity(m).kind in kinds and wrong(m)]
     if len(pool) < MCQ_DISTRACTORS and not any(index.is_text(t) for t in truths):
-        pool += [
-            k
-            for k, e in index.factbase.entities.items()
-            if e.kind in kinds and k not in members and wrong(k)
-        ]
+        pool += [k for kind in kinds for k in index.by_kind[kind] if k not in members and wrong(k)]
     return pool
 
 
@@ -261,7 +258,7 @@ def wrong_pool(index: _Index, relation: Relation, given: str, *, forward: bool) 
         return _closed_pool(index, members, truths, wrong)
     pool = set(contrast)
     if contrast_kinds:
-        pool |= {k for k, e in index.factbase.entities.items() if e.kind in contrast_kinds}
+        pool |= {k for kind in contrast_kinds for k in index.by_kind[kind]}
     return [c for c in pool if wrong(c)]
 
 
@@ -553,24 +550,39 @@ def _statement_question(
     )
 
 
+def _group(
+    index: _Index, relation: Relation, fact: Fact, *, forward: bool
+) -> tuple[str, str, set[str], list[Fact], str, str]:
+    """Every true answer about the fact's subject (forward) or object (reverse):
+    direction, the entity asked about, the true answers, their facts, prompt, anchor."""
+    if forward:
+        given = fact.subject
+        return (
+            "forward",
+            given,
+            index.objects[(given, relation.key)],
+            [f for f in index.by_relation[relation.key] if f.subject == given],
+            _fill(relation.forward, subject=index.name(given)),
+            f"{given} {relation.key} *",
+        )
+    given = fact.object
+    return (
+        "reverse",
+        given,
+        index.subjects[(relation.key, given)],
+        [f for f in index.by_relation[relation.key] if f.object == given],
+        _fill(relation.reverse, object_=index.name(given)),
+        f"* {relation.key} {given}",
+    )
+
+
 def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> None:
     """Select all that apply, over every true answer of one subject (or object)."""
     index = bank.index
-    direction = "forward" if forward else "reverse"
-    if forward:
-        given = fact.subject
-        truths = index.objects[(given, relation.key)]
-        group_facts = [f for f in index.by_relation[relation.key] if f.subject == given]
-        pool = wrong_pool(index, relation, given, forward=True)
-        prompt = _fill(relation.forward, subject=index.name(given))
-        anchor = f"{given} {relation.key} *"
-    else:
-        given = fact.object
-        truths = index.subjects[(relation.key, given)]
-        group_facts = [f for f in index.by_relation[relation.key] if f.object == given]
-        pool = wrong_pool(index, relation, given, forward=False)
-        prompt = _fill(relation.reverse, object_=index.name(given))
-        anchor = f"* {relation.key} {given}"
+    direction, given, truths, group_facts, prompt, anchor = _group(
+        index, relation, fact, forward=forward
+    )
+    pool = wrong_pool(index, relation, given, forward=forward)
     if len(truths) < 2:
         return
     rng = _rng("multi", direction, anchor)
@@ -614,31 +626,25 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
 def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
     """Type the answer: accepted are the names and aliases of every true answer."""
     index = bank.index
-    if side == "subject":
-        direction, given = "reverse", fact.object
-        truths = index.subjects[(relation.key, given)]
-        prompt = _fill(relation.reverse, object_=index.name(given))
-        anchor = f"* {relation.key} {given}"
-        group_facts = [f for f in index.by_relation[relation.key] if f.object == given]
-    else:
-        direction, given = "forward", fact.subject
-        truths = index.objects[(given, relation.key)]
-        prompt = _fill(relation.forward, subject=index.name(given))
-        anchor = f"{given} {relation.key} *"
-        group_facts = [f for f in index.by_relation[relation.key] if f.subject == given]
+    direction, _, truths, group_facts, prompt, anchor = _group(
+        index, relation, fact, forward=side == "object"
+    )
     accepted: list[str] = []
     for key in sorted(truths):
         entity = index.entity(key)
         for name in (entity.name, *entity.aliases):
             if name not in accepted:
                 accepted.append(name)
-    kinds = {index.entity(t).kind for t in truths}
-    rejected: list[str] = []
-    for key, entity in sorted(index.factbase.entities.items()):
-        if entity.kind in kinds and key not in truths:
-            for name in (entity.name, *entity.aliases):
-                if name.casefold() not in {a.casefold() for a in accepted}:
-                    rejected.append(name)
+    kinds = sorted({index.entity(t).kind for t in truths})
+    taken = {a.casefold() for a in accepted}
+    rejected = [
+        name
+        for kind in kinds
+        for key in index.by_kind[kind]
+        if key not in truths
+        for name in (index.entity(key).name, *index.entity(key).aliases)
+        if name.casefold() not in taken
+    ]
     if len(truths) > 1:
         prompt = f"{prompt} (Name any one.)"
     bank.add(
@@ -769,7 +775,7 @@ def _vignettes_root(bank: _Bank) -> None:
     relations = index.factbase.relations
     if not all(r in relations for r, _, _ in ROOT_FINDINGS):
         return
-    roots = sorted(k for k, e in index.factbase.entities.items() if e.kind == "nerve-root")
+    roots = index.by_kind["nerve-root"]
     for root in roots:
         options: list[list[tuple[Fact, str]]] = []
         for relation_key, root_is_subject, wording in ROOT_FINDINGS:
