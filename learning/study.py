@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from learning import progress
 from learning.models import Card, Fact, LearnerSettings, Level, Question, ReviewLog, Topic
@@ -19,9 +19,7 @@ from learning.scheduling import (
     LEARN_AHEAD,
     LEECH_LAPSES,
     Candidate,
-    CardState,
     Limits,
-    State,
     daily_queue,
     day_of,
     day_start,
@@ -188,8 +186,16 @@ class Counts:
     new_today: int = 0
 
 
-def counts(learner: Any, now: datetime, study_settings: LearnerSettings) -> Counts:
-    done = today(learner, study_settings, now)
+def counts(
+    learner: Any,
+    now: datetime,
+    study_settings: LearnerSettings,
+    *,
+    done: Today | None = None,
+    review_days: list[date] | None = None,
+) -> Counts:
+    """Today at a glance: due now and new available (within the daily limits), done, streak."""
+    done = done or today(learner, study_settings, now)
     due_now = Card.objects.filter(
         learner=learner,
         due__lte=now + LEARN_AHEAD,
@@ -197,13 +203,13 @@ def counts(learner: Any, now: datetime, study_settings: LearnerSettings) -> Coun
         question__default_deck=True,
     ).count()
     unseen = Question.objects.in_default_decks().exclude(cards__learner=learner).count()
-    new_available = min(unseen, max(0, study_settings.new_per_day - done.new_done))
-    days = _review_days(learner, study_settings, since=now - timedelta(days=400))
+    if review_days is None:
+        review_days = _review_days(learner, study_settings, since=now - timedelta(days=400))
     return Counts(
         due_now=min(due_now, max(0, study_settings.reviews_per_day - done.reviews_done)),
-        new_available=new_available,
+        new_available=min(unseen, max(0, study_settings.new_per_day - done.new_done)),
         done_today=done.reviews_done,
-        streak=progress.streak(days, done.day),
+        streak=progress.streak(review_days, done.day),
         new_today=done.new_done,
     )
 
@@ -233,7 +239,7 @@ class Dashboard:
     forecast: list[tuple[date, int]]
     retention: float | None
     retention_reviews: int
-    leeches: list[dict[str, Any]] = field(default_factory=list)
+    leeches: list[Card] = field(default_factory=list)
     reviews_total: int = 0
 
 
@@ -249,20 +255,20 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     # Where each published fact sits: its levels (or none) x its top-level topic.
     fact_cells: dict[int, list[tuple[str, str]]] = defaultdict(list)
     fact_levels: dict[int, set[str]] = defaultdict(set)
-    for fact_id, level_key in Fact.objects.published().values_list("pk", "subject__levels__key"):
-        if level_key:
-            fact_levels[fact_id].add(level_key)
-    for fact_id, level_key in Fact.objects.published().values_list("pk", "object__levels__key"):
-        if level_key:
-            fact_levels[fact_id].add(level_key)
-    for fact_id, topic_id in Fact.objects.published().values_list("pk", "relation__topic_id"):
+    fact_topic: dict[int, int] = {}
+    for fact_id, subject_level, object_level, topic_id in Fact.objects.published().values_list(
+        "pk", "subject__levels__key", "object__levels__key", "relation__topic_id"
+    ):
+        fact_levels[fact_id] |= {lv for lv in (subject_level, object_level) if lv}
+        fact_topic[fact_id] = topic_id
+    for fact_id, topic_id in fact_topic.items():
         root = topic_root[topic_id]
-        fact_cells[fact_id] = [(lv, root) for lv in fact_levels.get(fact_id, ())] or [
+        fact_cells[fact_id] = [(lv, root) for lv in fact_levels[fact_id]] or [
             (progress.NO_LEVEL, root)
         ]
 
     cards = list(
-        Card.objects.filter(learner=learner, state__isnull=False).values(
+        Card.objects.filter(learner=learner, state__isnull=False).only(
             "question_id",
             "state",
             "step",
@@ -274,22 +280,7 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
             "lapses",
         )
     )
-    recall = {
-        c["question_id"]: retrievability(
-            CardState(
-                state=State(c["state"]),
-                step=c["step"],
-                stability=c["stability"],
-                difficulty=c["difficulty"],
-                due=c["due"],
-                last_review=c["last_review"],
-                reps=c["reps"],
-                lapses=c["lapses"],
-            ),
-            now,
-        )
-        for c in cards
-    }
+    recall = {card.question_id: retrievability(card.as_state(), now) for card in cards}
     card_facts = _facts_of(list(recall))
     mastery = progress.fact_mastery(card_facts, recall)
     cells = progress.mastery_by_level_topic(fact_cells, mastery)
@@ -304,31 +295,15 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     retention, retention_reviews = progress.true_retention(
         (interval, correct) for _, interval, correct in reviews
     )
-    due_days = [day_of(c["due"], zone) for c in cards if c["due"]]
+    due_days = [day_of(card.due, zone) for card in cards if card.due]
 
-    leech_rows = (
+    leeches = list(
         Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
         .select_related("question")
         .order_by("-lapses")[:20]
     )
-    leeches = [{"card": c, "question": c.question} for c in leech_rows]
 
-    counts_now = Counts(
-        due_now=sum(1 for c in cards if c["due"] and c["due"] <= now + LEARN_AHEAD),
-        new_available=0,
-        done_today=done.reviews_done,
-        streak=progress.streak(review_days, done.day),
-        new_today=done.new_done,
-    )
-    unseen = (
-        Question.objects.in_default_decks()
-        .exclude(cards__learner=learner)
-        .aggregate(n=Count("pk"))["n"]
-    )
-    counts_now.new_available = min(unseen, max(0, study_settings.new_per_day - done.new_done))
-    counts_now.due_now = min(
-        counts_now.due_now, max(0, study_settings.reviews_per_day - done.reviews_done)
-    )
+    counts_now = counts(learner, now, study_settings, done=done, review_days=review_days)
     return Dashboard(
         counts=counts_now,
         levels=levels,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from learning import study
+from learning.charts import calendar_svg, forecast_svg, spine_svg
 from learning.forms import (
     AnswerForm,
     BankFilterForm,
@@ -78,8 +79,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from learning.charts import calendar_svg, forecast_svg, spine_svg
-
     data = study.dashboard(request.user, timezone.now())
     rows = [("", "No single level")] + [(lv.key, lv.key) for lv in data.levels]
     table = [
