@@ -191,10 +191,8 @@ def _question_context(
     context.update(
         {
             "question": question,
-            "card": card,
             "is_new": card is None or card.state is None,
             "form": AnswerForm(question=question, initial={"token": token}),
-            "token": token,
         }
     )
     return context
@@ -264,7 +262,7 @@ def study_answer(request: HttpRequest) -> HttpResponse:
     study_filter = _filter_from(data.get("f", []))
     form = AnswerForm(request.POST, question=question)
     if not form.is_valid():
-        context = _question_context_for(request, question, data, study_filter, form)
+        context = _question_context_for(request, question, study_filter, form)
         template = "learning/study.html" + ("#session" if request.htmx else "")
         return render(request, template, context, status=422)
     given = form.given()
@@ -316,19 +314,14 @@ def study_answer(request: HttpRequest) -> HttpResponse:
 
 
 def _question_context_for(
-    request: HttpRequest,
-    question: Question,
-    data: dict[str, Any],
-    study_filter: study.StudyFilter,
-    form: AnswerForm,
+    request: HttpRequest, question: Question, study_filter: study.StudyFilter, form: AnswerForm
 ) -> dict[str, Any]:
+    """The same question again, with the form's errors."""
     card = Card.objects.filter(learner=request.user, question=question).first()
     return {
         "question": question,
-        "card": card,
         "is_new": card is None or card.state is None,
         "form": form,
-        "token": request.POST.get("token", ""),
         "filter": study_filter,
         "study_url": _study_url(study_filter),
     }
