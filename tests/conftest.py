@@ -104,8 +104,18 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
+    # Every browser test also checks the Content-Security-Policy: a script or
+    # style the policy blocks is a broken page, whatever the test looked at.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
 
 
 # The spine fact base and its bank, loaded once into the test database -------

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 
 from tests.factories import UserFactory
@@ -24,7 +25,7 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(client):
         {"new_password1": "sacral-foramina-S1", "new_password2": "sacral-foramina-S1"},
     )
     assert done.status_code == 302
-    assert client.login(username="forgetful", password="sacral-foramina-S1")
+    assert client.login(request=HttpRequest(), username="forgetful", password="sacral-foramina-S1")
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(client):

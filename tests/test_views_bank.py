@@ -1,6 +1,7 @@
 """The browsable question bank."""
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 
 from learning.models import Question
@@ -96,8 +97,8 @@ def test_only_content_editors_may_edit_facts_in_the_admin(client):
     from django.core.management import call_command
 
     call_command("create_demo", "--force", stdout=__import__("io").StringIO())
-    client.login(username="learner", password="learn-the-spine-L2")
+    client.login(request=HttpRequest(), username="learner", password="learn-the-spine-L2")
     assert client.get("/admin/learning/fact/").status_code == 302
-    client.login(username="editor", password="edit-the-spine-L2")
+    client.login(request=HttpRequest(), username="editor", password="edit-the-spine-L2")
     assert client.get("/admin/learning/fact/").status_code == 200
     assert client.get("/admin/learning/fact/add/").status_code == 200

@@ -1,0 +1,26 @@
+"""Small display filters shared by SpineQuiz's templates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def mastery_step(value: float | None) -> int:
+    """Mastery 0..1 as a step 0..10, for the `m0`..`m10` colour classes (no inline styles)."""
+    if value is None:
+        return 0
+    return max(0, min(10, round(float(value) * 10)))
+
+
+@register.filter
+def minutes(value: timedelta | None) -> str:
+    """A duration in whole minutes, in words: "15 minutes"."""
+    if not value:
+        return ""
+    count = max(1, round(value.total_seconds() / 60))
+    return f"{count} minute{'s' if count != 1 else ''}"
