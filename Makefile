@@ -1,4 +1,4 @@
-# SpineQuiz: make run | make test | make bench | make lint | make clean
+# SpineQuiz: make run | make serve | make test | make bench | make lint | make clean
 # Works on a fresh clone: finds a Python >= 3.12, makes .venv and installs into it.
 
 SHELL := /bin/bash
@@ -17,10 +17,11 @@ PYTEST_ARGS ?=
 # Fails, saying why, when no PostgreSQL server answers for PG_URL.
 PG_PING := import os, sys, psycopg; sys.tracebacklimit = 0; psycopg.connect(os.environ["PG_URL"], dbname="postgres", connect_timeout=5).close()
 
-.PHONY: help install run test test-sqlite test-postgres chromium bench lint format clean
+.PHONY: help install run serve test test-sqlite test-postgres chromium bench lint format clean
 
 help:
 	@echo "make run      install, migrate, load the spine fact base and demo accounts, serve on http://127.0.0.1:8000"
+	@echo "make serve    the production-like stack: collected static files, gunicorn on 127.0.0.1:8000"
 	@echo "make test     install, then run the tests on SQLite and on PostgreSQL (PYTEST_ARGS=... passed to both)"
 	@echo "make bench    run the benchmarks"
 	@echo "make lint     ruff check and ruff format --check"
@@ -71,6 +72,23 @@ run: install
 	$(PY) manage.py generate_questions
 	$(PY) manage.py create_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Production-like: DEBUG off, hashed and compressed static files served by
+# WhiteNoise, gunicorn (gunicorn.conf.py) against DATABASE_URL (SQLite by
+# default). Without SECRET_KEY in the environment a local one is made once and
+# kept in .secret_key. TLS is the load balancer's job, so on plain loopback
+# HTTP the redirect to HTTPS is off unless SECURE_SSL_REDIRECT says otherwise.
+serve: install
+	@if [ -z "$${SECRET_KEY:-}" ] && [ ! -s .secret_key ]; then \
+	  echo "==> No SECRET_KEY in the environment: making a local one in .secret_key"; \
+	  $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; \
+	fi
+	@export SECRET_KEY="$${SECRET_KEY:-$$(cat .secret_key)}" SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-0}"; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 \
+	  && $(PY) manage.py migrate --verbosity 1 \
+	  && $(PY) manage.py load_factbase \
+	  && $(PY) manage.py generate_questions \
+	  && exec $(PY) -m gunicorn --config gunicorn.conf.py
 
 test: install chromium
 	@$(MAKE) --no-print-directory test-sqlite
@@ -130,4 +148,4 @@ format: install
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
