@@ -1,209 +1,191 @@
-"""SpineQuiz benchmarks: `make bench`.
+"""SpineQuiz benchmarks: `make bench` (or `python bench/run.py [--smoke]`).
 
-Machines are shared and noisy, so every time here is reported beside a
-baseline measured in the same run, and the figures that matter are ratios:
+Machines are shared and noisy, so no time here stands alone: every page time
+is a ratio against the floor (an authenticated view that renders the base
+template and nothing else) measured in the same run, interleaved with it, and
+the load test runs the floor under the same load. Each database (SQLite, and
+PostgreSQL when one answers at 127.0.0.1:5432) gets a fresh database and its
+own processes: `bench/suite.py` for the in-process figures, `bench/load.py`
+for gunicorn under 50 simulated learners.
 
-- checking the fact base, against plain YAML parsing of the same files;
-- generating the bank at 10x the fact base, against 1x (linear is 10);
-- regenerating an unchanged bank, against the first generation;
-- one answer + next card for a learner, at 10x the bank against 1x (flat is 1),
-  and its SQL query count at both sizes.
-
-Results are printed and written to bench/out/latest.json.
+Prints a table and writes bench/results.json (or --out).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-TMP = Path(tempfile.mkdtemp(prefix="spinequiz-bench-"))
-os.environ["DATABASE_URL"] = f"sqlite:///{TMP / 'bench.sqlite3'}"
-os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spinequiz.settings")
+PG_SERVER = os.environ.get("BENCH_PG", "postgres://root@127.0.0.1:5432")
+PG_DATABASE = "spinequiz_bench"
 
-import django  # noqa: E402
-
-django.setup()
-
-import yaml  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from learning.factbase import Arguable, Entity, FactBase, read_factbase  # noqa: E402
-from learning.generation import generate_questions  # noqa: E402
-from learning.services import bank_regenerate, factbase_load  # noqa: E402
+TARGETS = {
+    "review cycle": "median <= 2 x floor; queries <= 10, the same at every size",
+    "learner dashboard": "<= 3 x floor; queries constant",
+    "class progress": "<= 5 x floor; queries constant",
+    "load": "0 errors, 0 lost reviews, throughput >= 0.5 x floor",
+}
 
 
-def timed(function, *, repeat: int = 3) -> float:
-    """Median wall time of `repeat` runs, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _python_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL"}}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        SECRET_KEY=env.get("SECRET_KEY") or "bench-only-secret-key-" + "z" * 40,
+        SECURE_SSL_REDIRECT="0",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
 
 
-def scaled(factbase: FactBase, copies: int) -> FactBase:
-    """The fact base and `copies - 1` renamed copies of its entities, facts and pairs."""
-    entities = dict(factbase.entities)
-    facts = list(factbase.facts)
-    arguable = list(factbase.arguable)
-    levels_only = {"vertebra", "segment", "disc", "foramen", "nerve-root"}
-    for n in range(1, copies):
+def _postgres_fresh() -> str | None:
+    """A new, empty benchmark database on the local server, or None without a server."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    try:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5) as pg:
+            pg.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+            pg.execute(f"CREATE DATABASE {PG_DATABASE}")
+    except psycopg.OperationalError as error:
+        print(f"NOTICE: PostgreSQL not reachable ({error}); benchmarks on SQLite only.")
+        return None
+    return f"{PG_SERVER}/{PG_DATABASE}"
 
-        def key(k: str, n: int = n) -> str:
-            return k if factbase.entities[k].kind in levels_only else f"{k}-copy{n}"
 
-        for k, e in factbase.entities.items():
-            if e.kind not in levels_only:
-                entities[key(k)] = Entity(
-                    key(k), e.kind, f"{e.name} (copy {n})", (), e.levels, e.description
-                )
-        facts += [
-            replace(f, subject=key(f.subject), object=key(f.object))
-            for f in factbase.facts
-            if key(f.subject) != f.subject or key(f.object) != f.object
-        ]
-        arguable += [
-            Arguable(key(a.subject), a.relation, key(a.object), a.reason)
-            for a in factbase.arguable
-            if key(a.subject) != a.subject or key(a.object) != a.object
-        ]
-    return replace(
-        factbase,
-        entities=entities,
-        facts=tuple(dict.fromkeys(facts)),
-        arguable=tuple(dict.fromkeys(arguable)),
+def _sqlite_fresh(folder: Path, name: str) -> str:
+    path = folder / f"{name}.sqlite3"
+    for leftover in folder.glob(f"{name}.sqlite3*"):
+        leftover.unlink()
+    return f"sqlite:///{path}"
+
+
+def _run(module: str, database_url: str | None, *args: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    database = ["--database", database_url] if database_url else []
+    result = subprocess.run(
+        [sys.executable, "-m", module, *database, *args],
+        cwd=ROOT,
+        env=_python_env(database_url or "sqlite://:memory:"),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-3000:] + result.stderr[-6000:])
+        raise SystemExit(f"{module} failed on {database_url}")
+    sys.stderr.write(result.stderr)
+    print(f"  {module} done in {time.perf_counter() - started:.0f} s")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _collect_static() -> None:
+    env = _python_env(f"sqlite:///{tempfile.gettempdir()}/spinequiz-static.sqlite3")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
 
 
-def peak_memory(function) -> float:
-    tracemalloc.start()
-    function()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 2**20
+def _flatten(prefix: str, value: Any, rows: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten(f"{prefix} · {key}" if prefix else key, inner, rows)
+    else:
+        rows[prefix] = value
 
 
-def answer_and_next(client: Client, samples: int = 15) -> tuple[float, int]:
-    """Median time and query count of rating a right answer and getting the next card."""
-    import re
+def table(results: dict[str, Any]) -> str:
+    """The results as a readable table: one row per figure, one column per database."""
+    columns = [db for db in ("sqlite", "postgresql") if db in results["databases"]]
+    rows: dict[str, dict[str, Any]] = {}
+    for db in columns:
+        flat: dict[str, Any] = {}
+        _flatten("", results["databases"][db], flat)
+        for key, value in flat.items():
+            rows.setdefault(key, {})[db] = value
+    shared: dict[str, Any] = {}
+    _flatten("", results.get("shared", {}), shared)
+    width = max(len(k) for k in [*rows, *shared, "figure"])
+    lines = [f"{'figure':<{width}}  " + "  ".join(f"{c:>12}" for c in columns)]
+    lines.append("-" * len(lines[0]))
+    for key, values in rows.items():
+        lines.append(f"{key:<{width}}  " + "  ".join(f"{_fmt(values.get(c)):>12}" for c in columns))
+    if shared:
+        lines.append("")
+        for key, value in shared.items():
+            lines.append(f"{key:<{width}}  {_fmt(value):>12}")
+    lines.append("")
+    lines += [f"target, {name}: {text}" for name, text in TARGETS.items()]
+    return "\n".join(lines)
 
-    from django.core import signing
 
-    from learning.models import Question
-
-    times, queries = [], []
-    for _ in range(samples):
-        page = client.get("/study/").content.decode()
-        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
-        question = Question.objects.get(
-            pk=signing.loads(token, salt="spinequiz.study.question")["q"]
-        )
-        data = {"token": token}
-        choices = list(question.choices)
-        if question.kind == "typed":
-            data["typed"] = question.answers[0]
-        elif question.kind == "order":
-            for i, item in enumerate(choices):
-                data[f"place_{i}"] = str(list(question.answers).index(item) + 1)
-        elif question.kind == "multi":
-            data["choice"] = [str(i) for i, c in enumerate(choices) if c in question.answers]
-        else:
-            data["choice"] = str(choices.index(question.answers[0]))
-        page = client.post("/study/answer/", data, headers={"HX-Request": "true"}).content
-        rating = re.search(
-            r'<form class="rate".*?name="token" value="([^"]+)"', page.decode(), re.S
-        ).group(1)
-        with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
-            client.post(
-                "/study/rate/", {"token": rating, "rating": "3"}, headers={"HX-Request": "true"}
-            )
-            times.append(time.perf_counter() - start)
-        queries.append(len(captured))
-    return statistics.median(times), max(queries)
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, list):
+        return "; ".join(map(str, value))[:60] or "-"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def main() -> None:
-    results: dict[str, object] = {}
-    files = sorted(Path(settings.FACTBASE_DIR).glob("*.yaml"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it all runs")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--only", default="", help="comma-separated suite sections")
+    parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
+    args = parser.parse_args()
+    wanted = args.databases.split(",")
+    learners, seconds = (3, 3) if args.smoke else (50, 60)
 
-    def plain_yaml() -> None:
-        for path in files:
-            yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)  # noqa: S506
-
-    baseline = timed(plain_yaml)
-    checked = timed(lambda: read_factbase(settings.FACTBASE_DIR))
-    factbase = read_factbase(settings.FACTBASE_DIR)
-    ten = scaled(factbase, 10)
-    one_bank = generate_questions(factbase)
-    gen_one = timed(lambda: generate_questions(factbase))
-    gen_ten = timed(lambda: generate_questions(ten), repeat=1)
-    results["fact base"] = {
-        "facts": len(factbase.facts),
-        "entities": len(factbase.entities),
-        "questions": len(one_bank),
-    }
-    results["read and check / plain YAML parse"] = round(checked / baseline, 2)
-    results["generate 1x / plain YAML parse"] = round(gen_one / baseline, 2)
-    results["generate 10x / generate 1x (linear = 10)"] = round(gen_ten / gen_one, 2)
-    results["peak memory MiB, generate 1x"] = round(
-        peak_memory(lambda: generate_questions(factbase)), 1
-    )
-    results["peak memory MiB, generate 10x"] = round(
-        peak_memory(lambda: generate_questions(ten)), 1
-    )
-
-    call_command("migrate", verbosity=0)
-    start = time.perf_counter()
-    factbase_load(factbase=factbase)
-    load_time = time.perf_counter() - start
-    start = time.perf_counter()
-    bank_regenerate(now=timezone.now())
-    first = time.perf_counter() - start
-    again = timed(lambda: bank_regenerate(now=timezone.now()), repeat=1)
-    results["load fact base into SQLite / plain YAML parse"] = round(load_time / baseline, 2)
-    results["regenerate unchanged bank / first generation"] = round(again / first, 2)
-
-    with open(os.devnull, "w") as quiet:
-        call_command("create_demo", "--force", "--history-days", "14", stdout=quiet)
-    client = Client()
-    client.login(username="learner", password="learn-the-spine-L2")
-    time_one, queries_one = answer_and_next(client)
-    factbase_load(factbase=ten)
-    bank_regenerate(now=timezone.now())
-    time_ten, queries_ten = answer_and_next(client)
-    from learning.models import Question
-
-    results["bank questions at 10x"] = Question.objects.active().count()
-    results["answer + next card, SQL queries at 1x"] = queries_one
-    results["answer + next card, SQL queries at 10x"] = queries_ten
-    results["answer + next card time, 10x / 1x (flat = 1)"] = round(time_ten / time_one, 2)
-    results["answer + next card at 1x / plain YAML parse"] = round(time_one / baseline, 3)
-
-    width = max(len(k) for k in results)
-    for name, value in results.items():
-        print(f"{name:<{width}}  {value}")
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten to {out / 'latest.json'}")
+    _collect_static()
+    folder = Path(tempfile.mkdtemp(prefix="spinequiz-bench-"))
+    results: dict[str, Any] = {"smoke": args.smoke, "databases": {}}
+    suite_args = ["--smoke"] if args.smoke else []
+    if args.only:
+        suite_args += ["--only", args.only]
+    if not args.only or "generation" in args.only:
+        print("==> question generation")
+        results["shared"] = _run("bench.generation", None, *(["--smoke"] if args.smoke else []))
+    for db in wanted:
+        fresh = (lambda name: _sqlite_fresh(folder, name)) if db == "sqlite" else None
+        if db == "postgresql":
+            if _postgres_fresh() is None:
+                continue
+            fresh = lambda name: _postgres_fresh()  # noqa: E731
+        if fresh is None:
+            raise SystemExit(f"unknown database {db!r}")
+        print(f"==> {db}")
+        out = _run("bench.suite", fresh("suite"), *suite_args)
+        out.pop("database", None)
+        if not args.no_load:
+            out["load"] = _run(
+                "bench.load",
+                fresh("load"),
+                "--learners",
+                str(learners),
+                "--seconds",
+                str(seconds),
+            )
+        results["databases"][db] = out
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print(table(results))
+    print(f"\nwritten to {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,329 @@
+"""The load test: gunicorn on loopback, simulated learners studying at once.
+
+`python -m bench.load --database URL [--learners 50] [--seconds 60]` prepares
+the database (fact base, bank, learners), starts gunicorn with two workers
+and the production settings, and runs two phases of the same length with the
+same learners: every learner loading the floor page as fast as it can, then
+every learner studying (check the answer, rate it, next card). It prints one
+JSON object on its last line: requests per second, p50/p95/p99 latency,
+errors, and whether the reviews in the database are exactly the answers the
+learners were told were recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET_KEY = "bench-only-secret-key-" + "y" * 40
+TOKEN = re.compile(r'name="token" value="([^"]+)"')
+RATE_TOKEN = re.compile(r'<form class="rate".*?name="token" value="([^"]+)"', re.S)
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _environment(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL"}}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        SECRET_KEY=SECRET_KEY,
+        SECURE_SSL_REDIRECT="0",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    recorded: int = 0  # answers the pages said were recorded
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        ordered = sorted(self.latencies) or [0.0]
+
+        def at(share: float) -> float:
+            return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
+
+        return {
+            "requests": len(self.latencies),
+            "requests/s": round(len(self.latencies) / seconds, 1),
+            "p50 ms": at(0.50),
+            "p95 ms": at(0.95),
+            "p99 ms": at(0.99),
+            "errors": len(self.errors),
+            "first errors": self.errors[:3],
+        }
+
+
+class Browser:
+    """One learner's browser: cookies, and HTTP/1.1 requests over loopback."""
+
+    def __init__(self, port: int, tally: Tally) -> None:
+        self.port = port
+        self.tally = tally
+        self.cookies: dict[str, str] = {}
+
+    async def request(
+        self, method: str, path: str, form: dict[str, Any] | None = None, *, htmx: bool = False
+    ) -> tuple[int, str]:
+        body = urlencode(form or {}, doseq=True).encode()
+        headers = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: 127.0.0.1:{self.port}",
+            "Connection: close",
+            "User-Agent: spinequiz-bench",
+        ]
+        if self.cookies:
+            headers.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if htmx:
+            headers.append("HX-Request: true")
+        if method == "POST":
+            headers += [
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Content-Length: {len(body)}",
+                f"X-CSRFToken: {self.cookies.get('csrftoken', '')}",
+                f"Referer: http://127.0.0.1:{self.port}/",
+            ]
+        started = time.perf_counter()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write(("\r\n".join(headers) + "\r\n\r\n").encode() + body)
+            await writer.drain()
+            raw = await asyncio.wait_for(reader.read(), timeout=60)
+            writer.close()
+        except (OSError, TimeoutError) as error:
+            self.tally.errors.append(f"{method} {path}: {error!r}")
+            return 0, ""
+        self.tally.latencies.append(time.perf_counter() - started)
+        head, _, text = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.lower() == "set-cookie":
+                key, _, rest = value.strip().partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        if status >= 400:
+            self.tally.errors.append(f"{method} {path}: HTTP {status}")
+        return status, text.decode("utf-8", "replace")
+
+    async def log_in(self, username: str, password: str) -> None:
+        _, page = await self.request("GET", "/accounts/login/")
+        csrf = CSRF.search(page).group(1)
+        status, _ = await self.request(
+            "POST",
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": csrf, "username": username, "password": password},
+        )
+        if status != 302:
+            raise RuntimeError(f"{username} could not log in (HTTP {status})")
+
+
+async def _floor(browser: Browser, until: float) -> None:
+    while time.perf_counter() < until:
+        await browser.request("GET", "/bench/floor/")
+
+
+async def _study(browser: Browser, until: float, answers: dict[int, Any], seed: int) -> None:
+    """Study as a learner: three in four answers right (rated Good), the rest wrong."""
+    from django.core import signing
+
+    rng = random.Random(seed)
+    _, page = await browser.request("GET", "/study/", htmx=True)
+    while time.perf_counter() < until:
+        match = TOKEN.search(page)
+        if not match:
+            browser.tally.errors.append("no question on the study page")
+            return
+        token = match.group(1)
+        question = signing.loads(token, salt="spinequiz.study.question", key=SECRET_KEY)["q"]
+        right, wrong = answers[question]
+        correct = rng.random() < 0.75 or wrong is None
+        form = {"token": token, **(right if correct else wrong)}
+        status, feedback = await browser.request("POST", "/study/answer/", form, htmx=True)
+        if status != 200:
+            return
+        if correct:
+            rating = RATE_TOKEN.search(feedback)
+            status, page = await browser.request(
+                "POST", "/study/rate/", {"token": rating.group(1), "rating": "3"}, htmx=True
+            )
+            if status == 200 and "already recorded" not in page:
+                browser.tally.recorded += 1
+        else:
+            if "already recorded" not in feedback:
+                browser.tally.recorded += 1
+            _, page = await browser.request("GET", "/study/", htmx=True)
+
+
+def _answers() -> dict[int, tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each active question's right answer, and a wrong one where there is one."""
+    from bench.suite import answer_for
+    from learning.models import Question
+
+    out = {}
+    for question in Question.objects.active():
+        right = answer_for(question)
+        wrong = None
+        if question.kind in ("mcq", "truefalse", "vignette"):
+            index = next(i for i, c in enumerate(question.choices) if c not in question.answers)
+            wrong = {"choice": str(index)}
+        elif question.kind == "typed":
+            wrong = {"typed": "certainly not this"}
+        out[question.pk] = (right, wrong)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare(database_url: str, learners: int) -> list[str]:
+    """Fact base, bank and `learners` fresh learners; returns their usernames."""
+    os.environ.update(_environment(database_url))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from bench import data
+    from learning.factbase import read_factbase
+    from learning.services import bank_regenerate, factbase_load
+
+    call_command("migrate", verbosity=0)
+    factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))
+    bank_regenerate(now=timezone.now())
+    prefix = f"load{int(time.time())}"
+    return [u.username for u in data.users_make(prefix, learners, new_per_day=2000)]
+
+
+def _serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=_environment(database_url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode()) from None
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start within 60 s")
+
+
+async def _phase(
+    browsers: list[Browser], seconds: float, study: bool, answers: dict[int, Any]
+) -> None:
+    until = time.perf_counter() + seconds
+    tasks = [
+        _study(b, until, answers, n) if study else _floor(b, until) for n, b in enumerate(browsers)
+    ]
+    await asyncio.gather(*tasks)
+
+
+def run(database_url: str, learners: int, seconds: float) -> dict[str, Any]:
+    usernames = _prepare(database_url, learners)
+    from learning.models import ReviewLog
+
+    answers = _answers()
+    before = ReviewLog.objects.count()
+    port = _free_port()
+    server = _serve(database_url, port)
+    results: dict[str, Any] = {}
+    try:
+        from bench.data import PASSWORD
+
+        async def main() -> None:
+            login_tally = Tally()
+            browsers = [Browser(port, login_tally) for _ in usernames]
+            for browser, name in zip(browsers, usernames, strict=True):
+                await browser.log_in(name, PASSWORD)
+            for phase, study in (("floor", False), ("study", True)):
+                tally = Tally()
+                for browser in browsers:
+                    browser.tally = tally
+                started = time.perf_counter()
+                await _phase(browsers, seconds, study, answers)
+                results[phase] = tally.summary(time.perf_counter() - started)
+                results[phase]["recorded"] = tally.recorded
+
+        asyncio.run(main())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    stored = ReviewLog.objects.count() - before
+    study = results["study"]
+    return {
+        "learners": learners,
+        "seconds": seconds,
+        "floor requests/s": results["floor"]["requests/s"],
+        "study requests/s": study["requests/s"],
+        "throughput / floor": round(
+            study["requests/s"] / max(results["floor"]["requests/s"], 0.1), 2
+        ),
+        "study p50 ms": study["p50 ms"],
+        "study p95 ms": study["p95 ms"],
+        "study p99 ms": study["p99 ms"],
+        "floor p50 ms": results["floor"]["p50 ms"],
+        "errors": study["errors"] + results["floor"]["errors"],
+        "first errors": study["first errors"] or results["floor"]["first errors"],
+        "answers recorded (pages)": study["recorded"],
+        "reviews stored": stored,
+        "no review lost or doubled": stored == study["recorded"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--learners", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    print(json.dumps(run(args.database, args.learners, args.seconds)))
+
+
+if __name__ == "__main__":
+    main()

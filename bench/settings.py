@@ -1,0 +1,10 @@
+"""Benchmark settings: the project's own, plus the floor view's URL (bench/urls.py).
+
+Used only by `make bench`, in-process and for the gunicorn it starts.
+"""
+
+from spinequiz.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+# The benchmark measures the app, not the access log of the load test.
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

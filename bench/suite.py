@@ -1,0 +1,238 @@
+"""The in-process benchmarks, on one database: `python -m bench.suite --database URL`.
+
+Run by bench/run.py once per database. Every time is measured interleaved with
+the floor (an authenticated page rendering only the base template), so that
+noise on a shared machine hits both alike, and reported as a ratio to it.
+Prints one JSON object on the last line of its output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ.pop("DEBUG", None)  # production-like: templates cached, no debug toolbar
+    import django
+
+    django.setup()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Meter:
+    """Times requests against the floor, interleaved, and counts their queries."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.floor_times: list[float] = []
+
+    def floor(self) -> float:
+        start = time.perf_counter()
+        response = self.client.get("/bench/floor/")
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 200, response.status_code
+        self.floor_times.append(elapsed)
+        return elapsed
+
+    def measure(
+        self,
+        action: Callable[[], Any],
+        samples: int,
+        prepare: Callable[[], Any] | None = None,
+    ) -> dict[str, float]:
+        """Median and p95 of `action` over the floor's median, and its most queries.
+
+        `prepare`, when given, runs before each sample, untimed and uncounted.
+        """
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        times, floors, queries = [], [], []
+        for _ in range(samples):
+            if prepare:
+                prepare()
+            floors.append(self.floor())
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                action()
+                times.append(time.perf_counter() - start)
+            queries.append(len(captured))
+        floor = statistics.median(floors)
+        return {
+            "median / floor": round(statistics.median(times) / floor, 2),
+            "p95 / floor": round(percentile(times, 0.95) / floor, 2),
+            "queries": max(queries),
+            "floor ms": round(floor * 1000, 2),
+        }
+
+
+def answer_for(question: Any) -> dict[str, Any]:
+    """The POST fields of the right answer to `question`."""
+    choices = list(question.choices)
+    if question.kind == "typed":
+        return {"typed": question.answers[0]}
+    if question.kind == "order":
+        return {
+            f"place_{i}": str(list(question.answers).index(item) + 1)
+            for i, item in enumerate(choices)
+        }
+    if question.kind == "multi":
+        return {"choice": [str(i) for i, c in enumerate(choices) if c in question.answers]}
+    return {"choice": str(choices.index(question.answers[0]))}
+
+
+class Cycle:
+    """One review cycle as a learner's browser does it, with htmx: check the answer
+    (the feedback comes back), then rate it Good (recorded; the next card comes back)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.page = client.get("/study/").content.decode()
+        self.answer: dict[str, Any] = {}
+
+    def prepare(self) -> None:
+        """Read the card on the page and look up its right answer (not part of the cycle)."""
+        from django.core import signing
+
+        from learning.models import Question
+
+        token = re.search(r'name="token" value="([^"]+)"', self.page).group(1)
+        question = Question.objects.get(
+            pk=signing.loads(token, salt="spinequiz.study.question")["q"]
+        )
+        self.answer = {"token": token, **answer_for(question)}
+
+    def __call__(self) -> None:
+        htmx = {"HX-Request": "true"}
+        feedback = self.client.post("/study/answer/", self.answer, headers=htmx).content.decode()
+        rating = re.search(r'<form class="rate".*?name="token" value="([^"]+)"', feedback, re.S)
+        response = self.client.post(
+            "/study/rate/", {"token": rating.group(1), "rating": "3"}, headers=htmx
+        )
+        self.page = response.content.decode()
+        assert 'name="token"' in self.page, "the next card came back"
+
+
+def review_cycle(smoke: bool) -> dict[str, Any]:
+    """Answer + next card at 100 and 100,000 questions, with 1 and 1,000 learners."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from bench import data
+    from learning.models import Question
+
+    now = timezone.now()
+    sizes = (100, 3_000) if smoke else (100, 100_000)
+    crowd = 20 if smoke else 1_000
+    samples = 10 if smoke else 60
+    learner = data.users_make("cycler", 1, new_per_day=2000)[0]
+    client = Client()
+    client.force_login(learner)
+    meter = Meter(client)
+    results: dict[str, Any] = {}
+
+    def run(label: str) -> None:
+        cycle = Cycle(client)
+        for _ in range(3):  # warm the caches and connections
+            cycle.prepare()
+            cycle()
+        results[label] = meter.measure(cycle, samples, cycle.prepare)
+
+    data.bank_resize(sizes[0], now=now)
+    run(f"{sizes[0]:,} questions, 1 learner")
+    data.bank_resize(sizes[1], now=now)
+    run(f"{sizes[1]:,} questions, 1 learner")
+    others = data.users_make("crowd", crowd - 1)
+    pool = list(Question.objects.active()[:400])
+    for n, other in enumerate(others):
+        data.history_make(
+            other, pool[n % 300 : n % 300 + 30], reviews_per_card=3, now=now, span_days=30
+        )
+    run(f"{sizes[1]:,} questions, {crowd:,} learners")
+    data.bank_resize(sizes[0], now=now)
+    run(f"{sizes[0]:,} questions, {crowd:,} learners")
+    counts = {r["queries"] for r in results.values()}
+    results["queries identical across sizes"] = len(counts) == 1
+    return results
+
+
+def learner_dashboard(smoke: bool) -> dict[str, Any]:
+    """The progress page of a learner with 200,000 reviews behind them."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from bench import data
+    from learning.models import Question
+
+    now = timezone.now()
+    data.bank_resize(2_500, now=now)
+    reviews = 2_000 if smoke else 200_000
+    cards = 500 if smoke else 2_000
+    learner = data.users_make("historian", 1)[0]
+    questions = list(Question.objects.active().order_by("position")[:cards])
+    written = data.history_make(
+        learner, questions, reviews_per_card=reviews // cards, now=now, span_days=730
+    )
+    client = Client()
+    client.force_login(learner)
+    client.get("/dashboard/")
+    result = Meter(client).measure(lambda: client.get("/dashboard/"), 5 if smoke else 30)
+    return {f"{written:,} reviews, {cards:,} cards": result}
+
+
+SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "review cycle": review_cycle,
+    "learner dashboard": learner_dashboard,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    _setup(args.database)
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from django.conf import settings
+    from django.utils import timezone
+
+    from learning.factbase import read_factbase
+    from learning.services import bank_regenerate, factbase_load
+
+    factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))
+    bank_regenerate(now=timezone.now())
+    chosen = [s for s in args.only.split(",") if s] or list(SECTIONS)
+    out: dict[str, Any] = {"database": connection.vendor}
+    for name in chosen:
+        started = time.perf_counter()
+        out[name] = SECTIONS[name](args.smoke)
+        print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""`make bench` keeps working: its smoke run, on the database this test run uses."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_the_benchmarks_run_and_the_load_test_loses_no_review(tmp_path):
+    vendor = (
+        "postgresql" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "sqlite"
+    )
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [sys.executable, "bench/run.py", "--smoke", "--databases", vendor, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = json.loads(out.read_text())
+    figures = results["databases"][vendor]
+    cycle = figures["review cycle"]
+    assert cycle["queries identical across sizes"] is True
+    assert all(
+        row["median / floor"] > 0 and row["queries"] > 0
+        for label, row in cycle.items()
+        if isinstance(row, dict)
+    )
+    assert figures["learner dashboard"]
+    load = figures["load"]
+    assert load["errors"] == 0, load["first errors"]
+    assert load["answers recorded (pages)"] > 0
+    assert load["no review lost or doubled"] is True
+    assert results["shared"]["generation"]["1x"]["questions"] > 2000
+    assert "review cycle" in result.stdout  # the table was printed
