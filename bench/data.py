@@ -17,6 +17,7 @@ from django.db import transaction
 
 from learning.models import Card, LearnerSettings, Question, ReviewLog
 from learning.scheduling import NEW_CARD, Rating, review
+from learning.services import progress_rebuild
 
 PASSWORD = "bench-the-spine-L2"
 
@@ -162,4 +163,5 @@ def history_make(
         for row in rows:
             row.card_id = row.card.pk
         ReviewLog.objects.bulk_create(rows, batch_size=5000)
+        progress_rebuild(learners=[learner], now=now)
     return len(rows)

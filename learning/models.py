@@ -292,6 +292,11 @@ class Question(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions")
     levels = models.ManyToManyField(Level, blank=True, related_name="questions")
     facts = models.ManyToManyField(Fact, related_name="questions")
+    fact_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The ids of `facts`, sorted: kept beside them for the study queue's hot path.",
+    )
     template = models.CharField(max_length=40)
     direction = models.CharField(max_length=12)
     default_deck = models.BooleanField(default=True)
@@ -476,3 +481,103 @@ class ReviewLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} · {self.question_id} #{self.number}"
+
+
+# Progress, kept up to date in the review transaction ----------------------------------
+#
+# The dashboards read these instead of the whole review log, so their cost does
+# not grow with a learner's history or a class's size. All of it can be rebuilt
+# from the cards and the review log (`services.progress_rebuild`).
+
+
+class FactPlace(models.Model):
+    """A cell of the progress tables that a fact counts in: a spinal level (or "" for
+    facts of no single level) and a top-level topic. Each fact also has one place
+    with level "*": its topic as a whole, where it counts once."""
+
+    WHOLE_TOPIC = "*"
+
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="places")
+    level = models.CharField(max_length=12, blank=True)
+    topic = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fact", "level", "topic"], name="one_place_per_cell")
+        ]
+        indexes = [models.Index(fields=["level", "topic"])]
+
+    def __str__(self) -> str:
+        return f"{self.fact_id} in {self.level or '-'} x {self.topic}"
+
+
+class FactMemory(models.Model):
+    """A learner's memory of a fact: the FSRS state its most recently reviewed question
+    left behind (the freshest evidence of what the learner recalls)."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fact_memories"
+    )
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="memories")
+    state = models.PositiveSmallIntegerField()
+    stability = models.FloatField()
+    # Seconds since the epoch, not a date: the dashboards count the days elapsed for
+    # hundreds of facts at once, and need no date parsing for it.
+    last_review_ts = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "fact"], name="one_memory_per_fact")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} remembers {self.fact_id}"
+
+
+class LearnerCell(models.Model):
+    """One learner's recall summed over the facts of one progress cell, as of `computed_at`."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress_cells"
+    )
+    level = models.CharField(max_length=12, blank=True)
+    topic = models.CharField(max_length=60)
+    recall_sum = models.FloatField(default=0)
+    seen = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "level", "topic"], name="one_cell_per_learner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} · {self.level or '-'} x {self.topic}"
+
+
+class LearnerDay(models.Model):
+    """A learner's reviews on one study day (days start at 4 a.m. in their time zone)."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_days"
+    )
+    day = models.DateField()
+    reviews = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0, help_text="First reviews of a question.")
+    correct = models.PositiveIntegerField(default=0)
+    mature = models.PositiveIntegerField(
+        default=0, help_text="Reviews of cards with an interval of 21 days or more."
+    )
+    mature_correct = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "day"], name="one_row_per_study_day")
+        ]
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} on {self.day}: {self.reviews}"

@@ -84,7 +84,12 @@ def review_calendar(
     ]
 
 
-def forecast(due_days: Iterable[date], today: date, *, days: int = 30) -> list[tuple[date, int]]:
+FORECAST_DAYS = 30
+
+
+def forecast(
+    due_days: Iterable[date], today: date, *, days: int = FORECAST_DAYS
+) -> list[tuple[date, int]]:
     """Cards due on each of the next `days` days; overdue cards count today."""
     counts = Counter(max(day, today) for day in due_days)
     return [(today + timedelta(days=n), counts[today + timedelta(days=n)]) for n in range(days)]

@@ -143,12 +143,36 @@ def next_intervals(
     }
 
 
+# FSRS's forgetting curve, R = (1 + FACTOR * t / S) ** DECAY, with the package's own
+# default parameters (t in whole days since the last review, as the package counts).
+DECAY = -Scheduler().parameters[20]
+FACTOR = 0.9 ** (1 / DECAY) - 1
+
+
+def recall_probability(
+    stability: float | None, last_review: datetime | None, now: datetime
+) -> float:
+    """The probability of recalling a memory now, as `fsrs` computes it (0 when never reviewed)."""
+    if stability is None or last_review is None:
+        return 0.0
+    return recall_after_days(stability, max(0, (now - last_review).days))
+
+
+def recall_after_days(stability: float, elapsed_days: int) -> float:
+    """The probability of recalling a memory of `stability` after whole days elapsed."""
+    return (1 + FACTOR * elapsed_days / stability) ** DECAY
+
+
+def elapsed_days(since_ts: float, now_ts: float) -> int:
+    """Whole days between two moments given in seconds since the epoch (never negative)."""
+    return max(0, int((now_ts - since_ts) // 86400))
+
+
 def retrievability(card: CardState, now: datetime) -> float:
     """The probability of recalling the card now (0 for a card never reviewed)."""
-    if card.is_new or card.stability is None:
+    if card.is_new:
         return 0.0
-    now = now.astimezone(UTC)
-    return Scheduler().get_card_retrievability(_to_fsrs(card, now), current_datetime=now)
+    return recall_probability(card.stability, card.last_review, now)
 
 
 def format_interval(delta: timedelta) -> str:

@@ -6,7 +6,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -21,6 +21,10 @@ from learning.models import (
     Entity,
     EntityKind,
     Fact,
+    FactMemory,
+    FactPlace,
+    LearnerCell,
+    LearnerDay,
     LearnerSettings,
     Level,
     Question,
@@ -29,7 +33,17 @@ from learning.models import (
     Source,
     Topic,
 )
-from learning.scheduling import CardState, Rating, ReviewEntry, replay, review
+from learning.scheduling import (
+    MATURE_DAYS,
+    CardState,
+    Rating,
+    ReviewEntry,
+    day_of,
+    elapsed_days,
+    recall_after_days,
+    replay,
+    review,
+)
 
 
 @dataclass
@@ -463,6 +477,9 @@ def bank_regenerate(*, now: datetime) -> Report:
             fact_links += [
                 Question.facts.through(question_id=row.pk, fact_id=f) for f in wanted_facts
             ]
+        if row.fact_ids != sorted(wanted_facts):
+            row.fact_ids = sorted(wanted_facts)
+            row.save(update_fields=["fact_ids"])
         wanted_levels = {levels[k].pk for k in item.levels}
         if current_levels.get(row.pk, set()) != wanted_levels:
             Question.levels.through.objects.filter(question_id=row.pk).delete()
@@ -488,6 +505,7 @@ def bank_regenerate(*, now: datetime) -> Report:
     keys = {item.key for item in generated}
     stale = Question.objects.filter(is_active=True).exclude(key__in=keys)
     report.retired["questions"] += stale.update(is_active=False, updated_at=now)
+    fact_places_refresh()
     return report
 
 
@@ -559,12 +577,17 @@ def review_record(
     duration_ms: int,
     now: datetime,
     desired_retention: float,
+    day: date | None = None,
 ) -> ReviewLog:
-    """Record one review: the card's new state and its log entry, together, exactly once.
+    """Record one review: the card's new state, its log entry and its mark on the
+    progress tables, together, exactly once.
 
     `expected_count` is how many reviews the card had when the question was shown;
     any other count means this answer was already recorded, and nothing is written.
+    `day` is the learner's study day of `now` (looked up when not given).
     """
+    if day is None:
+        day = day_of(now, learner_settings(learner).zone)
     if rating not in ReviewLog.Rating.values:
         raise ReviewRefused("That rating does not exist.")
     if not correct and rating != ReviewLog.Rating.AGAIN:
@@ -603,6 +626,17 @@ def review_record(
             card.take_state(after)
             card.review_count += 1
             card.save()
+            _progress_record(
+                learner=learner,
+                question=question,
+                after=after,
+                now=now,
+                day=day,
+                first=log.number == 1,
+                correct=correct,
+                mature=log.interval_days_before >= MATURE_DAYS,
+                duration_ms=log.duration_ms,
+            )
     except IntegrityError as exc:
         # Another request recorded this review between our read and our write.
         raise DuplicateReview from exc
@@ -618,3 +652,178 @@ def card_rebuild(card: Card) -> CardState:
         (ReviewEntry(Rating(r.rating), r.reviewed_at, r.desired_retention) for r in reviews),
         seed=card.seed,
     )
+
+
+# Progress ---------------------------------------------------------------
+
+
+def fact_places_refresh() -> int:
+    """Place every published fact in its progress cells: each of its levels (or "", no
+    single level) by its top-level topic, and its topic as a whole. Returns the count."""
+    root_of = {
+        t.pk: (t.parent.key if t.parent else t.key) for t in Topic.objects.select_related("parent")
+    }
+    levels: dict[int, set[str]] = {}
+    topics: dict[int, str] = {}
+    for fact_id, subject_level, object_level, topic_id in Fact.objects.published().values_list(
+        "pk", "subject__levels__key", "object__levels__key", "relation__topic_id"
+    ):
+        levels.setdefault(fact_id, set()).update(lv for lv in (subject_level, object_level) if lv)
+        topics[fact_id] = root_of[topic_id]
+    wanted = {
+        (fact_id, level, topics[fact_id])
+        for fact_id, fact_levels in levels.items()
+        for level in (fact_levels or {""}) | {FactPlace.WHOLE_TOPIC}
+    }
+    current = set(FactPlace.objects.values_list("fact_id", "level", "topic"))
+    if current != wanted:
+        with transaction.atomic():
+            FactPlace.objects.all().delete()
+            FactPlace.objects.bulk_create(
+                [FactPlace(fact_id=f, level=lv, topic=t) for f, lv, t in sorted(wanted)],
+                batch_size=2000,
+            )
+    return len(wanted)
+
+
+def _cells_recompute(learner_id: int, now: datetime, *, fact_ids: Iterable[int] | None) -> None:
+    """Sum the learner's recall now over the cells of `fact_ids` (every cell when None)."""
+    places = FactPlace.objects.filter(fact__memories__learner_id=learner_id)
+    if fact_ids is not None:
+        touched = FactPlace.objects.filter(
+            fact_id__in=list(fact_ids),
+            level=models.OuterRef("level"),
+            topic=models.OuterRef("topic"),
+        )
+        places = places.filter(models.Exists(touched))
+    sums: dict[tuple[str, str], list[float]] = {}
+    now_ts = now.timestamp()
+    for level, topic, stability, last_review_ts in places.values_list(
+        "level", "topic", "fact__memories__stability", "fact__memories__last_review_ts"
+    ):
+        sums.setdefault((level, topic), []).append(
+            recall_after_days(stability, elapsed_days(last_review_ts, now_ts))
+        )
+    LearnerCell.objects.bulk_create(
+        [
+            LearnerCell(
+                learner_id=learner_id,
+                level=level,
+                topic=topic,
+                recall_sum=sum(values),
+                seen=len(values),
+                computed_at=now,
+            )
+            for (level, topic), values in sorted(sums.items())
+        ],
+        update_conflicts=True,
+        unique_fields=["learner", "level", "topic"],
+        update_fields=["recall_sum", "seen", "computed_at"],
+    )
+
+
+def _progress_record(
+    *,
+    learner: Any,
+    question: Question,
+    after: CardState,
+    now: datetime,
+    day: date,
+    first: bool,
+    correct: bool,
+    mature: bool,
+    duration_ms: int,
+) -> None:
+    """The review's mark on the progress tables (inside the review's transaction)."""
+    if question.fact_ids:
+        FactMemory.objects.bulk_create(
+            [
+                FactMemory(
+                    learner=learner,
+                    fact_id=fact_id,
+                    state=int(after.state),
+                    stability=after.stability,
+                    last_review_ts=now.timestamp(),
+                )
+                for fact_id in question.fact_ids
+            ],
+            update_conflicts=True,
+            unique_fields=["learner", "fact"],
+            update_fields=["state", "stability", "last_review_ts"],
+        )
+        _cells_recompute(learner.pk, now, fact_ids=question.fact_ids)
+    increments = {
+        "reviews": models.F("reviews") + 1,
+        "new": models.F("new") + int(first),
+        "correct": models.F("correct") + int(correct),
+        "mature": models.F("mature") + int(mature),
+        "mature_correct": models.F("mature_correct") + int(mature and correct),
+        "duration_ms": models.F("duration_ms") + duration_ms,
+    }
+    if not LearnerDay.objects.filter(learner=learner, day=day).update(**increments):
+        # The day's first review; a review in another tab may be creating the row too.
+        LearnerDay.objects.bulk_create(
+            [LearnerDay(learner=learner, day=day)], ignore_conflicts=True
+        )
+        LearnerDay.objects.filter(learner=learner, day=day).update(**increments)
+
+
+@transaction.atomic
+def progress_rebuild(*, learners: Iterable[Any], now: datetime) -> None:
+    """Rebuild the learners' progress tables from their cards and review logs.
+
+    For learners whose history was written some other way (an import, a repair):
+    the result is what reviewing through `review_record` would have left.
+    """
+    for learner in learners:
+        zone = learner_settings(learner).zone
+        latest: dict[int, tuple[datetime, int, float]] = {}
+        for fact_id, state, stability, last_review in Card.objects.filter(
+            learner=learner, state__isnull=False, question__facts__isnull=False
+        ).values_list("question__facts", "state", "stability", "last_review"):
+            if fact_id not in latest or last_review > latest[fact_id][0]:
+                latest[fact_id] = (last_review, state, stability)
+        FactMemory.objects.filter(learner=learner).delete()
+        FactMemory.objects.bulk_create(
+            [
+                FactMemory(
+                    learner=learner,
+                    fact_id=fact_id,
+                    state=state,
+                    stability=stability,
+                    last_review_ts=last_review.timestamp(),
+                )
+                for fact_id, (last_review, state, stability) in latest.items()
+            ],
+            batch_size=2000,
+        )
+        LearnerCell.objects.filter(learner=learner).delete()
+        _cells_recompute(learner.pk, now, fact_ids=None)
+        days: dict[date, LearnerDay] = {}
+        for moment, number, correct, interval, duration in ReviewLog.objects.filter(
+            learner=learner
+        ).values_list("reviewed_at", "number", "correct", "interval_days_before", "duration_ms"):
+            row = days.setdefault(
+                day_of(moment, zone), LearnerDay(learner=learner, day=day_of(moment, zone))
+            )
+            mature = interval >= MATURE_DAYS
+            row.reviews += 1
+            row.new += number == 1
+            row.correct += correct
+            row.mature += mature
+            row.mature_correct += mature and correct
+            row.duration_ms += duration
+        LearnerDay.objects.filter(learner=learner).delete()
+        LearnerDay.objects.bulk_create(days.values(), batch_size=2000)
+
+
+def progress_refresh(*, now: datetime) -> int:
+    """Recompute every learner's progress cells at `now` (recall fades between reviews);
+    run nightly. Returns the number of learners refreshed."""
+    learners = FactMemory.objects.values_list("learner_id", flat=True).distinct()
+    count = 0
+    for learner_id in learners.iterator():
+        with transaction.atomic():
+            _cells_recompute(learner_id, now, fact_ids=None)
+        count += 1
+    return count

@@ -11,10 +11,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from learning import progress
-from learning.models import Card, Fact, LearnerSettings, Level, Question, ReviewLog, Topic
+from learning.models import (
+    Card,
+    FactPlace,
+    LearnerDay,
+    LearnerSettings,
+    Level,
+    Question,
+    ReviewLog,
+    Topic,
+)
 from learning.scheduling import (
     LEARN_AHEAD,
     LEECH_LAPSES,
@@ -23,9 +32,11 @@ from learning.scheduling import (
     daily_queue,
     day_of,
     day_start,
-    retrievability,
+    elapsed_days,
+    recall_after_days,
 )
 
+CALENDAR_DAYS = 366  # the calendar shows 20 weeks; the streak may reach back a year
 NEW_LOOKAHEAD = 4  # new questions fetched per slot, so siblings can be skipped
 DUE_FETCH = 400
 
@@ -88,18 +99,17 @@ class Today:
 
 
 def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
-    """What the learner has done since their study day began (two queries)."""
+    """What the learner has done since their study day began (one query)."""
     day = day_of(now, study_settings.zone)
     start = day_start(day, study_settings.zone)
     logs = list(
         ReviewLog.objects.filter(learner=learner, reviewed_at__gte=start).values_list(
-            "question_id", "number"
+            "question_id", "number", "question__fact_ids"
         )
     )
-    questions = sorted({q for q, _ in logs})
-    facts = _facts_of(questions) if questions else {}
-    seen = tuple(Candidate(q, facts.get(q, frozenset())) for q in questions)
-    return Today(day, start, len(logs), sum(1 for _, n in logs if n == 1), seen)
+    facts = {q: frozenset(f) for q, _, f in logs}
+    seen = tuple(Candidate(q, facts[q]) for q in sorted(facts))
+    return Today(day, start, len(logs), sum(1 for _, n, _ in logs if n == 1), seen)
 
 
 def _facts_of(question_ids: list[int]) -> dict[int, frozenset[int]]:
@@ -202,12 +212,22 @@ def counts(
         question__is_active=True,
         question__default_deck=True,
     ).count()
-    unseen = Question.objects.in_default_decks().exclude(cards__learner=learner).count()
+    new_left = max(0, study_settings.new_per_day - done.new_done)
+    # Only up to today's limit matters: counting stops there, whatever the bank's size.
+    # Newest positions first: the learner meets questions in position order, so the
+    # unseen ones are found at once from that end.
+    unseen = (
+        Question.objects.in_default_decks()
+        .exclude(cards__learner=learner)
+        .order_by("-position")
+        .values("pk")[:new_left]
+        .count()
+    )
     if review_days is None:
         review_days = _review_days(learner, study_settings, since=now - timedelta(days=400))
     return Counts(
         due_now=min(due_now, max(0, study_settings.reviews_per_day - done.reviews_done)),
-        new_available=min(unseen, max(0, study_settings.new_per_day - done.new_done)),
+        new_available=unseen,
         done_today=done.reviews_done,
         streak=progress.streak(review_days, done.day),
         new_today=done.new_done,
@@ -215,13 +235,10 @@ def counts(
 
 
 def _review_days(learner: Any, study_settings: LearnerSettings, *, since: datetime) -> list[date]:
-    zone = study_settings.zone
-    return [
-        day_of(moment, zone)
-        for moment in ReviewLog.objects.filter(learner=learner, reviewed_at__gte=since).values_list(
-            "reviewed_at", flat=True
-        )
-    ]
+    since_day = day_of(since, study_settings.zone)
+    return list(
+        LearnerDay.objects.filter(learner=learner, day__gte=since_day).values_list("day", flat=True)
+    )
 
 
 # The dashboard ---------------------------------------------------------------
@@ -244,77 +261,74 @@ class Dashboard:
 
 
 def dashboard(learner: Any, now: datetime) -> Dashboard:
+    """A learner's progress page, read from the progress tables: its cost does not grow
+    with the length of the learner's history (a dozen queries)."""
     study_settings = LearnerSettings.objects.get_or_create(learner=learner)[0]
     zone = study_settings.zone
     levels = list(Level.objects.all())
     topics = list(Topic.objects.filter(parent__isnull=True))
-    topic_root = {
-        t.pk: (t.parent.key if t.parent else t.key) for t in Topic.objects.select_related("parent")
+
+    # Recall now of every fact the learner has studied, summed in its cells.
+    sizes = {
+        (level, topic): n
+        for level, topic, n in FactPlace.objects.values_list("level", "topic")
+        .annotate(n=Count("pk"))
+        .values_list("level", "topic", "n")
     }
-
-    # Where each published fact sits: its levels (or none) x its top-level topic.
-    fact_cells: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    fact_levels: dict[int, set[str]] = defaultdict(set)
-    fact_topic: dict[int, int] = {}
-    for fact_id, subject_level, object_level, topic_id in Fact.objects.published().values_list(
-        "pk", "subject__levels__key", "object__levels__key", "relation__topic_id"
-    ):
-        fact_levels[fact_id] |= {lv for lv in (subject_level, object_level) if lv}
-        fact_topic[fact_id] = topic_id
-    for fact_id, topic_id in fact_topic.items():
-        root = topic_root[topic_id]
-        fact_cells[fact_id] = [(lv, root) for lv in fact_levels[fact_id]] or [
-            (progress.NO_LEVEL, root)
-        ]
-
-    cards = list(
-        Card.objects.filter(learner=learner, state__isnull=False).only(
-            "question_id",
-            "state",
-            "step",
-            "stability",
-            "difficulty",
-            "due",
-            "last_review",
-            "reps",
-            "lapses",
+    sums: dict[tuple[str, str], list[float]] = defaultdict(list)
+    now_ts = now.timestamp()
+    for level, topic, stability, last_review_ts in FactPlace.objects.filter(
+        fact__memories__learner=learner
+    ).values_list("level", "topic", "fact__memories__stability", "fact__memories__last_review_ts"):
+        sums[(level, topic)].append(
+            recall_after_days(stability, elapsed_days(last_review_ts, now_ts))
         )
-    )
-    recall = {card.question_id: retrievability(card.as_state(), now) for card in cards}
-    card_facts = _facts_of(list(recall))
-    mastery = progress.fact_mastery(card_facts, recall)
-    cells = progress.mastery_by_level_topic(fact_cells, mastery)
+
+    def cell(keys: list[tuple[str, str]]) -> progress.Cell:
+        facts = sum(sizes[k] for k in keys)
+        values = [v for k in keys for v in sums.get(k, ())]
+        return progress.Cell(sum(values) / facts if facts else 0.0, facts, len(values))
+
+    whole = FactPlace.WHOLE_TOPIC
+    cells = {key: cell([key]) for key in sizes if key[0] != whole}
+    by_level = {level: cell([k for k in sizes if k[0] == level]) for level in {k[0] for k in cells}}
+    by_topic = {topic: cell([(whole, topic)]) for level, topic in sizes if level == whole}
 
     done = today(learner, study_settings, now)
-    reviews = list(
-        ReviewLog.objects.filter(learner=learner).values_list(
-            "reviewed_at", "interval_days_before", "correct"
-        )
+    totals = LearnerDay.objects.filter(learner=learner).aggregate(
+        reviews=Sum("reviews"), mature=Sum("mature"), mature_correct=Sum("mature_correct")
     )
-    review_days = [day_of(moment, zone) for moment, _, _ in reviews]
-    retention, retention_reviews = progress.true_retention(
-        (interval, correct) for _, interval, correct in reviews
+    mature = totals["mature"] or 0
+    retention = (totals["mature_correct"] or 0) / mature if mature else None
+    # The calendar's 20 weeks, and enough days before them for any likely streak.
+    calendar = dict(
+        LearnerDay.objects.filter(
+            learner=learner, day__gte=done.day - timedelta(days=CALENDAR_DAYS)
+        ).values_list("day", "reviews")
     )
-    due_days = [day_of(card.due, zone) for card in cards if card.due]
-
+    horizon = now + timedelta(days=progress.FORECAST_DAYS)
+    due_days = [
+        day_of(due, zone)
+        for due in Card.objects.filter(
+            learner=learner, due__lt=horizon, question__is_active=True
+        ).values_list("due", flat=True)
+    ]
     leeches = list(
         Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
         .select_related("question")
         .order_by("-lapses")[:20]
     )
-
-    counts_now = counts(learner, now, study_settings, done=done, review_days=review_days)
     return Dashboard(
-        counts=counts_now,
+        counts=counts(learner, now, study_settings, done=done, review_days=list(calendar)),
         levels=levels,
         topics=topics,
         cells=cells,
-        by_level=progress.mastery_by(cells, fact_cells, mastery, axis=0),
-        by_topic=progress.mastery_by(cells, fact_cells, mastery, axis=1),
-        calendar=progress.review_calendar(review_days, done.day),
+        by_level=by_level,
+        by_topic=by_topic,
+        calendar=progress.review_calendar(calendar, done.day),
         forecast=progress.forecast(due_days, done.day),
         retention=retention,
-        retention_reviews=retention_reviews,
+        retention_reviews=mature,
         leeches=leeches,
-        reviews_total=len(reviews),
+        reviews_total=totals["reviews"] or 0,
     )

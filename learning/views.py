@@ -80,18 +80,28 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     data = study.dashboard(request.user, timezone.now())
+    custom = reverse("study_custom")
     rows = [("", "No single level")] + [(lv.key, lv.key) for lv in data.levels]
-    table = [
-        {
-            "level": key,
-            "label": label,
-            "cells": [
-                {"topic": topic, "cell": data.cells.get((key, topic.key))} for topic in data.topics
-            ],
-        }
-        for key, label in rows
-        if any((key, t.key) in data.cells for t in data.topics)
-    ]
+    table = []
+    for key, label in rows:
+        if not any((key, t.key) in data.cells for t in data.topics):
+            continue
+        cells = []
+        for topic in data.topics:
+            cell = data.cells.get((key, topic.key))
+            if cell is None:
+                cells.append(None)
+                continue
+            query = urlencode([("level", key)] * bool(key) + [("topic", topic.key)])
+            cells.append(
+                {
+                    "step": max(0, min(10, round(cell.mastery * 10))),
+                    "percent": f"{round(cell.mastery * 100)}%",
+                    "title": f"{cell.facts} facts, {cell.seen} studied",
+                    "href": f"{custom}?{query}",
+                }
+            )
+        table.append({"label": label, "cells": cells})
     return render(
         request,
         "learning/dashboard.html",

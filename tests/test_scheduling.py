@@ -193,3 +193,18 @@ def test_a_question_answered_today_comes_back_for_its_learning_steps_but_its_sib
         seen_today=[answered],
     )
     assert [c.question_id for c in queue] == [1, 3]
+
+
+def test_recall_is_what_the_fsrs_package_computes(  # the fast formula must not drift
+) -> None:
+    from fsrs import Scheduler
+
+    from learning.scheduling import _to_fsrs
+
+    card = NEW_CARD
+    for days, rating in ((0, Rating.Good), (3, Rating.Good), (11, Rating.Again), (12, Rating.Easy)):
+        card = review(card, rating, T0 + timedelta(days=days), desired_retention=0.9, seed="c")
+        for later in (0.2, 1, 5.5, 40, 400):
+            now = T0 + timedelta(days=days + later)
+            expected = Scheduler().get_card_retrievability(_to_fsrs(card, now), now)
+            assert retrievability(card, now) == expected

@@ -1,0 +1,133 @@
+"""The progress tables: kept by every review, equal to a rebuild from the review log."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from learning import study
+from learning.demo import simulate_history
+from learning.models import Card, Fact, FactMemory, FactPlace, LearnerCell, LearnerDay
+from learning.scheduling import recall_probability
+from learning.services import _cells_recompute, progress_rebuild
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _tables(learner):
+    memories = set(
+        FactMemory.objects.filter(learner=learner).values_list(
+            "fact_id", "state", "stability", "last_review_ts"
+        )
+    )
+    days = set(
+        LearnerDay.objects.filter(learner=learner).values_list(
+            "day", "reviews", "new", "correct", "mature", "mature_correct", "duration_ms"
+        )
+    )
+    cells = {
+        (c.level, c.topic): (round(c.recall_sum, 9), c.seen)
+        for c in LearnerCell.objects.filter(learner=learner)
+    }
+    return memories, days, cells
+
+
+def test_what_reviews_leave_in_the_progress_tables_equals_a_rebuild_from_the_log(spine_bank):
+    learner = UserFactory()
+    now = timezone.now()
+    assert simulate_history(learner, days=10, now=now) > 100
+    _cells_recompute(learner.pk, now, fact_ids=None)  # every cell at one moment
+    kept = _tables(learner)
+    assert all(kept), "memories, days and cells were written"
+
+    progress_rebuild(learners=[learner], now=now)
+
+    assert _tables(learner) == kept
+
+
+def test_every_published_fact_counts_once_in_its_topic_and_once_per_level(spine_bank):
+    published = set(Fact.objects.published().values_list("pk", flat=True))
+    whole = defaultdict(int)
+    for fact_id in FactPlace.objects.filter(level=FactPlace.WHOLE_TOPIC).values_list(
+        "fact_id", flat=True
+    ):
+        whole[fact_id] += 1
+    assert set(whole) == published and set(whole.values()) == {1}
+    l2_root = Fact.objects.get(
+        subject__key="root-l2", relation__key="key-sensory-point", object__key="keypoint-l2"
+    )
+    places = set(FactPlace.objects.filter(fact=l2_root).values_list("level", "topic"))
+    assert places == {("L2", "neurology"), ("*", "neurology")}
+    disputed = Fact.objects.filter(confidence=Fact.Confidence.DISPUTED).first()
+    assert not FactPlace.objects.filter(fact=disputed).exists()
+
+
+def test_the_dashboard_mastery_is_the_recall_of_each_facts_latest_card(spine_bank):
+    learner = UserFactory()
+    now = timezone.now()
+    simulate_history(learner, days=6, now=now - timedelta(days=3))
+    # Straight from the cards: each fact's most recently reviewed card, recalled now.
+    latest = {}
+    for fact_id, stability, last_review in Card.objects.filter(
+        learner=learner, state__isnull=False
+    ).values_list("question__facts", "stability", "last_review"):
+        if fact_id not in latest or last_review > latest[fact_id][1]:
+            latest[fact_id] = (stability, last_review)
+    recall = {f: recall_probability(s, t, now) for f, (s, t) in latest.items()}
+    l2 = [
+        f for f in FactPlace.objects.filter(level="L2").values_list("fact_id", flat=True).distinct()
+    ]
+    expected = sum(recall.get(f, 0.0) for f in l2) / len(l2)
+
+    data = study.dashboard(learner, now)
+
+    assert data.by_level["L2"].facts == len(l2)
+    assert data.by_level["L2"].mastery == pytest.approx(expected)
+    assert data.by_level["L2"].seen == sum(1 for f in l2 if f in recall)
+    assert data.reviews_total == sum(
+        LearnerDay.objects.filter(learner=learner).values_list("reviews", flat=True)
+    )
+
+
+def test_the_dashboard_costs_the_same_queries_after_ten_times_the_history(spine_bank):
+    from django.test import Client
+
+    now = timezone.now()
+    counts = []
+    for days in (2, 12):
+        learner = UserFactory()
+        simulate_history(learner, days=days, now=now)
+        client = Client()
+        client.force_login(learner)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/dashboard/").status_code == 200
+        counts.append(len(queries))
+    assert LearnerDay.objects.filter(learner=learner).count() >= 6
+    assert counts[0] == counts[1] <= 20
+
+
+def test_the_refresh_command_rebuilds_learners_whose_reviews_came_without_progress(
+    spine_bank,
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    learner = UserFactory()
+    now = timezone.now()
+    simulate_history(learner, days=3, now=now)
+    memories, days, _ = _tables(learner)
+    # As after an upgrade from before the progress tables: reviews, but no progress.
+    for model in (FactMemory, LearnerCell, LearnerDay):
+        model.objects.filter(learner=learner).delete()
+    out = StringIO()
+
+    call_command("progress_refresh", stdout=out)
+
+    assert "1 learner(s) rebuilt" in out.getvalue()
+    again_memories, again_days, cells = _tables(learner)
+    assert (again_memories, again_days) == (memories, days) and cells
