@@ -26,7 +26,7 @@ def simulate_history(learner: Any, *, days: int, now: datetime, seed: int = 2) -
     dashboard has weak spots (leeches) to show. Returns the number of reviews.
     """
     rng = random.Random(seed)
-    study_settings, _ = LearnerSettings.objects.get_or_create(learner=learner)
+    study_settings = LearnerSettings.of(learner)
     zone = study_settings.zone
     hard: set[int] = set()
     recorded = 0

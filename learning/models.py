@@ -367,6 +367,17 @@ class LearnerSettings(models.Model):
     def __str__(self) -> str:
         return f"settings of {self.learner}"
 
+    @classmethod
+    def of(cls, learner: AbstractBaseUser) -> LearnerSettings:
+        """The learner's settings, made on first use. No query when they came with the
+        user (learning.backends.LearnerBackend loads them together)."""
+        try:
+            return learner.study_settings
+        except cls.DoesNotExist:
+            study_settings, _ = cls.objects.get_or_create(learner=learner)
+            learner.study_settings = study_settings
+            return study_settings
+
     @property
     def zone(self) -> ZoneInfo:
         try:

@@ -561,11 +561,6 @@ class ReviewRefused(Exception):
     """The review breaks a rule; the message says which, for the learner."""
 
 
-def learner_settings(learner: Any) -> LearnerSettings:
-    study_settings, _ = LearnerSettings.objects.get_or_create(learner=learner)
-    return study_settings
-
-
 def review_record(
     *,
     learner: Any,
@@ -587,7 +582,7 @@ def review_record(
     `day` is the learner's study day of `now` (looked up when not given).
     """
     if day is None:
-        day = day_of(now, learner_settings(learner).zone)
+        day = day_of(now, LearnerSettings.of(learner).zone)
     if rating not in ReviewLog.Rating.values:
         raise ReviewRefused("That rating does not exist.")
     if not correct and rating != ReviewLog.Rating.AGAIN:
@@ -776,7 +771,7 @@ def progress_rebuild(*, learners: Iterable[Any], now: datetime) -> None:
     the result is what reviewing through `review_record` would have left.
     """
     for learner in learners:
-        zone = learner_settings(learner).zone
+        zone = LearnerSettings.of(learner).zone
         latest: dict[int, tuple[datetime, int, float]] = {}
         for fact_id, state, stability, last_review in Card.objects.filter(
             learner=learner, state__isnull=False, question__facts__isnull=False

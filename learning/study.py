@@ -131,7 +131,7 @@ def queue(
     done: Today | None = None,
 ) -> list[Question]:
     """The next `limit` questions for the learner (five or six queries whatever the bank size)."""
-    study_settings = study_settings or LearnerSettings.objects.get_or_create(learner=learner)[0]
+    study_settings = study_settings or LearnerSettings.of(learner)
     done = done or today(learner, study_settings, now)
     pool = (
         Question.objects.in_default_decks()
@@ -263,7 +263,7 @@ class Dashboard:
 def dashboard(learner: Any, now: datetime) -> Dashboard:
     """A learner's progress page, read from the progress tables: its cost does not grow
     with the length of the learner's history (a dozen queries)."""
-    study_settings = LearnerSettings.objects.get_or_create(learner=learner)[0]
+    study_settings = LearnerSettings.of(learner)
     zone = study_settings.zone
     levels = list(Level.objects.all())
     topics = list(Topic.objects.filter(parent__isnull=True))

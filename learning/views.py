@@ -26,7 +26,7 @@ from learning.forms import (
     StudyFilterForm,
 )
 from learning.grading import is_correct
-from learning.models import Card, Question, ReviewLog, Role, Source
+from learning.models import Card, LearnerSettings, Question, ReviewLog, Role, Source
 from learning.roles import roles_ensure
 from learning.scheduling import (
     NEW_CARD,
@@ -38,7 +38,6 @@ from learning.scheduling import (
 from learning.services import (
     DuplicateReview,
     ReviewRefused,
-    learner_settings,
     review_record,
 )
 
@@ -172,7 +171,7 @@ def _question_context(
     request: HttpRequest, study_filter: study.StudyFilter, now: datetime
 ) -> dict[str, Any]:
     """The next question of the session, with its signed token, or why there is none."""
-    study_settings = learner_settings(request.user)
+    study_settings = LearnerSettings.of(request.user)
     done = study.today(request.user, study_settings, now)
     upcoming = study.queue(
         request.user, now, study_filter, study_settings=study_settings, done=done
@@ -280,7 +279,7 @@ def study_answer(request: HttpRequest) -> HttpResponse:
         question.kind, given, question.answers, question.accepted, question.rejected
     )
     duration_ms = int((now.timestamp() - float(data.get("t", now.timestamp()))) * 1000)
-    study_settings = learner_settings(request.user)
+    study_settings = LearnerSettings.of(request.user)
     feedback = {
         "u": request.user.pk,
         "q": question.pk,
@@ -380,7 +379,7 @@ def study_rate(request: HttpRequest) -> HttpResponse:
     if question is None:
         return _refuse(request, "This question has been retired from the bank.")
     study_filter = _filter_from(data.get("f", []))
-    study_settings = learner_settings(request.user)
+    study_settings = LearnerSettings.of(request.user)
     try:
         review_record(
             learner=request.user,
@@ -407,7 +406,7 @@ def study_rate(request: HttpRequest) -> HttpResponse:
 
 
 def settings_view(request: HttpRequest) -> HttpResponse:
-    study_settings = learner_settings(request.user)
+    study_settings = LearnerSettings.of(request.user)
     form = LearnerSettingsForm(request.POST or None, instance=study_settings)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -444,7 +443,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         user.groups.add(roles_ensure()[Role.LEARNER])
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="learning.backends.LearnerBackend")
         messages.success(request, "Welcome to SpineQuiz. Your first questions are ready.")
         return redirect("dashboard")
     return render(

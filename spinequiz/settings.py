@@ -126,7 +126,7 @@ AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out username and address before any
     # password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "learning.backends.LearnerBackend",
 ]
 
 # Password guessing: five failures for one username from one address lock that
