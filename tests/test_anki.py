@@ -69,9 +69,9 @@ def test_a_deck_imports_into_anki_with_one_note_per_question_and_updates_on_re_e
 
     assert len(log.log.updated) == 1 and len(log.log.new) == 0
     assert collection.note_count() == 40 and collection.card_count() == 40
-    assert collection.get_note(collection.find_notes(f"Key:{first.key}")[0])[
-        "Question"
-    ].startswith("Reworded: ")
+    assert collection.get_note(collection.find_notes(f"Key:{first.key}")[0])["Question"].startswith(
+        "Reworded: "
+    )
 
 
 def _rewrite(questions, tmp_path):
