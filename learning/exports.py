@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from learning.anki import AnkiQuestion
-from learning.models import Question, Source, Topic
+from learning.models import (
+    Card,
+    FactMemory,
+    LearnerDay,
+    LearnerSettings,
+    Question,
+    ReviewLog,
+    Source,
+    Topic,
+)
+
+CHUNK = 2000
 
 
 def _topic_path(topic: Topic, names: dict[int, Topic]) -> tuple[str, ...]:
@@ -54,3 +67,116 @@ def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
             )
         )
     return out
+
+
+# A learner's own data ------------------------------------------------------
+
+
+def learner_reviews(learner: Any) -> Iterator[dict[str, Any]]:
+    """Every review of the learner, oldest first, read in chunks (histories can be long)."""
+    rows = (
+        ReviewLog.objects.filter(learner=learner)
+        .order_by("reviewed_at", "pk")
+        .values_list(
+            "reviewed_at",
+            "question__key",
+            "question__prompt",
+            "number",
+            "answer",
+            "correct",
+            "rating",
+            "duration_ms",
+            "desired_retention",
+        )
+    )
+    for moment, key, prompt, number, answer, correct, rating, duration, retention in rows.iterator(
+        chunk_size=CHUNK
+    ):
+        yield {
+            "reviewed_at": moment.isoformat(),
+            "question": key,
+            "prompt": prompt,
+            "number": number,
+            "answer": answer,
+            "correct": correct,
+            "rating": ReviewLog.Rating(rating).label,
+            "duration_ms": duration,
+            "desired_retention": retention,
+        }
+
+
+def _cards(learner: Any) -> Iterator[dict[str, Any]]:
+    for card in (
+        Card.objects.filter(learner=learner)
+        .select_related("question")
+        .order_by("pk")
+        .iterator(chunk_size=CHUNK)
+    ):
+        yield {
+            "question": card.question.key,
+            "prompt": card.question.prompt,
+            "reviews": card.review_count,
+            "state": card.state,
+            "stability": card.stability,
+            "difficulty": card.difficulty,
+            "due": card.due.isoformat() if card.due else None,
+            "last_review": card.last_review.isoformat() if card.last_review else None,
+            "lapses": card.lapses,
+        }
+
+
+def _memories(learner: Any) -> Iterator[dict[str, Any]]:
+    for memory in (
+        FactMemory.objects.filter(learner=learner)
+        .select_related("fact__subject", "fact__relation", "fact__object")
+        .iterator(chunk_size=CHUNK)
+    ):
+        yield {
+            "fact": memory.fact.key,
+            "stability_days": memory.stability,
+            "last_review": datetime.fromtimestamp(memory.last_review_ts, UTC).isoformat(),
+        }
+
+
+def _days(learner: Any) -> Iterator[dict[str, Any]]:
+    for row in LearnerDay.objects.filter(learner=learner).iterator(chunk_size=CHUNK):
+        yield {
+            "day": row.day.isoformat(),
+            "reviews": row.reviews,
+            "new": row.new,
+            "correct": row.correct,
+            "time_ms": row.duration_ms,
+        }
+
+
+def learner_data_sections(learner: Any) -> list[tuple[str, Any]]:
+    """Everything SpineQuiz holds about a learner, section by section: a dict for a
+    record, an iterator of dicts for a list. Lists are read lazily, in chunks."""
+    study = LearnerSettings.of(learner)
+    return [
+        (
+            "account",
+            {
+                "username": learner.get_username(),
+                "email": learner.email,
+                "first_name": learner.first_name,
+                "last_name": learner.last_name,
+                "date_joined": learner.date_joined.isoformat(),
+                "last_login": learner.last_login.isoformat() if learner.last_login else None,
+                "groups": sorted(learner.groups.values_list("name", flat=True)),
+            },
+        ),
+        (
+            "settings",
+            {
+                "desired_retention": study.desired_retention,
+                "new_per_day": study.new_per_day,
+                "reviews_per_day": study.reviews_per_day,
+                "timezone": study.timezone,
+            },
+        ),
+        ("cards", _cards(learner)),
+        ("reviews", learner_reviews(learner)),
+        ("fact_memories", _memories(learner)),
+        ("study_days", _days(learner)),
+    ]

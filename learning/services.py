@@ -822,3 +822,16 @@ def progress_refresh(*, now: datetime) -> int:
             _cells_recompute(learner_id, now, fact_ids=None)
         count += 1
     return count
+
+
+# Accounts ---------------------------------------------------------------
+
+
+@transaction.atomic
+def learner_delete(*, learner: Any) -> None:
+    """Delete a learner and everything held about them. Their reviews go too, so they
+    leave the class statistics (item facility and discrimination) rather than stay
+    there without a name."""
+    ReviewLog.objects.filter(learner=learner).delete()
+    Card.objects.filter(learner=learner).delete()
+    learner.delete()

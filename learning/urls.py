@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learning import views
+from learning import views, views_account
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,4 +14,8 @@ urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
     path("bank/", views.bank, name="bank"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("my-data/", views_account.account, name="account"),
+    path("my-data/spinequiz.json", views_account.account_data, name="account_data"),
+    path("my-data/reviews.csv", views_account.account_reviews_csv, name="account_reviews_csv"),
+    path("my-data/delete/", views_account.account_delete, name="account_delete"),
 ]

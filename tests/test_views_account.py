@@ -1,0 +1,108 @@
+"""A learner's own data: everything downloadable, the account deletable, nobody else's."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from learning.demo import simulate_history
+from learning.models import Card, FactMemory, LearnerDay, ReviewLog
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def studied(spine_bank):
+    learner = UserFactory(username="owner", email="owner@example.org")
+    simulate_history(learner, days=3, now=timezone.now())
+    other = UserFactory(username="neighbour")
+    simulate_history(other, days=2, now=timezone.now(), seed=9)
+    client = Client()
+    client.force_login(learner)
+    return learner, other, client
+
+
+def _body(response):
+    return b"".join(response.streaming_content).decode()
+
+
+def test_the_download_holds_every_review_card_and_setting_of_the_learner_only(studied):
+    learner, other, client = studied
+    response = client.get(reverse("account_data"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(_body(response))
+    assert data["account"]["username"] == "owner"
+    assert data["account"]["email"] == "owner@example.org"
+    assert data["settings"]["desired_retention"] == 0.9
+    assert len(data["reviews"]) == ReviewLog.objects.filter(learner=learner).count() > 0
+    assert len(data["cards"]) == Card.objects.filter(learner=learner).count()
+    assert len(data["fact_memories"]) == FactMemory.objects.filter(learner=learner).count()
+    assert sum(d["reviews"] for d in data["study_days"]) == len(data["reviews"])
+    mine = set(ReviewLog.objects.filter(learner=learner).values_list("question__key", flat=True))
+    assert {r["question"] for r in data["reviews"]} == mine
+    assert "neighbour" not in json.dumps(data)
+
+
+def test_the_reviews_csv_has_a_row_per_review(studied):
+    learner, _, client = studied
+    response = client.get(reverse("account_reviews_csv"))
+    rows = list(csv.DictReader(io.StringIO(_body(response))))
+    assert len(rows) == ReviewLog.objects.filter(learner=learner).count()
+    assert {"reviewed_at", "question", "prompt", "rating", "correct"} <= set(rows[0])
+    assert {r["rating"] for r in rows} <= {"Again", "Hard", "Good", "Easy"}
+
+
+def test_the_data_page_says_what_is_held(studied):
+    learner, _, client = studied
+    page = client.get(reverse("account")).content.decode()
+    reviews = ReviewLog.objects.filter(learner=learner).count()
+    assert f"{reviews} reviews" in page
+    assert "Delete your account" in page
+
+
+def test_deleting_needs_the_password_and_the_tick_and_otherwise_changes_nothing(studied):
+    learner, _, client = studied
+    before = ReviewLog.objects.filter(learner=learner).count()
+    wrong = client.post(reverse("account_delete"), {"password": "guess", "confirm": "on"})
+    unticked = client.post(reverse("account_delete"), {"password": "correct horse battery staple"})
+    assert wrong.status_code == unticked.status_code == 422
+    assert "not your password" in wrong.content.decode()
+    assert "Tick the box" in unticked.content.decode()
+    assert get_user_model().objects.filter(pk=learner.pk).exists()
+    assert ReviewLog.objects.filter(learner=learner).count() == before
+
+
+def test_deleting_the_account_removes_the_learner_and_all_their_data_only(studied):
+    learner, other, client = studied
+    others = ReviewLog.objects.filter(learner=other).count()
+    response = client.post(
+        reverse("account_delete"),
+        {"password": "correct horse battery staple", "confirm": "on"},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert not get_user_model().objects.filter(pk=learner.pk).exists()
+    for model in (ReviewLog, Card, FactMemory, LearnerDay):
+        assert not model.objects.filter(learner_id=learner.pk).exists()
+    assert ReviewLog.objects.filter(learner=other).count() == others
+    # The session is gone too.
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_the_data_pages_need_a_login(client):
+    for name in ("account", "account_data", "account_reviews_csv"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert client.post(reverse("account_delete"), {}).status_code == 302
+
+
+def test_deleting_is_a_post(studied):
+    _, _, client = studied
+    assert client.get(reverse("account_delete")).status_code == 405
