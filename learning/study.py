@@ -11,10 +11,32 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
-from learning import progress
-from learning.models import Card, Fact, LearnerSettings, Level, Question, ReviewLog, Topic
+from learning import pacing, progress
+from learning.models import (
+    Assignment,
+    Card,
+    Deck,
+    Fact,
+    LearnerSettings,
+    Level,
+    Question,
+    QuestionQuerySet,
+    ReviewLog,
+    Topic,
+)
 from learning.scheduling import (
     LEARN_AHEAD,
     LEECH_LAPSES,
@@ -123,6 +145,12 @@ def queue(
     """The next `limit` questions for the learner (five or six queries whatever the bank size)."""
     study_settings = study_settings or LearnerSettings.objects.get_or_create(learner=learner)[0]
     done = done or today(learner, study_settings, now)
+    if not study_filter.is_custom:
+        learner_plan = plan(learner, done)
+        if not learner_plan.is_default:
+            return _planned_queue(
+                learner, now, learner_plan, limit=limit, study_settings=study_settings, done=done
+            )
     pool = (
         Question.objects.in_default_decks()
         if not study_filter.leeches
@@ -196,18 +224,26 @@ def counts(
 ) -> Counts:
     """Today at a glance: due now and new available (within the daily limits), done, streak."""
     done = done or today(learner, study_settings, now)
-    due_now = Card.objects.filter(
-        learner=learner,
-        due__lte=now + LEARN_AHEAD,
-        question__is_active=True,
-        question__default_deck=True,
-    ).count()
-    unseen = Question.objects.in_default_decks().exclude(cards__learner=learner).count()
+    learner_plan = plan(learner, done)
+    new_left = max(0, study_settings.new_per_day - done.new_done)
+    if learner_plan.is_default:
+        due_now = Card.objects.filter(
+            learner=learner,
+            due__lte=now + LEARN_AHEAD,
+            question__is_active=True,
+            question__default_deck=True,
+        ).count()
+        unseen = Question.objects.in_default_decks().exclude(cards__learner=learner).count()
+    else:
+        due_now = learner_plan.cards(learner).filter(due__lte=now + LEARN_AHEAD).count()
+        unseen = learner_plan.questions().exclude(cards__learner=learner).count()
+        # An assignment's pace may go beyond the daily new limit.
+        new_left = max(new_left, sum(learner_plan.quotas.values()))
     if review_days is None:
         review_days = _review_days(learner, study_settings, since=now - timedelta(days=400))
     return Counts(
         due_now=min(due_now, max(0, study_settings.reviews_per_day - done.reviews_done)),
-        new_available=min(unseen, max(0, study_settings.new_per_day - done.new_done)),
+        new_available=min(unseen, new_left),
         done_today=done.reviews_done,
         streak=progress.streak(review_days, done.day),
         new_today=done.new_done,
@@ -222,6 +258,181 @@ def _review_days(learner: Any, study_settings: LearnerSettings, *, since: dateti
             "reviewed_at", flat=True
         )
     ]
+
+
+# Assignments and the learner's own decks ----------------------------------------
+
+
+@dataclass
+class Plan:
+    """What a learner's queue draws from: their courses' assignments and their own decks."""
+
+    assignments: list[Assignment]
+    own: list[Deck]
+    quotas: dict[int, int]  # new questions each current assignment still needs today
+
+    @property
+    def is_default(self) -> bool:
+        """No assignment and no deck of one's own: the queue draws from the default bank."""
+        return not self.assignments and not self.own
+
+    def questions(self) -> QuestionQuerySet:
+        return Question.objects.in_decks(
+            [a.deck.filter for a in self.assignments] + [d.filter for d in self.own]
+        )
+
+    def cards(self, learner: Any) -> QuerySet[Card]:
+        """The learner's cards the queue reviews: the decks' and any of the default bank."""
+        return Card.objects.filter(learner=learner, question__is_active=True).filter(
+            Q(question__default_deck=True) | Q(question__in=self.questions().values("pk"))
+        )
+
+
+def _studied_facts(learner: Any, *, before: datetime | None = None) -> QuerySet[Any]:
+    """Ids of the facts the learner has studied (before a moment), as a subquery."""
+    links = Question.facts.through.objects
+    if before is None:
+        return links.filter(question__cards__learner=learner).values("fact_id")
+    return links.filter(
+        question__reviews__learner=learner, question__reviews__reviewed_at__lt=before
+    ).values("fact_id")
+
+
+def _deck_facts(deck: Deck) -> QuerySet[Any]:
+    return Question.facts.through.objects.filter(question__in=deck.questions().values("pk")).values(
+        "fact_id"
+    )
+
+
+def plan(learner: Any, done: Today) -> Plan:
+    """The learner's assignments, own decks and today's pace (two or three queries)."""
+    assignments = list(
+        Assignment.objects.filter(course__enrolments__learner=learner).select_related(
+            "deck", "course"
+        )
+    )
+    own = list(Deck.objects.personal(learner))
+    current = [a for a in assignments if a.due_on >= done.day]
+    quotas: dict[int, int] = {}
+    if current:
+        studied, studied_before = (
+            _studied_facts(learner),
+            _studied_facts(learner, before=done.start),
+        )
+        aggregates = {}
+        for a in current:
+            in_deck = Q(pk__in=_deck_facts(a.deck))
+            aggregates[f"facts_{a.pk}"] = Count("pk", filter=in_deck)
+            aggregates[f"now_{a.pk}"] = Count("pk", filter=in_deck & Q(pk__in=studied))
+            aggregates[f"start_{a.pk}"] = Count("pk", filter=in_deck & Q(pk__in=studied_before))
+        counted = Fact.objects.aggregate(**aggregates)
+        for a in current:
+            quotas[a.pk] = pacing.new_facts_today(
+                facts=counted[f"facts_{a.pk}"],
+                target_share=a.target_share,
+                covered_at_day_start=counted[f"start_{a.pk}"],
+                covered_now=counted[f"now_{a.pk}"],
+                today=done.day,
+                due_on=a.due_on,
+            )
+    return Plan(assignments, own, quotas)
+
+
+def _held_by(decks: list[Deck]) -> QuerySet[Any]:
+    """Ids of the active questions the decks hold, as a subquery."""
+    return Question.objects.in_decks([d.filter for d in decks]).values("pk")
+
+
+def _any_of(decks: list[Deck]) -> Q:
+    held = Q()
+    for deck in decks:
+        held |= deck.filter.q()
+    return held
+
+
+def _planned_queue(
+    learner: Any,
+    now: datetime,
+    learner_plan: Plan,
+    *,
+    limit: int,
+    study_settings: LearnerSettings,
+    done: Today,
+) -> list[Question]:
+    """`queue` for a learner with assignments or decks (three or four more queries)."""
+    limits = Limits(
+        new_left=max(0, study_settings.new_per_day - done.new_done),
+        reviews_left=max(0, study_settings.reviews_per_day - done.reviews_done),
+    )
+    assigned = [a.deck for a in learner_plan.assignments]
+    paced = [a.deck for a in learner_plan.assignments if learner_plan.quotas.get(a.pk, 0) > 0]
+    whens = []
+    if assigned:
+        whens.append(When(question__in=_held_by(assigned), then=Value(int(pacing.Rank.ASSIGNED))))
+    if learner_plan.own:
+        whens.append(
+            When(question__in=_held_by(learner_plan.own), then=Value(int(pacing.Rank.OWN)))
+        )
+    due_rows = list(
+        learner_plan.cards(learner)
+        .filter(due__lte=now + LEARN_AHEAD)
+        .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
+        .order_by("rank", "due")
+        .values_list("question_id", "due", "rank")[:DUE_FETCH]
+    )
+    new_rows: list[tuple[Any, ...]] = []
+    if paced or limits.new_left:
+        seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
+        unseen = learner_plan.questions().exclude(cards__learner=learner)
+        if seen_facts:
+            unseen = unseen.exclude(facts__in=seen_facts)
+        if not limits.new_left:
+            unseen = unseen.filter(_any_of(paced))
+        member = {
+            f"in_{a.pk}": ExpressionWrapper(a.deck.filter.q(), output_field=BooleanField())
+            for a in learner_plan.assignments
+        }
+        if learner_plan.own:
+            member["own"] = ExpressionWrapper(
+                _any_of(learner_plan.own), output_field=BooleanField()
+            )
+        order = [When(_any_of(paced), then=Value(0))] if paced else []
+        if learner_plan.own:
+            order.append(When(_any_of(learner_plan.own), then=Value(1)))
+        studied = Exists(
+            Question.facts.through.objects.filter(
+                question_id=OuterRef("pk"), fact_id__in=_studied_facts(learner)
+            )
+        )
+        new_rows = list(
+            unseen.annotate(**member, first=Case(*order, default=Value(2)), studied=studied)
+            .order_by("first", "studied", "position", "pk")
+            .values_list("pk", *member)[: limit * NEW_LOOKAHEAD]
+        )
+    facts = _facts_of([q for q, _, _ in due_rows] + [row[0] for row in new_rows])
+    names = list(member) if new_rows else []
+    offers = []
+    for row in new_rows:
+        flags = dict(zip(names, row[1:], strict=True))
+        offers.append(
+            pacing.Offer(
+                Candidate(row[0], facts.get(row[0], frozenset())),
+                assignments=frozenset(
+                    a.pk for a in learner_plan.assignments if flags.get(f"in_{a.pk}")
+                ),
+                own=bool(flags.get("own")),
+            )
+        )
+    chosen = pacing.planned_queue(
+        due=[(pacing.Rank(r), Candidate(q, facts.get(q, frozenset()), d)) for q, d, r in due_rows],
+        new=offers,
+        quotas=learner_plan.quotas,
+        now=now,
+        limits=limits,
+        seen_today=done.seen,
+    )[:limit]
+    by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
+    return [by_id[c.question_id] for c in chosen]
 
 
 # The dashboard ---------------------------------------------------------------
@@ -243,20 +454,14 @@ class Dashboard:
     reviews_total: int = 0
 
 
-def dashboard(learner: Any, now: datetime) -> Dashboard:
-    study_settings = LearnerSettings.objects.get_or_create(learner=learner)[0]
-    zone = study_settings.zone
-    levels = list(Level.objects.all())
-    topics = list(Topic.objects.filter(parent__isnull=True))
-    topic_root = {
-        t.pk: (t.parent.key if t.parent else t.key) for t in Topic.objects.select_related("parent")
-    }
-
-    # Where each published fact sits: its levels (or none) x its top-level topic.
+def fact_places(
+    facts: QuerySet[Fact], topic_root: dict[int, str]
+) -> dict[int, list[tuple[str, str]]]:
+    """Where each fact sits: its levels (or none) x its top-level topic (one query)."""
     fact_cells: dict[int, list[tuple[str, str]]] = defaultdict(list)
     fact_levels: dict[int, set[str]] = defaultdict(set)
     fact_topic: dict[int, int] = {}
-    for fact_id, subject_level, object_level, topic_id in Fact.objects.published().values_list(
+    for fact_id, subject_level, object_level, topic_id in facts.values_list(
         "pk", "subject__levels__key", "object__levels__key", "relation__topic_id"
     ):
         fact_levels[fact_id] |= {lv for lv in (subject_level, object_level) if lv}
@@ -266,6 +471,19 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         fact_cells[fact_id] = [(lv, root) for lv in fact_levels[fact_id]] or [
             (progress.NO_LEVEL, root)
         ]
+    return fact_cells
+
+
+def dashboard(learner: Any, now: datetime) -> Dashboard:
+    study_settings = LearnerSettings.objects.get_or_create(learner=learner)[0]
+    zone = study_settings.zone
+    levels = list(Level.objects.all())
+    topics = list(Topic.objects.filter(parent__isnull=True))
+    topic_root = {
+        t.pk: (t.parent.key if t.parent else t.key) for t in Topic.objects.select_related("parent")
+    }
+
+    fact_cells = fact_places(Fact.objects.published(), topic_root)
 
     cards = list(
         Card.objects.filter(learner=learner, state__isnull=False).only(
