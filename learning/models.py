@@ -171,6 +171,24 @@ class FactQuerySet(models.QuerySet["Fact"]):
     def disputed(self) -> FactQuerySet:
         return self.filter(confidence=Fact.Confidence.DISPUTED).exclude(status=Fact.Status.RETIRED)
 
+    def in_decks(self, filters: Iterable[DeckFilter]) -> FactQuerySet:
+        """The facts the decks teach: their questions' facts that meet their criteria."""
+        conditions = [
+            Q(
+                pk__in=Question.facts.through.objects.filter(
+                    question__in=Question.objects.in_decks([deck_filter]).values("pk")
+                ).values("fact_id")
+            )
+            & deck_filter.fact_q()
+            for deck_filter in filters
+        ]
+        if not conditions:
+            return self.none()
+        held = conditions[0]
+        for condition in conditions[1:]:
+            held |= condition
+        return self.filter(held)
+
 
 class Fact(models.Model):
     class Status(models.TextChoices):
@@ -623,6 +641,36 @@ class DeckFilter:
         # An empty Q would vanish when decks are OR-ed together; this one holds every row.
         return condition or Q(pk__isnull=False)
 
+    def fact_q(self) -> Q:
+        """The condition on Fact: which facts of its questions the deck teaches.
+
+        An ordering question of L2 to S1 key muscles is an L2 question, but its S1
+        fact is not what a deck of L1-L3 myotomes teaches, nor what its target
+        counts. A hand-picked list teaches every fact of its questions.
+        """
+        condition = Q(pk__isnull=False)
+        if self.picked:
+            return condition
+        if self.levels:
+            condition &= Q(
+                pk__in=Fact.objects.filter(
+                    Q(subject__levels__key__in=self.levels) | Q(object__levels__key__in=self.levels)
+                ).values("pk")
+            )
+        if self.topics:
+            condition &= Q(
+                relation_id__in=Relation.objects.filter(
+                    Q(topic__key__in=self.topics) | Q(topic__parent__key__in=self.topics)
+                ).values("pk")
+            )
+        if self.relations:
+            condition &= Q(
+                relation_id__in=Relation.objects.filter(key__in=self.relations).values("pk")
+            )
+        if self.facts:
+            condition &= Q(pk__in=self.facts)
+        return condition
+
 
 class DeckQuerySet(models.QuerySet["Deck"]):
     def personal(self, user: AbstractBaseUser) -> DeckQuerySet:
@@ -685,6 +733,9 @@ class Deck(models.Model):
 
     def questions(self) -> QuestionQuerySet:
         return Question.objects.in_decks([self.filter])
+
+    def taught_facts(self) -> FactQuerySet:
+        return Fact.objects.in_decks([self.filter])
 
 
 class Assignment(models.Model):

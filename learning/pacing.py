@@ -112,7 +112,11 @@ class Offer:
     """A question the learner has never seen, and the decks that hold it."""
 
     candidate: Candidate
-    assignments: frozenset[int] = frozenset()  # ids of the assignments whose deck holds it
+    # The assignments whose pace it serves: their deck holds it, and it asks about one of
+    # the deck's facts the learner has not studied (another question of a fact already
+    # studied would not bring them closer to the target).
+    paced_for: frozenset[int] = frozenset()
+    assigned: bool = False  # held by the deck of one of the learner's assignments
     own: bool = False  # held by one of the learner's own decks
 
 
@@ -127,9 +131,9 @@ def planned_queue(
 ) -> list[Candidate]:
     """The queue of a learner with assignments or decks, in the order of the module docstring.
 
-    `new` comes in the order to introduce it (questions of unstudied facts first);
-    `quotas` gives each assignment's new questions still due today. Siblings of a
-    fact never come on one day, as in `daily_queue`, which makes each step's choice.
+    `new` comes in the order to introduce it; `quotas` gives each assignment's
+    unstudied facts still to start today. Siblings of a fact never come on one day,
+    as in `daily_queue`, which makes each step's choice.
     """
     chosen: list[Candidate] = []
     seen = list(seen_today)
@@ -154,7 +158,7 @@ def planned_queue(
     quota = {a: q for a, q in quotas.items() if q > 0}
     new_taken = 0
     for offer in new:
-        wanted = [a for a in offer.assignments if quota.get(a, 0) > 0]
+        wanted = [a for a in offer.paced_for if quota.get(a, 0) > 0]
         if not wanted:
             continue
         before = len(chosen)
@@ -165,7 +169,7 @@ def planned_queue(
                 quota[a] -= 1
     taken = {c.question_id for c in chosen}
     room = limits.new_left - new_taken
-    for wanted in (lambda o: o.own, lambda o: bool(o.assignments) and not o.own):
+    for wanted in (lambda o: o.own, lambda o: o.assigned and not o.own):
         if room <= 0:
             break
         before = len(chosen)

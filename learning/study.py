@@ -17,12 +17,15 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Value,
     When,
+    Window,
 )
+from django.db.models.functions import RowNumber
 
 from learning import pacing, progress
 from learning.models import (
@@ -298,12 +301,6 @@ def _studied_facts(learner: Any, *, before: datetime | None = None) -> QuerySet[
     ).values("fact_id")
 
 
-def _deck_facts(deck: Deck) -> QuerySet[Any]:
-    return Question.facts.through.objects.filter(question__in=deck.questions().values("pk")).values(
-        "fact_id"
-    )
-
-
 def plan(learner: Any, done: Today) -> Plan:
     """The learner's assignments, own decks and today's pace (two or three queries)."""
     assignments = list(
@@ -321,7 +318,7 @@ def plan(learner: Any, done: Today) -> Plan:
         )
         aggregates = {}
         for a in current:
-            in_deck = Q(pk__in=_deck_facts(a.deck))
+            in_deck = Q(pk__in=a.deck.taught_facts().values("pk"))
             aggregates[f"facts_{a.pk}"] = Count("pk", filter=in_deck)
             aggregates[f"now_{a.pk}"] = Count("pk", filter=in_deck & Q(pk__in=studied))
             aggregates[f"start_{a.pk}"] = Count("pk", filter=in_deck & Q(pk__in=studied_before))
@@ -388,26 +385,48 @@ def _planned_queue(
             unseen = unseen.exclude(facts__in=seen_facts)
         if not limits.new_left:
             unseen = unseen.filter(_any_of(paced))
+        studied = _studied_facts(learner)
         member = {
-            f"in_{a.pk}": ExpressionWrapper(a.deck.filter.q(), output_field=BooleanField())
+            # In the deck and about one of its facts not studied yet: it serves the pace.
+            f"paced_{a.pk}": ExpressionWrapper(
+                a.deck.filter.q()
+                & Q(
+                    Exists(
+                        Question.facts.through.objects.filter(
+                            question_id=OuterRef("pk"),
+                            fact__in=a.deck.taught_facts().values("pk"),
+                        ).exclude(fact_id__in=studied)
+                    )
+                ),
+                output_field=BooleanField(),
+            )
             for a in learner_plan.assignments
+            if learner_plan.quotas.get(a.pk, 0) > 0
         }
+        if assigned:
+            member["assigned"] = ExpressionWrapper(_any_of(assigned), output_field=BooleanField())
         if learner_plan.own:
             member["own"] = ExpressionWrapper(
                 _any_of(learner_plan.own), output_field=BooleanField()
             )
-        order = [When(_any_of(paced), then=Value(0))] if paced else []
+        order = []
+        if paced:
+            serves_pace = Q()
+            for name in member:
+                if name.startswith("paced_"):
+                    serves_pace |= Q(**{name: True})
+            order.append(When(serves_pace, then=Value(0)))
         if learner_plan.own:
-            order.append(When(_any_of(learner_plan.own), then=Value(1)))
-        studied = Exists(
-            Question.facts.through.objects.filter(
-                question_id=OuterRef("pk"), fact_id__in=_studied_facts(learner)
-            )
-        )
+            order.append(When(own=True, then=Value(1)))
+        # A few candidates from each pool (pace, own decks, the rest), in one query.
+        in_order = ("position", "pk")
         new_rows = list(
-            unseen.annotate(**member, first=Case(*order, default=Value(2)), studied=studied)
-            .order_by("first", "studied", "position", "pk")
-            .values_list("pk", *member)[: limit * NEW_LOOKAHEAD]
+            unseen.annotate(**member)
+            .annotate(first=Case(*order, default=Value(2)))
+            .annotate(place=Window(RowNumber(), partition_by=F("first"), order_by=in_order))
+            .filter(place__lte=limit * NEW_LOOKAHEAD)
+            .order_by("first", *in_order)
+            .values_list("pk", *member)
         )
     facts = _facts_of([q for q, _, _ in due_rows] + [row[0] for row in new_rows])
     names = list(member) if new_rows else []
@@ -417,9 +436,10 @@ def _planned_queue(
         offers.append(
             pacing.Offer(
                 Candidate(row[0], facts.get(row[0], frozenset())),
-                assignments=frozenset(
-                    a.pk for a in learner_plan.assignments if flags.get(f"in_{a.pk}")
+                paced_for=frozenset(
+                    a.pk for a in learner_plan.assignments if flags.get(f"paced_{a.pk}")
                 ),
+                assigned=bool(flags.get("assigned")),
                 own=bool(flags.get("own")),
             )
         )
