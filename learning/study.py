@@ -7,25 +7,19 @@ The decisions are made by the pure modules (`scheduling.daily_queue`,
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
-    Exists,
     ExpressionWrapper,
-    F,
-    OuterRef,
     Q,
     QuerySet,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import RowNumber
 
 from learning import pacing, progress
 from learning.models import (
@@ -273,6 +267,8 @@ class Plan:
     assignments: list[Assignment]
     own: list[Deck]
     quotas: dict[int, int]  # new questions each current assignment still needs today
+    # The facts each current assignment teaches that the learner has not studied yet.
+    unstudied: dict[int, frozenset[int]] = field(default_factory=dict)
 
     @property
     def is_default(self) -> bool:
@@ -311,28 +307,50 @@ def plan(learner: Any, done: Today) -> Plan:
     own = list(Deck.objects.personal(learner))
     current = [a for a in assignments if a.due_on >= done.day]
     quotas: dict[int, int] = {}
+    unstudied: dict[int, frozenset[int]] = {}
     if current:
-        studied, studied_before = (
-            _studied_facts(learner),
-            _studied_facts(learner, before=done.start),
+        # Every fact the current assignments teach, flagged by deck and by whether the
+        # learner had studied it at the start of the day and has now: one query.
+        flags = {
+            f"in_{a.pk}": ExpressionWrapper(
+                Q(pk__in=a.deck.taught_facts().values("pk")), output_field=BooleanField()
+            )
+            for a in current
+        }
+        flags["now"] = ExpressionWrapper(
+            Q(pk__in=_studied_facts(learner)), output_field=BooleanField()
         )
-        aggregates = {}
+        flags["start"] = ExpressionWrapper(
+            Q(pk__in=_studied_facts(learner, before=done.start)), output_field=BooleanField()
+        )
+        taught: dict[int, set[int]] = defaultdict(set)
+        studied_now: set[int] = set()
+        studied_at_start: set[int] = set()
+        for fact_id, *values in (
+            Fact.objects.in_decks([a.deck.filter for a in current])
+            .annotate(**flags)
+            .values_list("pk", *flags)
+        ):
+            *inside, now_flag, start_flag = values
+            for a, held in zip(current, inside, strict=True):
+                if held:
+                    taught[a.pk].add(fact_id)
+            if now_flag:
+                studied_now.add(fact_id)
+            if start_flag:
+                studied_at_start.add(fact_id)
         for a in current:
-            in_deck = Q(pk__in=a.deck.taught_facts().values("pk"))
-            aggregates[f"facts_{a.pk}"] = Count("pk", filter=in_deck)
-            aggregates[f"now_{a.pk}"] = Count("pk", filter=in_deck & Q(pk__in=studied))
-            aggregates[f"start_{a.pk}"] = Count("pk", filter=in_deck & Q(pk__in=studied_before))
-        counted = Fact.objects.aggregate(**aggregates)
-        for a in current:
+            facts = taught[a.pk]
             quotas[a.pk] = pacing.new_facts_today(
-                facts=counted[f"facts_{a.pk}"],
+                facts=len(facts),
                 target_share=a.target_share,
-                covered_at_day_start=counted[f"start_{a.pk}"],
-                covered_now=counted[f"now_{a.pk}"],
+                covered_at_day_start=len(facts & studied_at_start),
+                covered_now=len(facts & studied_now),
                 today=done.day,
                 due_on=a.due_on,
             )
-    return Plan(assignments, own, quotas)
+            unstudied[a.pk] = frozenset(facts - studied_now)
+    return Plan(assignments, own, quotas, unstudied)
 
 
 def _held_by(decks: list[Deck]) -> QuerySet[Any]:
@@ -347,6 +365,63 @@ def _any_of(decks: list[Deck]) -> Q:
     return held
 
 
+def _new_offers(
+    learner: Any, learner_plan: Plan, done: Today, *, limit: int, new_left: int
+) -> list[pacing.Offer]:
+    """A few never-seen questions of each pool: those that serve an assignment's pace
+    (one query), and the others, the learner's own decks first (one query)."""
+    fetch = limit * NEW_LOOKAHEAD
+    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
+    unseen = learner_plan.questions().exclude(cards__learner=learner)
+    if seen_facts:
+        unseen = unseen.exclude(facts__in=seen_facts)
+    links = Question.facts.through.objects
+    paced = [
+        a
+        for a in learner_plan.assignments
+        if learner_plan.quotas.get(a.pk, 0) > 0 and learner_plan.unstudied.get(a.pk)
+    ]
+    offers: dict[int, pacing.Offer] = {}
+    if paced:
+        # In the deck and about one of its facts not studied yet: it serves the pace.
+        serves = {
+            f"paced_{a.pk}": a.deck.filter.q()
+            & Q(pk__in=links.filter(fact_id__in=learner_plan.unstudied[a.pk]).values("question_id"))
+            for a in paced
+        }
+        any_pace = Q()
+        for condition in serves.values():
+            any_pace |= condition
+        flags = {k: ExpressionWrapper(v, output_field=BooleanField()) for k, v in serves.items()}
+        for pk, *inside in (
+            unseen.filter(any_pace)
+            .annotate(**flags)
+            .order_by("position", "pk")
+            .values_list("pk", *flags)[:fetch]
+        ):
+            offers[pk] = pacing.Offer(
+                Candidate(pk, frozenset()),
+                paced_for=frozenset(a.pk for a, held in zip(paced, inside, strict=True) if held),
+                assigned=True,
+            )
+    if new_left:
+        mine = (
+            ExpressionWrapper(_any_of(learner_plan.own), output_field=BooleanField())
+            if learner_plan.own
+            else Value(False)
+        )
+        for pk, is_own in (
+            unseen.annotate(own=mine)
+            .order_by("-own", "position", "pk")
+            .values_list("pk", "own")[:fetch]
+        ):
+            if pk not in offers:
+                offers[pk] = pacing.Offer(
+                    Candidate(pk, frozenset()), assigned=not is_own, own=bool(is_own)
+                )
+    return list(offers.values())
+
+
 def _planned_queue(
     learner: Any,
     now: datetime,
@@ -356,13 +431,12 @@ def _planned_queue(
     study_settings: LearnerSettings,
     done: Today,
 ) -> list[Question]:
-    """`queue` for a learner with assignments or decks (three or four more queries)."""
+    """`queue` for a learner with assignments or decks (four or five more queries)."""
     limits = Limits(
         new_left=max(0, study_settings.new_per_day - done.new_done),
         reviews_left=max(0, study_settings.reviews_per_day - done.reviews_done),
     )
     assigned = [a.deck for a in learner_plan.assignments]
-    paced = [a.deck for a in learner_plan.assignments if learner_plan.quotas.get(a.pk, 0) > 0]
     whens = []
     if assigned:
         whens.append(When(question__in=_held_by(assigned), then=Value(int(pacing.Rank.ASSIGNED))))
@@ -377,72 +451,17 @@ def _planned_queue(
         .order_by("rank", "due")
         .values_list("question_id", "due", "rank")[:DUE_FETCH]
     )
-    new_rows: list[tuple[Any, ...]] = []
-    if paced or limits.new_left:
-        seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-        unseen = learner_plan.questions().exclude(cards__learner=learner)
-        if seen_facts:
-            unseen = unseen.exclude(facts__in=seen_facts)
-        if not limits.new_left:
-            unseen = unseen.filter(_any_of(paced))
-        studied = _studied_facts(learner)
-        member = {
-            # In the deck and about one of its facts not studied yet: it serves the pace.
-            f"paced_{a.pk}": ExpressionWrapper(
-                a.deck.filter.q()
-                & Q(
-                    Exists(
-                        Question.facts.through.objects.filter(
-                            question_id=OuterRef("pk"),
-                            fact__in=a.deck.taught_facts().values("pk"),
-                        ).exclude(fact_id__in=studied)
-                    )
-                ),
-                output_field=BooleanField(),
-            )
-            for a in learner_plan.assignments
-            if learner_plan.quotas.get(a.pk, 0) > 0
-        }
-        if assigned:
-            member["assigned"] = ExpressionWrapper(_any_of(assigned), output_field=BooleanField())
-        if learner_plan.own:
-            member["own"] = ExpressionWrapper(
-                _any_of(learner_plan.own), output_field=BooleanField()
-            )
-        order = []
-        if paced:
-            serves_pace = Q()
-            for name in member:
-                if name.startswith("paced_"):
-                    serves_pace |= Q(**{name: True})
-            order.append(When(serves_pace, then=Value(0)))
-        if learner_plan.own:
-            order.append(When(own=True, then=Value(1)))
-        # A few candidates from each pool (pace, own decks, the rest), in one query.
-        in_order = ("position", "pk")
-        new_rows = list(
-            unseen.annotate(**member)
-            .annotate(first=Case(*order, default=Value(2)))
-            .annotate(place=Window(RowNumber(), partition_by=F("first"), order_by=in_order))
-            .filter(place__lte=limit * NEW_LOOKAHEAD)
-            .order_by("first", *in_order)
-            .values_list("pk", *member)
+    offers = _new_offers(learner, learner_plan, done, limit=limit, new_left=limits.new_left)
+    facts = _facts_of([q for q, _, _ in due_rows] + [o.candidate.question_id for o in offers])
+    offers = [
+        replace(
+            o,
+            candidate=Candidate(
+                o.candidate.question_id, facts.get(o.candidate.question_id, frozenset())
+            ),
         )
-    facts = _facts_of([q for q, _, _ in due_rows] + [row[0] for row in new_rows])
-    names = list(member) if new_rows else []
-    offers = []
-    for row in new_rows:
-        flags = dict(zip(names, row[1:], strict=True))
-        offers.append(
-            pacing.Offer(
-                Candidate(row[0], facts.get(row[0], frozenset())),
-                paced_for=frozenset(
-                    a.pk for a in learner_plan.assignments if flags.get(f"paced_{a.pk}")
-                ),
-                assigned=bool(flags.get("assigned")),
-                own=bool(flags.get("own")),
-            )
-        )
+        for o in offers
+    ]
     chosen = pacing.planned_queue(
         due=[(pacing.Rank(r), Candidate(q, facts.get(q, frozenset()), d)) for q, d, r in due_rows],
         new=offers,
