@@ -7,7 +7,10 @@ baseline measured in the same run, and the figures that matter are ratios:
 - generating the bank at 10x the fact base, against 1x (linear is 10);
 - regenerating an unchanged bank, against the first generation;
 - one answer + next card for a learner, at 10x the bank against 1x (flat is 1),
-  and its SQL query count at both sizes.
+  and its SQL query count at both sizes;
+- the class progress page, its CSV export and the item statistics of a course
+  of 500 learners, against a plain page (joining a course) in the same run, and
+  the progress page's query count.
 
 Results are printed and written to bench/out/latest.json.
 """
@@ -140,6 +143,97 @@ def answer_and_next(client: Client, samples: int = 15) -> tuple[float, int]:
     return statistics.median(times), max(queries)
 
 
+def class_of(size: int) -> dict[str, object]:
+    """A course of `size` learners with a few weeks of cards and reviews on two assigned decks;
+    its instructor pages timed against a plain page."""
+    import random
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+
+    from learning.models import Assignment, Card, Deck, Enrolment, ReviewLog
+    from learning.services import course_create
+
+    rng = random.Random(7)
+    now = timezone.now()
+    users = get_user_model()
+    instructor = users.objects.get(username="instructor")
+    course = course_create(name=f"Bench class of {size}", instructor=instructor)
+    decks = [
+        Deck.objects.create(course=course, name="L1-L2", levels=["L1-L2"]),
+        Deck.objects.create(course=course, name="Dermatomes", topics=["dermatome", "myotome"]),
+    ]
+    for n, deck in enumerate(decks):
+        Assignment.objects.create(
+            course=course,
+            deck=deck,
+            due_on=(now + timedelta(days=7 + 7 * n)).date(),
+            created_at=now - timedelta(days=10),
+        )
+    questions = list({q for d in decks for q in d.questions().values_list("pk", flat=True)})
+    learners = users.objects.bulk_create(
+        users(username=f"bench{n:04}", email=f"bench{n:04}@example.org") for n in range(size)
+    )
+    Enrolment.objects.bulk_create(Enrolment(course=course, learner=u) for u in learners)
+    cards, logs = [], []
+    for learner in learners:
+        for question in rng.sample(questions, rng.randrange(20, 160)):
+            last = now - timedelta(days=rng.uniform(0, 20))
+            stability = rng.uniform(0.5, 30)
+            cards.append(
+                Card(
+                    learner=learner,
+                    question_id=question,
+                    state=2,
+                    stability=stability,
+                    difficulty=rng.uniform(2, 8),
+                    due=last + timedelta(days=stability),
+                    last_review=last,
+                    reps=3,
+                    review_count=3,
+                )
+            )
+    Card.objects.bulk_create(cards, batch_size=5000)
+    for card in Card.objects.filter(learner__in=learners).values_list(
+        "pk", "learner_id", "question_id", "last_review"
+    ):
+        for number in (1, 2, 3):
+            logs.append(
+                ReviewLog(
+                    card_id=card[0],
+                    learner_id=card[1],
+                    question_id=card[2],
+                    number=number,
+                    answer=["x"],
+                    correct=rng.random() < 0.75,
+                    rating=3,
+                    duration_ms=5000,
+                    reviewed_at=card[3] - timedelta(days=3 - number),
+                    desired_retention=0.9,
+                )
+            )
+    ReviewLog.objects.bulk_create(logs, batch_size=5000)
+
+    teacher = Client()
+    teacher.force_login(instructor)
+    base = f"/teach/courses/{course.pk}"
+    plain = timed(lambda: teacher.get("/join/"), repeat=7)
+    progress = timed(lambda: teacher.get(f"{base}/progress/"), repeat=5)
+    export = timed(lambda: teacher.get(f"{base}/progress.csv"), repeat=3)
+    items = timed(lambda: teacher.get(f"{base}/items/"), repeat=3)
+    with CaptureQueriesContext(connection) as captured:
+        teacher.get(f"{base}/progress/")
+    return {
+        f"class of {size}: cards": len(cards),
+        f"class of {size}: reviews": len(logs),
+        f"class of {size}: progress page SQL queries": len(captured),
+        f"class of {size}: progress page / plain page": round(progress / plain, 1),
+        f"class of {size}: progress CSV / plain page": round(export / plain, 1),
+        f"class of {size}: item statistics / plain page": round(items / plain, 1),
+        "plain page (join a course), ms": round(plain * 1000, 1),
+    }
+
+
 def main() -> None:
     results: dict[str, object] = {}
     files = sorted(Path(settings.FACTBASE_DIR).glob("*.yaml"))
@@ -182,10 +276,13 @@ def main() -> None:
     results["regenerate unchanged bank / first generation"] = round(again / first, 2)
 
     with open(os.devnull, "w") as quiet:
-        call_command("create_demo", "--force", "--history-days", "14", stdout=quiet)
+        call_command(
+            "create_demo", "--force", "--history-days", "14", "--classmates", "0", stdout=quiet
+        )
     client = Client()
     client.login(username="learner", password="learn-the-spine-L2")
     time_one, queries_one = answer_and_next(client)
+    results.update(class_of(500))
     factbase_load(factbase=ten)
     bank_regenerate(now=timezone.now())
     time_ten, queries_ten = answer_and_next(client)

@@ -104,6 +104,7 @@ class Today:
     reviews_done: int
     new_done: int
     seen: tuple[Candidate, ...]  # the questions answered today, with their facts
+    first_seen: frozenset[int] = frozenset()  # the questions answered today for the first time
 
 
 def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
@@ -118,7 +119,8 @@ def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today
     questions = sorted({q for q, _ in logs})
     facts = _facts_of(questions) if questions else {}
     seen = tuple(Candidate(q, facts.get(q, frozenset())) for q in questions)
-    return Today(day, start, len(logs), sum(1 for _, n in logs if n == 1), seen)
+    first_seen = frozenset(q for q, n in logs if n == 1)
+    return Today(day, start, len(logs), len(first_seen), seen, first_seen)
 
 
 def _facts_of(question_ids: list[int]) -> dict[int, frozenset[int]]:
@@ -287,14 +289,12 @@ class Plan:
         )
 
 
-def _studied_facts(learner: Any, *, before: datetime | None = None) -> QuerySet[Any]:
-    """Ids of the facts the learner has studied (before a moment), as a subquery."""
-    links = Question.facts.through.objects
-    if before is None:
-        return links.filter(question__cards__learner=learner).values("fact_id")
-    return links.filter(
-        question__reviews__learner=learner, question__reviews__reviewed_at__lt=before
-    ).values("fact_id")
+def _studied_facts(learner: Any, *, before_today: Today | None = None) -> QuerySet[Any]:
+    """Ids of the facts the learner has studied (before today), as a subquery."""
+    cards = Question.facts.through.objects.filter(question__cards__learner=learner)
+    if before_today is not None:
+        cards = cards.exclude(question_id__in=before_today.first_seen)
+    return cards.values("fact_id")
 
 
 def plan(learner: Any, done: Today) -> Plan:
@@ -321,7 +321,7 @@ def plan(learner: Any, done: Today) -> Plan:
             Q(pk__in=_studied_facts(learner)), output_field=BooleanField()
         )
         flags["start"] = ExpressionWrapper(
-            Q(pk__in=_studied_facts(learner, before=done.start)), output_field=BooleanField()
+            Q(pk__in=_studied_facts(learner, before_today=done)), output_field=BooleanField()
         )
         taught: dict[int, set[int]] = defaultdict(set)
         studied_now: set[int] = set()
@@ -329,6 +329,7 @@ def plan(learner: Any, done: Today) -> Plan:
         for fact_id, *values in (
             Fact.objects.in_decks([a.deck.filter for a in current])
             .annotate(**flags)
+            .order_by()
             .values_list("pk", *flags)
         ):
             *inside, now_flag, start_flag = values
@@ -410,10 +411,10 @@ def _new_offers(
             if learner_plan.own
             else Value(False)
         )
+        # Ordered by position alone when there is no own deck, so the bank's index serves.
+        in_order = ("-own", "position", "pk") if learner_plan.own else ("position", "pk")
         for pk, is_own in (
-            unseen.annotate(own=mine)
-            .order_by("-own", "position", "pk")
-            .values_list("pk", "own")[:fetch]
+            unseen.annotate(own=mine).order_by(*in_order).values_list("pk", "own")[:fetch]
         ):
             if pk not in offers:
                 offers[pk] = pacing.Offer(
