@@ -143,12 +143,17 @@ def next_intervals(
     }
 
 
+# Retrievability depends only on the default parameters; one scheduler serves every card
+# (a class's progress asks for tens of thousands).
+_RECALL = Scheduler()
+
+
 def retrievability(card: CardState, now: datetime) -> float:
     """The probability of recalling the card now (0 for a card never reviewed)."""
     if card.is_new or card.stability is None:
         return 0.0
     now = now.astimezone(UTC)
-    return Scheduler().get_card_retrievability(_to_fsrs(card, now), current_datetime=now)
+    return _RECALL.get_card_retrievability(_to_fsrs(card, now), current_datetime=now)
 
 
 def format_interval(delta: timedelta) -> str:
