@@ -212,6 +212,7 @@ def test_every_instructor_page_and_action_refuses_whoever_may_not(
         assert response["Location"].startswith(reverse("login"))
     elif who in ("learner", "editor"):
         assert response.status_code == 403
+        assert "This page is for instructors." in response.content.decode()
     elif who == "other_instructor" and name not in COURSE_FREE:
         assert response.status_code == 404
         assert world["course"].name not in response.content.decode()
