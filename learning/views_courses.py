@@ -245,10 +245,9 @@ def _preview(form: DeckForm, deck: Deck) -> dict[str, Any]:
     )
     if held is not None and (mode == "filter" or picked_ids):
         preview["count"] = held.count()
-        preview["facts"] = Fact.objects.filter(
-            pk__in=Question.facts.through.objects.filter(question__in=held.values("pk")).values(
-                "fact_id"
-            )
+        # The facts it teaches: those an assignment's target counts.
+        preview["facts"] = Fact.objects.in_decks(
+            [DeckFilter(picked=tuple(picked_ids)) if mode == "picked" else criteria]
         ).count()
         labels = dict(Question.Kind.choices)
         preview["kinds"] = [

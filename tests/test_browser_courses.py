@@ -47,10 +47,10 @@ def test_an_assignment_from_course_to_study_to_class_progress(
 
     # ... builds a deck of the L1-L2 questions, watching the count as the filter changes ...
     page.get_by_role("link", name="Build a deck").click()
-    page.get_by_label("Deck name").fill("The L1-L2 level")
-    page.get_by_role("checkbox", name="L1-L2", exact=True).check()
+    page.get_by_role("checkbox", name="L1-L2", exact=True).check()  # before the name
     held = Question.objects.in_decks([DeckFilter(levels=("L1-L2",))]).count()
     expect(page.locator("#deck-count")).to_have_text(str(held))
+    page.get_by_label("Deck name").fill("The L1-L2 level")
     page.get_by_role("button", name="Save the deck").click()
     expect(page.get_by_text("The deck The L1-L2 level is saved.")).to_be_visible()
 
