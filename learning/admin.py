@@ -2,7 +2,11 @@ from django.contrib import admin
 
 from learning.models import (
     ArguablePair,
+    Assignment,
     Citation,
+    Course,
+    Deck,
+    Enrolment,
     Entity,
     EntityKind,
     Fact,
@@ -94,3 +98,33 @@ class QuestionAdmin(admin.ModelAdmin):
     search_fields = ["key", "prompt"]
     filter_horizontal = ["levels"]
     readonly_fields = ["facts"]
+
+
+# Courses: for superusers looking into a course; instructors use their own pages.
+
+
+class EnrolmentInline(admin.TabularInline):
+    model = Enrolment
+    extra = 0
+    raw_id_fields = ["learner"]
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "created_at"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["instructors"]
+    inlines = [EnrolmentInline]
+
+
+@admin.register(Deck)
+class DeckAdmin(admin.ModelAdmin):
+    list_display = ["name", "course", "owner", "updated_at"]
+    list_select_related = ["course", "owner"]
+    search_fields = ["name"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["deck", "course", "due_on", "target_share", "target_recall"]
+    list_select_related = ["deck", "course"]

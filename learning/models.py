@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -8,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from learning.scheduling import LEECH_LAPSES, CardState, State
 
@@ -167,6 +171,24 @@ class FactQuerySet(models.QuerySet["Fact"]):
     def disputed(self) -> FactQuerySet:
         return self.filter(confidence=Fact.Confidence.DISPUTED).exclude(status=Fact.Status.RETIRED)
 
+    def in_decks(self, filters: Iterable[DeckFilter]) -> FactQuerySet:
+        """The facts the decks teach: their questions' facts that meet their criteria."""
+        conditions = [
+            Q(
+                pk__in=Question.facts.through.objects.filter(
+                    question__in=Question.objects.in_decks([deck_filter]).values("pk")
+                ).values("fact_id")
+            )
+            & deck_filter.fact_q()
+            for deck_filter in filters
+        ]
+        if not conditions:
+            return self.none()
+        held = conditions[0]
+        for condition in conditions[1:]:
+            held |= condition
+        return self.filter(held)
+
 
 class Fact(models.Model):
     class Status(models.TextChoices):
@@ -269,6 +291,16 @@ class QuestionQuerySet(models.QuerySet["Question"]):
         keys = {t.pk for t in topics}
         children = set(Topic.objects.filter(parent__in=keys).values_list("pk", flat=True))
         return self.filter(topic__in=keys | children)
+
+    def in_decks(self, filters: Iterable[DeckFilter]) -> QuestionQuerySet:
+        """Active questions held by any of the decks (none for no decks)."""
+        conditions = [deck_filter.q() for deck_filter in filters]
+        if not conditions:
+            return self.none()
+        held = conditions[0]
+        for condition in conditions[1:]:
+            held |= condition
+        return self.active().filter(held)
 
 
 class Question(models.Model):
@@ -592,3 +624,256 @@ class LearnerDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner_id} on {self.day}: {self.reviews}"
+
+
+# Courses, decks, assignments --------------------------------------------------
+
+# No 0/O or 1/I/L: a join code is read aloud in lectures and typed from slides.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 10  # 31**10, about 8e14 codes: not guessable by trying
+
+
+def join_code_new() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def join_code_clean(value: str) -> str:
+    """A typed join code as stored: capitals, without the spaces and hyphens of its display."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+class CourseQuerySet(models.QuerySet["Course"]):
+    def taught_by(self, user: AbstractBaseUser) -> CourseQuerySet:
+        return self.filter(instructors=user) if user.is_authenticated else self.none()
+
+    def attended_by(self, user: AbstractBaseUser) -> CourseQuerySet:
+        return self.filter(enrolments__learner=user) if user.is_authenticated else self.none()
+
+
+class Course(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.CharField(
+        max_length=JOIN_CODE_LENGTH,
+        unique=True,
+        default=join_code_new,
+        help_text="Learners join the course with this code.",
+    )
+    instructors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="courses_taught")
+    learners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Enrolment", related_name="courses"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def code_display(self) -> str:
+        half = len(self.code) // 2
+        return f"{self.code[:half]}-{self.code[half:]}"
+
+    def code_rotate(self) -> None:
+        """A new join code; the old one stops working at once."""
+        self.code = join_code_new()
+        self.save(update_fields=["code"])
+
+
+class Enrolment(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["course", "learner__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "learner"], name="one_enrolment_per_learner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.course}"
+
+
+@dataclass(frozen=True)
+class DeckFilter:
+    """Which questions a deck holds: a filter over the bank, or a hand-picked list.
+
+    Within one criterion any value will do (L1 or L2); across criteria all must
+    hold (L1 or L2, and a dermatome question). A hand-picked list ignores the
+    criteria. Questions of disputed facts ("spot the inaccuracy") come in only
+    when asked for or picked by hand.
+    """
+
+    levels: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    relations: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    facts: tuple[int, ...] = ()
+    picked: tuple[int, ...] = ()
+    include_disputed: bool = False
+
+    @property
+    def is_hand_picked(self) -> bool:
+        return bool(self.picked)
+
+    @property
+    def has_criteria(self) -> bool:
+        return bool(self.levels or self.topics or self.relations or self.kinds or self.facts)
+
+    def q(self) -> Q:
+        """The condition on Question; subqueries only, so it joins nothing and repeats no row."""
+        if self.picked:
+            return Q(pk__in=self.picked)
+        linked_facts = Question.facts.through.objects
+        condition = Q() if self.include_disputed else Q(default_deck=True)
+        if self.levels:
+            condition &= Q(
+                pk__in=Question.levels.through.objects.filter(level__key__in=self.levels).values(
+                    "question_id"
+                )
+            )
+        if self.topics:
+            condition &= Q(
+                topic_id__in=Topic.objects.filter(
+                    Q(key__in=self.topics) | Q(parent__key__in=self.topics)
+                ).values("pk")
+            )
+        if self.relations:
+            condition &= Q(
+                pk__in=linked_facts.filter(fact__relation__key__in=self.relations).values(
+                    "question_id"
+                )
+            )
+        if self.kinds:
+            condition &= Q(kind__in=self.kinds)
+        if self.facts:
+            condition &= Q(pk__in=linked_facts.filter(fact_id__in=self.facts).values("question_id"))
+        # An empty Q would vanish when decks are OR-ed together; this one holds every row.
+        return condition or Q(pk__isnull=False)
+
+    def fact_q(self) -> Q:
+        """The condition on Fact: which facts of its questions the deck teaches.
+
+        An ordering question of L2 to S1 key muscles is an L2 question, but its S1
+        fact is not what a deck of L1-L3 myotomes teaches, nor what its target
+        counts. A hand-picked list teaches every fact of its questions.
+        """
+        condition = Q(pk__isnull=False)
+        if self.picked:
+            return condition
+        if self.levels:
+            condition &= Q(
+                pk__in=Fact.objects.filter(
+                    Q(subject__levels__key__in=self.levels) | Q(object__levels__key__in=self.levels)
+                ).values("pk")
+            )
+        if self.topics:
+            condition &= Q(
+                relation_id__in=Relation.objects.filter(
+                    Q(topic__key__in=self.topics) | Q(topic__parent__key__in=self.topics)
+                ).values("pk")
+            )
+        if self.relations:
+            condition &= Q(
+                relation_id__in=Relation.objects.filter(key__in=self.relations).values("pk")
+            )
+        if self.facts:
+            condition &= Q(pk__in=self.facts)
+        return condition
+
+
+class DeckQuerySet(models.QuerySet["Deck"]):
+    def personal(self, user: AbstractBaseUser) -> DeckQuerySet:
+        """A learner's own decks."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user, course__isnull=True)
+
+
+class Deck(models.Model):
+    """A saved filter over the question bank (or a hand-picked list), of a course or a learner."""
+
+    name = models.CharField(max_length=120)
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.CASCADE, related_name="decks"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="decks",
+        help_text="Who made it; for a learner's own deck, whose it is.",
+    )
+    # Keys of levels, topics and relations (stable in the fact base), ids of facts
+    # and questions (kept by regeneration): one row holds the whole filter, so the
+    # study queue reads every deck of a learner in one query.
+    levels = models.JSONField(default=list, blank=True)
+    topics = models.JSONField(default=list, blank=True)
+    relations = models.JSONField(default=list, blank=True)
+    kinds = models.JSONField(default=list, blank=True)
+    facts = models.JSONField(default=list, blank=True)
+    picked = models.JSONField(
+        default=list, blank=True, help_text="A hand-picked list of questions."
+    )
+    include_disputed = models.BooleanField(
+        default=False, help_text="Include 'spot the inaccuracy' questions of disputed facts."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = DeckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def filter(self) -> DeckFilter:
+        return DeckFilter(
+            levels=tuple(self.levels),
+            topics=tuple(self.topics),
+            relations=tuple(self.relations),
+            kinds=tuple(self.kinds),
+            facts=tuple(self.facts),
+            picked=tuple(self.picked),
+            include_disputed=self.include_disputed,
+        )
+
+    def questions(self) -> QuestionQuerySet:
+        return Question.objects.in_decks([self.filter])
+
+    def taught_facts(self) -> FactQuerySet:
+        return Fact.objects.in_decks([self.filter])
+
+
+class Assignment(models.Model):
+    """A course asks its learners to master a deck by a date."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    deck = models.ForeignKey(Deck, on_delete=models.PROTECT, related_name="assignments")
+    due_on = models.DateField(help_text="The target should be reached by the end of this day.")
+    target_share = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text="Share of the deck's facts to master.",
+    )
+    target_recall = models.FloatField(
+        default=0.9,
+        validators=[MinValueValidator(0.5), MaxValueValidator(0.99)],
+        help_text="A fact counts as mastered at this recall probability or above.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.deck} by {self.due_on:%d %b %Y}"

@@ -7,7 +7,14 @@ from learning.models import Role
 # Permission codenames per role, as "app_label.codename".
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.LEARNER: [],
-    Role.INSTRUCTOR: ["learning.view_question"],
+    Role.INSTRUCTOR: [
+        "learning.view_question",
+        # add_course is the instructor pages' gate; which courses is up to the course's
+        # instructors (Course.objects.taught_by).
+        "learning.add_course",
+        "learning.change_course",
+        "learning.view_course",
+    ],
     Role.CONTENT_EDITOR: [
         f"learning.{action}_{model}"
         for model in (

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 
 from learning import factbase as fb
 from learning.generation import Question as GeneratedQuestion
@@ -18,6 +24,8 @@ from learning.models import (
     ArguablePair,
     Card,
     Citation,
+    Course,
+    Enrolment,
     Entity,
     EntityKind,
     Fact,
@@ -835,3 +843,117 @@ def learner_delete(*, learner: Any) -> None:
     ReviewLog.objects.filter(learner=learner).delete()
     Card.objects.filter(learner=learner).delete()
     learner.delete()
+
+
+# Courses ----------------------------------------------------------------
+
+
+@transaction.atomic
+def course_create(*, name: str, instructor: Any) -> Course:
+    """A new course taught by `instructor`, with a fresh join code."""
+    course = Course.objects.create(name=name)
+    course.instructors.add(instructor)
+    return course
+
+
+def course_join(*, course: Course, learner: Any, now: datetime) -> bool:
+    """Enrol the learner; False when they already were (joining twice changes nothing)."""
+    _, created = Enrolment.objects.get_or_create(
+        course=course, learner=learner, defaults={"joined_at": now}
+    )
+    return created
+
+
+MAX_ENROL_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    value: str
+    reason: str
+
+
+@dataclass
+class EnrolmentReport:
+    enrolled: list[Any] = field(default_factory=list)
+    bad: list[BadRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad
+
+
+def _email_rows(text: str) -> list[tuple[int, str]]:
+    """(line number, email) of each non-empty row: the column headed 'email', else the first."""
+    rows = [
+        (n, [cell.strip() for cell in row])
+        for n, row in enumerate(csv.reader(io.StringIO(text)), 1)
+    ]
+    rows = [(n, cells) for n, cells in rows if any(cells)]
+    column = 0
+    if rows:
+        header = [cell.lower() for cell in rows[0][1]]
+        for name in ("email", "e-mail", "email address"):
+            if name in header:
+                column = header.index(name)
+                rows = rows[1:]
+                break
+    return [(n, cells[column] if column < len(cells) else "") for n, cells in rows]
+
+
+@transaction.atomic
+def course_enrol_emails(*, course: Course, text: str, now: datetime) -> EnrolmentReport:
+    """Enrol the learners whose emails the text lists (CSV or one a line): all of them, or,
+    when any row is bad, none, with a report naming each bad row and why."""
+    report = EnrolmentReport()
+    rows = _email_rows(text)
+    if not rows:
+        report.bad.append(BadRow(1, "", "no email found"))
+        return report
+    if len(rows) > MAX_ENROL_ROWS:
+        report.bad.append(
+            BadRow(rows[MAX_ENROL_ROWS][0], "", f"more than {MAX_ENROL_ROWS} rows; split the file")
+        )
+        return report
+    wanted = {email.lower() for _, email in rows}
+    accounts: dict[str, list[Any]] = {}
+    for user in get_user_model().objects.annotate(folded=Lower("email")).filter(folded__in=wanted):
+        accounts.setdefault(user.folded, []).append(user)
+    enrolled = set(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True))
+    first_line: dict[str, int] = {}
+    for line, email in rows:
+        folded = email.lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            report.bad.append(BadRow(line, email, "not an email address"))
+            continue
+        if folded in first_line:
+            report.bad.append(BadRow(line, email, f"the same email as line {first_line[folded]}"))
+            continue
+        first_line[folded] = line
+        matches = accounts.get(folded, [])
+        if not matches:
+            report.bad.append(BadRow(line, email, "no SpineQuiz account has this email"))
+        elif len(matches) > 1:
+            report.bad.append(BadRow(line, email, "several accounts share this email"))
+        elif matches[0].pk in enrolled:
+            report.bad.append(BadRow(line, email, "already enrolled in this course"))
+        else:
+            report.enrolled.append(matches[0])
+    if report.bad:
+        report.enrolled = []
+        return report
+    try:
+        with transaction.atomic():
+            Enrolment.objects.bulk_create(
+                Enrolment(course=course, learner=user, joined_at=now) for user in report.enrolled
+            )
+    except IntegrityError:
+        # Someone enrolled one of them between our check and our write.
+        report.enrolled = []
+        report.bad.append(
+            BadRow(0, "", "some of these learners were enrolled at the same moment; send it again")
+        )
+    return report

@@ -7,20 +7,34 @@ The decisions are made by the pure modules (`scheduling.daily_queue`,
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
-from learning import progress
+from learning import pacing, progress
 from learning.models import (
+    Assignment,
     Card,
+    Deck,
+    Fact,
     FactPlace,
     LearnerDay,
     LearnerSettings,
     Level,
     Question,
+    QuestionQuerySet,
     ReviewLog,
     Topic,
 )
@@ -96,6 +110,7 @@ class Today:
     reviews_done: int
     new_done: int
     seen: tuple[Candidate, ...]  # the questions answered today, with their facts
+    first_seen: frozenset[int] = frozenset()  # the questions answered today for the first time
 
 
 def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
@@ -109,7 +124,8 @@ def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today
     )
     facts = {q: frozenset(f) for q, _, f in logs}
     seen = tuple(Candidate(q, facts[q]) for q in sorted(facts))
-    return Today(day, start, len(logs), sum(1 for _, n, _ in logs if n == 1), seen)
+    first_seen = frozenset(q for q, n, _ in logs if n == 1)
+    return Today(day, start, len(logs), len(first_seen), seen, first_seen)
 
 
 def _facts_of(question_ids: list[int]) -> dict[int, frozenset[int]]:
@@ -133,6 +149,12 @@ def queue(
     """The next `limit` questions for the learner (five or six queries whatever the bank size)."""
     study_settings = study_settings or LearnerSettings.of(learner)
     done = done or today(learner, study_settings, now)
+    if not study_filter.is_custom:
+        learner_plan = plan(learner, done)
+        if not learner_plan.is_default:
+            return _planned_queue(
+                learner, now, learner_plan, limit=limit, study_settings=study_settings, done=done
+            )
     pool = (
         Question.objects.in_default_decks()
         if not study_filter.leeches
@@ -206,22 +228,26 @@ def counts(
 ) -> Counts:
     """Today at a glance: due now and new available (within the daily limits), done, streak."""
     done = done or today(learner, study_settings, now)
-    due_now = Card.objects.filter(
-        learner=learner,
-        due__lte=now + LEARN_AHEAD,
-        question__is_active=True,
-        question__default_deck=True,
-    ).count()
+    learner_plan = plan(learner, done)
     new_left = max(0, study_settings.new_per_day - done.new_done)
+    if learner_plan.is_default:
+        due_now = Card.objects.filter(
+            learner=learner,
+            due__lte=now + LEARN_AHEAD,
+            question__is_active=True,
+            question__default_deck=True,
+        ).count()
+        pool = Question.objects.in_default_decks()
+    else:
+        due_now = learner_plan.cards(learner).filter(due__lte=now + LEARN_AHEAD).count()
+        pool = learner_plan.questions()
+        # An assignment's pace may go beyond the daily new limit.
+        new_left = max(new_left, sum(learner_plan.quotas.values()))
     # Only up to today's limit matters: counting stops there, whatever the bank's size.
     # Newest positions first: the learner meets questions in position order, so the
     # unseen ones are found at once from that end.
     unseen = (
-        Question.objects.in_default_decks()
-        .exclude(cards__learner=learner)
-        .order_by("-position")
-        .values("pk")[:new_left]
-        .count()
+        pool.exclude(cards__learner=learner).order_by("-position").values("pk")[:new_left].count()
     )
     if review_days is None:
         review_days = _review_days(learner, study_settings, since=now - timedelta(days=400))
@@ -241,6 +267,222 @@ def _review_days(learner: Any, study_settings: LearnerSettings, *, since: dateti
     )
 
 
+# Assignments and the learner's own decks ----------------------------------------
+
+
+@dataclass
+class Plan:
+    """What a learner's queue draws from: their courses' assignments and their own decks."""
+
+    assignments: list[Assignment]
+    own: list[Deck]
+    quotas: dict[int, int]  # new questions each current assignment still needs today
+    # The facts each current assignment teaches that the learner has not studied yet.
+    unstudied: dict[int, frozenset[int]] = field(default_factory=dict)
+
+    @property
+    def is_default(self) -> bool:
+        """No assignment and no deck of one's own: the queue draws from the default bank."""
+        return not self.assignments and not self.own
+
+    def questions(self) -> QuestionQuerySet:
+        return Question.objects.in_decks(
+            [a.deck.filter for a in self.assignments] + [d.filter for d in self.own]
+        )
+
+    def cards(self, learner: Any) -> QuerySet[Card]:
+        """The learner's cards the queue reviews: the decks' and any of the default bank."""
+        return Card.objects.filter(learner=learner, question__is_active=True).filter(
+            Q(question__default_deck=True) | Q(question__in=self.questions().values("pk"))
+        )
+
+
+def _studied_facts(learner: Any, *, before_today: Today | None = None) -> QuerySet[Any]:
+    """Ids of the facts the learner has studied (before today), as a subquery."""
+    cards = Question.facts.through.objects.filter(question__cards__learner=learner)
+    if before_today is not None:
+        cards = cards.exclude(question_id__in=before_today.first_seen)
+    return cards.values("fact_id")
+
+
+def plan(learner: Any, done: Today) -> Plan:
+    """The learner's assignments, own decks and today's pace (two or three queries)."""
+    assignments = list(
+        Assignment.objects.filter(course__enrolments__learner=learner).select_related(
+            "deck", "course"
+        )
+    )
+    own = list(Deck.objects.personal(learner))
+    current = [a for a in assignments if a.due_on >= done.day]
+    quotas: dict[int, int] = {}
+    unstudied: dict[int, frozenset[int]] = {}
+    if current:
+        # Every fact the current assignments teach, flagged by deck and by whether the
+        # learner had studied it at the start of the day and has now: one query.
+        flags = {
+            f"in_{a.pk}": ExpressionWrapper(
+                Q(pk__in=a.deck.taught_facts().values("pk")), output_field=BooleanField()
+            )
+            for a in current
+        }
+        flags["now"] = ExpressionWrapper(
+            Q(pk__in=_studied_facts(learner)), output_field=BooleanField()
+        )
+        flags["start"] = ExpressionWrapper(
+            Q(pk__in=_studied_facts(learner, before_today=done)), output_field=BooleanField()
+        )
+        taught: dict[int, set[int]] = defaultdict(set)
+        studied_now: set[int] = set()
+        studied_at_start: set[int] = set()
+        for fact_id, *values in (
+            Fact.objects.in_decks([a.deck.filter for a in current])
+            .annotate(**flags)
+            .order_by()
+            .values_list("pk", *flags)
+        ):
+            *inside, now_flag, start_flag = values
+            for a, held in zip(current, inside, strict=True):
+                if held:
+                    taught[a.pk].add(fact_id)
+            if now_flag:
+                studied_now.add(fact_id)
+            if start_flag:
+                studied_at_start.add(fact_id)
+        for a in current:
+            facts = taught[a.pk]
+            quotas[a.pk] = pacing.new_facts_today(
+                facts=len(facts),
+                target_share=a.target_share,
+                covered_at_day_start=len(facts & studied_at_start),
+                covered_now=len(facts & studied_now),
+                today=done.day,
+                due_on=a.due_on,
+            )
+            unstudied[a.pk] = frozenset(facts - studied_now)
+    return Plan(assignments, own, quotas, unstudied)
+
+
+def _held_by(decks: list[Deck]) -> QuerySet[Any]:
+    """Ids of the active questions the decks hold, as a subquery."""
+    return Question.objects.in_decks([d.filter for d in decks]).values("pk")
+
+
+def _any_of(decks: list[Deck]) -> Q:
+    held = Q()
+    for deck in decks:
+        held |= deck.filter.q()
+    return held
+
+
+def _new_offers(
+    learner: Any, learner_plan: Plan, done: Today, *, limit: int, new_left: int
+) -> list[pacing.Offer]:
+    """A few never-seen questions of each pool: those that serve an assignment's pace
+    (one query), and the others, the learner's own decks first (one query)."""
+    fetch = limit * NEW_LOOKAHEAD
+    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
+    unseen = learner_plan.questions().exclude(cards__learner=learner)
+    if seen_facts:
+        unseen = unseen.exclude(facts__in=seen_facts)
+    links = Question.facts.through.objects
+    paced = [
+        a
+        for a in learner_plan.assignments
+        if learner_plan.quotas.get(a.pk, 0) > 0 and learner_plan.unstudied.get(a.pk)
+    ]
+    offers: dict[int, pacing.Offer] = {}
+    if paced:
+        # In the deck and about one of its facts not studied yet: it serves the pace.
+        serves = {
+            f"paced_{a.pk}": a.deck.filter.q()
+            & Q(pk__in=links.filter(fact_id__in=learner_plan.unstudied[a.pk]).values("question_id"))
+            for a in paced
+        }
+        any_pace = Q()
+        for condition in serves.values():
+            any_pace |= condition
+        flags = {k: ExpressionWrapper(v, output_field=BooleanField()) for k, v in serves.items()}
+        for pk, *inside in (
+            unseen.filter(any_pace)
+            .annotate(**flags)
+            .order_by("position", "pk")
+            .values_list("pk", *flags)[:fetch]
+        ):
+            offers[pk] = pacing.Offer(
+                Candidate(pk, frozenset()),
+                paced_for=frozenset(a.pk for a, held in zip(paced, inside, strict=True) if held),
+                assigned=True,
+            )
+    if new_left:
+        mine = (
+            ExpressionWrapper(_any_of(learner_plan.own), output_field=BooleanField())
+            if learner_plan.own
+            else Value(False)
+        )
+        # Ordered by position alone when there is no own deck, so the bank's index serves.
+        in_order = ("-own", "position", "pk") if learner_plan.own else ("position", "pk")
+        for pk, is_own in (
+            unseen.annotate(own=mine).order_by(*in_order).values_list("pk", "own")[:fetch]
+        ):
+            if pk not in offers:
+                offers[pk] = pacing.Offer(
+                    Candidate(pk, frozenset()), assigned=not is_own, own=bool(is_own)
+                )
+    return list(offers.values())
+
+
+def _planned_queue(
+    learner: Any,
+    now: datetime,
+    learner_plan: Plan,
+    *,
+    limit: int,
+    study_settings: LearnerSettings,
+    done: Today,
+) -> list[Question]:
+    """`queue` for a learner with assignments or decks (four or five more queries)."""
+    limits = Limits(
+        new_left=max(0, study_settings.new_per_day - done.new_done),
+        reviews_left=max(0, study_settings.reviews_per_day - done.reviews_done),
+    )
+    assigned = [a.deck for a in learner_plan.assignments]
+    whens = []
+    if assigned:
+        whens.append(When(question__in=_held_by(assigned), then=Value(int(pacing.Rank.ASSIGNED))))
+    if learner_plan.own:
+        whens.append(
+            When(question__in=_held_by(learner_plan.own), then=Value(int(pacing.Rank.OWN)))
+        )
+    due_rows = list(
+        learner_plan.cards(learner)
+        .filter(due__lte=now + LEARN_AHEAD)
+        .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
+        .order_by("rank", "due")
+        .values_list("question_id", "due", "rank")[:DUE_FETCH]
+    )
+    offers = _new_offers(learner, learner_plan, done, limit=limit, new_left=limits.new_left)
+    facts = _facts_of([q for q, _, _ in due_rows] + [o.candidate.question_id for o in offers])
+    offers = [
+        replace(
+            o,
+            candidate=Candidate(
+                o.candidate.question_id, facts.get(o.candidate.question_id, frozenset())
+            ),
+        )
+        for o in offers
+    ]
+    chosen = pacing.planned_queue(
+        due=[(pacing.Rank(r), Candidate(q, facts.get(q, frozenset()), d)) for q, d, r in due_rows],
+        new=offers,
+        quotas=learner_plan.quotas,
+        now=now,
+        limits=limits,
+        seen_today=done.seen,
+    )[:limit]
+    by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
+    return [by_id[c.question_id] for c in chosen]
+
+
 # The dashboard ---------------------------------------------------------------
 
 
@@ -258,6 +500,26 @@ class Dashboard:
     retention_reviews: int
     leeches: list[Card] = field(default_factory=list)
     reviews_total: int = 0
+
+
+def fact_places(
+    facts: QuerySet[Fact], topic_root: dict[int, str]
+) -> dict[int, list[tuple[str, str]]]:
+    """Where each fact sits: its levels (or none) x its top-level topic (one query)."""
+    fact_cells: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    fact_levels: dict[int, set[str]] = defaultdict(set)
+    fact_topic: dict[int, int] = {}
+    for fact_id, subject_level, object_level, topic_id in facts.values_list(
+        "pk", "subject__levels__key", "object__levels__key", "relation__topic_id"
+    ):
+        fact_levels[fact_id] |= {lv for lv in (subject_level, object_level) if lv}
+        fact_topic[fact_id] = topic_id
+    for fact_id, topic_id in fact_topic.items():
+        root = topic_root[topic_id]
+        fact_cells[fact_id] = [(lv, root) for lv in fact_levels[fact_id]] or [
+            (progress.NO_LEVEL, root)
+        ]
+    return fact_cells
 
 
 def dashboard(learner: Any, now: datetime) -> Dashboard:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learning import views, views_account
+from learning import views, views_account, views_courses
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +18,67 @@ urlpatterns = [
     path("my-data/spinequiz.json", views_account.account_data, name="account_data"),
     path("my-data/reviews.csv", views_account.account_reviews_csv, name="account_reviews_csv"),
     path("my-data/delete/", views_account.account_delete, name="account_delete"),
+    # Courses, decks and assignments: the learner's side
+    path("join/", views_courses.join, name="join"),
+    path("assignments/", views_courses.assignments, name="assignments"),
+    path("decks/", views_courses.decks, name="decks"),
+    path("decks/new/", views_courses.deck_new, name="deck_new"),
+    path("decks/<int:pk>/", views_courses.deck_edit, name="deck"),
+    path("decks/<int:pk>/delete/", views_courses.deck_delete, name="deck_delete"),
+    # ... and the instructor's
+    path("teach/", views_courses.teach, name="teach"),
+    path("teach/courses/new/", views_courses.course_new, name="teach_course_new"),
+    path("teach/courses/<int:pk>/", views_courses.course_detail, name="teach_course"),
+    path(
+        "teach/courses/<int:pk>/code/", views_courses.course_code_rotate, name="teach_code_rotate"
+    ),
+    path("teach/courses/<int:pk>/enrol/", views_courses.course_enrol, name="teach_enrol"),
+    path(
+        "teach/courses/<int:pk>/learners/<int:learner_pk>/remove/",
+        views_courses.course_learner_remove,
+        name="teach_learner_remove",
+    ),
+    path(
+        "teach/courses/<int:pk>/instructors/add/",
+        views_courses.course_instructor_add,
+        name="teach_instructor_add",
+    ),
+    path(
+        "teach/courses/<int:pk>/instructors/<int:user_pk>/remove/",
+        views_courses.course_instructor_remove,
+        name="teach_instructor_remove",
+    ),
+    path("teach/courses/<int:pk>/decks/new/", views_courses.course_deck_new, name="teach_deck_new"),
+    path(
+        "teach/courses/<int:pk>/decks/<int:deck_pk>/",
+        views_courses.course_deck_edit,
+        name="teach_deck",
+    ),
+    path(
+        "teach/courses/<int:pk>/decks/<int:deck_pk>/delete/",
+        views_courses.course_deck_delete,
+        name="teach_deck_delete",
+    ),
+    path(
+        "teach/courses/<int:pk>/assignments/new/",
+        views_courses.course_assignment_new,
+        name="teach_assignment_new",
+    ),
+    path(
+        "teach/courses/<int:pk>/assignments/<int:assignment_pk>/",
+        views_courses.course_assignment_edit,
+        name="teach_assignment",
+    ),
+    path(
+        "teach/courses/<int:pk>/assignments/<int:assignment_pk>/delete/",
+        views_courses.course_assignment_delete,
+        name="teach_assignment_delete",
+    ),
+    path("teach/courses/<int:pk>/progress/", views_courses.course_progress, name="teach_progress"),
+    path(
+        "teach/courses/<int:pk>/progress.csv",
+        views_courses.course_progress_csv,
+        name="teach_progress_csv",
+    ),
+    path("teach/courses/<int:pk>/items/", views_courses.course_items, name="teach_items"),
 ]

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -115,3 +117,75 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     def facts(self, create: bool, extracted: list[models.Fact] | None, **kwargs: object) -> None:
         if create:
             self.facts.set(extracted if extracted is not None else [FactFactory()])
+
+
+# Courses, decks, assignments -------------------------------------------------------
+
+
+class InstructorFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"teacher{n}")
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            from learning.roles import roles_ensure
+
+            self.groups.add(roles_ensure()[models.Role.INSTRUCTOR])
+
+
+class EditorFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"editor{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            from learning.roles import roles_ensure
+
+            self.groups.add(roles_ensure()[models.Role.CONTENT_EDITOR])
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Course
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Spine block {n}")
+
+    @factory.post_generation
+    def instructors(self, create: bool, extracted: list | None, **kwargs: object) -> None:
+        if create:
+            self.instructors.set(extracted if extracted is not None else [InstructorFactory()])
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Enrolment
+
+    course = factory.SubFactory(CourseFactory)
+    learner = factory.SubFactory(UserFactory)
+
+
+class DeckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Deck
+
+    name = factory.Sequence(lambda n: f"Deck {n}")
+    course = factory.SubFactory(CourseFactory)
+    owner = None
+    levels = factory.LazyFunction(lambda: ["L2"])
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Assignment
+
+    course = factory.SubFactory(CourseFactory)
+    deck = factory.SubFactory(DeckFactory, course=factory.SelfAttribute("..course"))
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))

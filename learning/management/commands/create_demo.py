@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from learning.demo import simulate_history
+from learning.demo import demo_course, simulate_history
 from learning.models import ReviewLog, Role
 from learning.roles import roles_ensure
 
@@ -30,8 +30,16 @@ class Command(BaseCommand):
             default=28,
             help="Days of simulated study for the demo learner (0 for none).",
         )
+        parser.add_argument(
+            "--classmates",
+            type=int,
+            default=12,
+            help="Simulated classmates of the demo learner in the demo course.",
+        )
 
-    def handle(self, *args: Any, force: bool, history_days: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, force: bool, history_days: int, classmates: int, **options: Any
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("Demo accounts have known passwords; run with DEBUG=1 or --force.")
         groups = roles_ensure()
@@ -50,3 +58,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"The demo learner has {reviews} reviews over the last {history_days} days."
             )
+        course = demo_course(
+            instructor=users.objects.get(username="instructor"),
+            learner=learner,
+            now=timezone.now(),
+            classmates=classmates,
+        )
+        self.stdout.write(
+            f"The demo instructor teaches {course.name} ({course.enrolments.count()} learners, "
+            f"join code {course.code_display})."
+        )

@@ -22,7 +22,7 @@ def fill_fact_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learning', '0003_question_queue_index'),
+        ('learning', '0004_courses'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,253 @@
+"""Class progress and item statistics, read as an instructor reads them (the page and its CSV)."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from learning import itemstats
+from learning.models import Card, Question, ReviewLog
+from learning.services import review_record
+from tests.factories import (
+    AssignmentFactory,
+    CourseFactory,
+    DeckFactory,
+    EnrolmentFactory,
+    InstructorFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def instructor():
+    return InstructorFactory()
+
+
+@pytest.fixture
+def course(instructor):
+    return CourseFactory(instructors=[instructor])
+
+
+@pytest.fixture
+def teacher(instructor):
+    client = Client()
+    client.force_login(instructor)
+    return client
+
+
+def answer(learner, question, *, right=True, when=None):
+    card = Card.objects.filter(learner=learner, question=question).first()
+    review_record(
+        learner=learner,
+        question=question,
+        answer=list(question.answers) if right else ["not this"],
+        correct=right,
+        rating=ReviewLog.Rating.GOOD if right else ReviewLog.Rating.AGAIN,
+        expected_count=card.review_count if card else 0,
+        duration_ms=3000,
+        now=when or timezone.now(),
+        desired_retention=0.9,
+    )
+
+
+def exported(client, course):
+    response = client.get(reverse("teach_progress_csv", args=[course.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+# Class progress ---------------------------------------------------------------------
+
+
+def test_the_class_table_shows_each_learners_study_of_the_course(teacher, course):
+    assignment = AssignmentFactory(
+        course=course, deck=DeckFactory(course=course, levels=["L2"], topics=["dermatome"])
+    )
+    keen, idle = UserFactory(username="keen"), UserFactory(username="idle")
+    for learner in (keen, idle):
+        EnrolmentFactory(course=course, learner=learner)
+    deck_questions = list(assignment.deck.questions().order_by("pk")[:3])
+    elsewhere = Question.objects.in_default_decks().exclude(levels__key="L2").first()
+    for question in deck_questions:
+        answer(keen, question)
+    answer(keen, deck_questions[0], right=False)  # a second review of the first
+    answer(keen, elsewhere)  # not course work
+
+    rows = {row["username"]: row for row in exported(teacher, course)}
+
+    assert rows["keen"]["questions seen"] == "3"
+    assert rows["keen"]["reviews"] == "4"
+    assert int(rows["keen"]["mastery %"]) > 0
+    assert rows["idle"]["questions seen"] == "0" and rows["idle"]["mastery %"] == "0"
+    column = next(c for c in rows["keen"] if c.endswith(": standing"))
+    assert rows["idle"][column] in ("on track", "behind")
+    page = teacher.get(reverse("teach_progress", args=[course.pk])).content.decode()
+    assert "keen" in page and "idle" in page
+    assert "The class by level and topic" in page and "L2" in page
+
+
+def test_standings_move_from_behind_to_target_reached(teacher, course):
+    deck = DeckFactory(course=course, levels=["L1"], topics=["dermatome"])
+    assignment = AssignmentFactory(
+        course=course,
+        deck=deck,
+        target_share=0.5,
+        created_at=timezone.now() - timedelta(days=4),
+        due_on=timezone.localdate() + timedelta(days=2),
+    )
+    learner = UserFactory(username="late")
+    EnrolmentFactory(course=course, learner=learner)
+    column = f"{deck.name} (due {assignment.due_on:%Y-%m-%d}): standing"
+
+    assert exported(teacher, course)[0][column] == "behind"
+    for question in deck.questions():
+        answer(learner, question)
+    assert exported(teacher, course)[0][column] == "target reached"
+
+
+def test_the_export_has_everyone_while_the_page_shows_a_page_at_a_time(teacher, course):
+    AssignmentFactory(course=course)
+    for n in range(30):
+        EnrolmentFactory(course=course, learner=UserFactory(username=f"learner{n:02}"))
+    EnrolmentFactory(course=course, learner=UserFactory(username="=HYPERLINK(1)"))
+    rows = exported(teacher, course)
+    assert len(rows) == 31
+    assert "'=HYPERLINK(1)" in {r["username"] for r in rows}, "formulas are made inert"
+    page = teacher.get(reverse("teach_progress", args=[course.pk])).content.decode()
+    assert page.count('id="learner-') == 25 and "Page 1 of 2" in page
+    second = teacher.get(
+        reverse("teach_progress", args=[course.pk]), {"page": 2}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert second.count('id="learner-') == 6 and "<html" not in second
+
+
+def _class_of(course, size):
+    assignments = [
+        AssignmentFactory(course=course, deck=DeckFactory(course=course, levels=levels))
+        for levels in (["L1"], ["L2", "L3"])
+    ]
+    questions = list(assignments[0].deck.questions()[:4]) + list(
+        assignments[1].deck.questions()[:4]
+    )
+    now = timezone.now()
+    learners = [UserFactory() for _ in range(size)]
+    for learner in learners:
+        EnrolmentFactory(course=course, learner=learner)
+    Card.objects.bulk_create(
+        Card(
+            learner=learner,
+            question=question,
+            state=2,
+            stability=4.0 + n,
+            difficulty=5.0,
+            due=now + timedelta(days=2),
+            last_review=now - timedelta(days=n),
+            reps=1,
+            review_count=1,
+        )
+        for learner in learners
+        for n, question in enumerate(questions)
+    )
+    return learners
+
+
+def _progress_queries(client, course) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("teach_progress", args=[course.pk]))
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_class_progress_costs_the_same_queries_for_3_and_30_learners(teacher, instructor):
+    small, large = CourseFactory(instructors=[instructor]), CourseFactory(instructors=[instructor])
+    _class_of(small, 3)
+    _class_of(large, 30)
+    at_3, at_30 = _progress_queries(teacher, small), _progress_queries(teacher, large)
+    print(f"\nclass progress page queries: {at_3} at 3 learners, {at_30} at 30")
+    assert at_3 == at_30
+    assert at_30 <= 20
+
+
+# Item statistics -------------------------------------------------------------------------
+
+
+def _first_attempts(course, questions, pattern):
+    """Learners answering `questions` first right or wrong as `pattern` (learner -> scores);
+    a later review of each answers the other way, which must not count."""
+    learners = []
+    for scores in pattern:
+        learner = UserFactory()
+        EnrolmentFactory(course=course, learner=learner)
+        start = timezone.now() - timedelta(days=3)
+        for question, right in zip(questions, scores, strict=True):
+            if right is None:
+                continue
+            answer(learner, question, right=bool(right), when=start)
+            answer(learner, question, right=not right, when=start + timedelta(days=1))
+        learners.append(learner)
+    return learners
+
+
+def test_item_statistics_come_from_first_attempts_and_wait_for_ten_learners(teacher, course):
+    deck = DeckFactory(course=course, levels=["L2"], kinds=["mcq"])
+    AssignmentFactory(course=course, deck=deck)
+    q1, q2, q3 = deck.questions().order_by("pk")[:3]
+    pattern = [
+        (1, 1, 1),
+        (1, 1, 0),
+        (1, 0, 1),
+        (1, 1, None),
+        (0, 0, 0),
+        (0, 1, 0),
+        (1, 0, 0),
+        (0, 0, 1),
+        (1, 1, 1),
+        (0, 0, None),
+    ]
+    _first_attempts(course, [q1, q2, q3], pattern)
+    expected = itemstats.item_statistics(
+        {
+            n: {q.pk: s for q, s in zip((q1, q2, q3), scores, strict=True) if s is not None}
+            for n, scores in enumerate(pattern)
+        }
+    )
+    page = teacher.get(reverse("teach_items", args=[course.pk])).content.decode()
+    table = page.split('id="question-stats"')[1].split("</table>")[0]
+    for question in (q1, q2):  # ten learners each
+        stats = expected[question.pk]
+        row = table.split(question.prompt)[1].split("</tr>")[0]
+        assert re.search(r'class="facility">(\d+)%<', row)[1] == str(round(stats.facility))
+        shown = re.search(r'class="discrimination[^"]*">(-?\d+)<', row)[1]
+        assert shown == str(round(stats.discrimination))
+    assert q3.prompt not in table, "eight learners are not enough"
+    assert expected[q1.pk].facility == 60.0  # first attempts, not the later reviews
+    worst = [expected[q.pk] for q in (q1, q2)]
+    order = sorted(worst, key=lambda s: s.worst_first)
+    assert table.index(Question.objects.get(pk=order[0].item).prompt) < table.index(
+        Question.objects.get(pk=order[1].item).prompt
+    )
+    assert 'id="template-stats"' in page and "mcq-" in page
+
+
+def test_a_question_whose_answer_changed_counts_from_its_first_attempt_since(teacher, course):
+    deck = DeckFactory(course=course, levels=["L2"], kinds=["mcq"])
+    AssignmentFactory(course=course, deck=deck)
+    question, other = deck.questions().order_by("pk")[:2]
+    learners = _first_attempts(course, [question, other], [(0, 1)] * 6 + [(0, 0)] * 6)
+    Question.objects.filter(pk=question.pk).update(answer_changed_at=timezone.now())
+    later = timezone.now() + timedelta(minutes=5)
+    for learner in learners:
+        answer(learner, question, right=True, when=later)
+    page = teacher.get(reverse("teach_items", args=[course.pk])).content.decode()
+    row = page.split(question.prompt)[1].split("</tr>")[0]
+    assert "100%" in row, "only the answers since the change count"
