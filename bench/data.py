@@ -39,6 +39,13 @@ def users_make(prefix: str, count: int, *, new_per_day: int = 20) -> list[Any]:
     return made
 
 
+def bank_real() -> int:
+    """Only the real bank active: every generated question, no clone."""
+    every = Question.objects.filter(default_deck=True)
+    every.filter(key__regex=r"-c[0-9]+$").update(is_active=False)
+    return every.exclude(key__regex=r"-c[0-9]+$").update(is_active=True)
+
+
 def bank_resize(total: int, *, now: datetime) -> int:
     """Make exactly `total` questions active: clone real ones, or retire the surplus.
 

@@ -200,9 +200,93 @@ def learner_dashboard(smoke: bool) -> dict[str, Any]:
     return {f"{written:,} reviews, {cards:,} cards": result}
 
 
+def class_progress(smoke: bool) -> dict[str, Any]:
+    """A course of 500 learners with a few weeks of study on two assigned decks: its
+    class progress page (and its CSV export, and item statistics) against the floor."""
+    import random
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    from bench import data
+    from learning.models import Assignment, Deck, Enrolment, Question, Role
+    from learning.roles import roles_ensure
+    from learning.services import course_create
+
+    now = timezone.now()
+    data.bank_real()
+    size = 30 if smoke else 500
+    rng = random.Random(7)
+    instructor = get_user_model().objects.create_user("bench-instructor", password=data.PASSWORD)
+    instructor.groups.add(roles_ensure()[Role.INSTRUCTOR])
+    course = course_create(name=f"Spine block, {size} learners", instructor=instructor)
+    decks = [
+        Deck.objects.create(course=course, name="L1-L2", levels=["L1-L2"]),
+        Deck.objects.create(course=course, name="Dermatomes", topics=["dermatome", "myotome"]),
+    ]
+    for n, deck in enumerate(decks):
+        Assignment.objects.create(
+            course=course,
+            deck=deck,
+            due_on=(now + timedelta(days=7 + 7 * n)).date(),
+            created_at=now - timedelta(days=10),
+        )
+    pool = list(Question.objects.in_decks([d.filter for d in decks]).order_by("pk"))
+    learners = data.users_make("classmate", size)
+    Enrolment.objects.bulk_create(
+        Enrolment(course=course, learner=u, joined_at=now) for u in learners
+    )
+    for learner in learners:
+        sample = rng.sample(pool, min(len(pool), rng.randrange(20, 160)))
+        data.history_make(learner, sample, reviews_per_card=3, now=now, span_days=20)
+    client = Client()
+    client.force_login(instructor)
+    meter = Meter(client)
+    base = f"/teach/courses/{course.pk}"
+    samples = 5 if smoke else 20
+    results: dict[str, Any] = {}
+    one = learners[0]
+    question = pool[0]
+
+    def someone_studies() -> None:
+        """One learner reviews a question of the course: the reports are stale."""
+        from learning.models import Card
+        from learning.services import review_record
+
+        card = Card.objects.filter(learner=one, question=question).first()
+        review_record(
+            learner=one,
+            question=question,
+            answer=list(question.answers),
+            correct=True,
+            rating=3,
+            expected_count=card.review_count if card else 0,
+            duration_ms=4000,
+            now=timezone.now(),
+            desired_retention=0.9,
+        )
+
+    for label, url in (
+        ("progress page", f"{base}/progress/"),
+        ("CSV export", f"{base}/progress.csv"),
+        ("item statistics", f"{base}/items/"),
+    ):
+        assert client.get(url).status_code == 200, url
+        results[f"{label}, {size} learners, as stored"] = meter.measure(
+            lambda url=url: client.get(url), samples
+        )
+        results[f"{label}, {size} learners, after someone studied"] = meter.measure(
+            lambda url=url: client.get(url), max(3, samples // 4), prepare=someone_studies
+        )
+    return results
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "review cycle": review_cycle,
     "learner dashboard": learner_dashboard,
+    "class progress": class_progress,
 }
 
 

@@ -615,11 +615,13 @@ class LearnerDay(models.Model):
     )
     mature_correct = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveBigIntegerField(default=0)
+    last_review_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["learner", "day"], name="one_row_per_study_day")
         ]
+        indexes = [models.Index(fields=["last_review_at"])]
         ordering = ["day"]
 
     def __str__(self) -> str:
@@ -877,3 +879,29 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deck} by {self.due_on:%d %b %Y}"
+
+
+class CourseReport(models.Model):
+    """A course's class progress or item statistics as last computed: a page that reads
+    every learner's study is computed again only once someone has studied since (or
+    after an hour, for what no review shows: recall fading, edited decks)."""
+
+    class Kind(models.TextChoices):
+        PROGRESS = "progress"
+        ITEMS = "items"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    computed_at = models.DateTimeField()
+    signature = models.CharField(
+        max_length=64, help_text="What it was computed for: learners and assignments."
+    )
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "kind"], name="one_report_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.course} at {self.computed_at:%Y-%m-%d %H:%M}"

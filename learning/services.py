@@ -756,6 +756,7 @@ def _progress_record(
         )
         _cells_recompute(learner.pk, now, fact_ids=question.fact_ids)
     increments = {
+        "last_review_at": now,
         "reviews": models.F("reviews") + 1,
         "new": models.F("new") + int(first),
         "correct": models.F("correct") + int(correct),
@@ -810,6 +811,7 @@ def progress_rebuild(*, learners: Iterable[Any], now: datetime) -> None:
                 day_of(moment, zone), LearnerDay(learner=learner, day=day_of(moment, zone))
             )
             mature = interval >= MATURE_DAYS
+            row.last_review_at = max(row.last_review_at or moment, moment)
             row.reviews += 1
             row.new += number == 1
             row.correct += correct

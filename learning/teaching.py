@@ -3,15 +3,19 @@
 Read from the database with a fixed number of queries, whatever the number of
 learners, cards or questions; the decisions are the pure modules' (`pacing`,
 `progress`, `itemstats`). Mastery of a fact is the learner's recall of it now
-(the mean over their cards of it), 0 when unseen, as on the learner's dashboard.
+(from its memory: the latest review of any of its questions), 0 when unseen, as
+on the learner's dashboard. A class's reports are stored (CourseReport) and
+computed again only when someone has studied since.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,20 +26,20 @@ from learning.models import (
     Assignment,
     Card,
     Course,
+    CourseReport,
     Deck,
     Enrolment,
     Fact,
+    FactMemory,
+    LearnerDay,
     LearnerSettings,
     Level,
     Question,
     ReviewLog,
     Topic,
 )
-from learning.scheduling import CardState, State, day_of, retrievability
+from learning.scheduling import day_of, elapsed_days, recall_after_days
 from learning.study import fact_places, plan, today
-
-# What recall now needs of a card: no due date or step (fewer datetimes to convert).
-RECALL_FIELDS = ("state", "stability", "last_review")
 
 
 @dataclass(frozen=True)
@@ -83,46 +87,38 @@ def deck_contents(decks: Iterable[Deck]) -> DeckContents:
     return DeckContents(questions, facts)
 
 
-def _card_state(state: int | None, stability: float | None, last_review: datetime) -> CardState:
-    return CardState(State(state) if state else None, stability=stability, last_review=last_review)
-
-
 def _mastery_by_learner(
     learner_ids: Iterable[int], facts: set[int], now: datetime
-) -> tuple[dict[int, dict[int, float]], dict[int, set[int]]]:
-    """Each learner's mastery of the facts (studied ones only), and the questions they have seen.
-
-    Two queries: the learners' cards on any question of the facts, and the facts of those questions.
-    """
+) -> dict[int, dict[int, float]]:
+    """Each learner's mastery of the facts they have studied: the recall now of each
+    fact's memory, as on their own dashboard (one query)."""
     if not facts:
-        return {}, {}
-    rows = (
+        return {}
+    now_ts = now.timestamp()
+    mastery: dict[int, dict[int, float]] = defaultdict(dict)
+    for learner_id, fact_id, stability, last_review_ts in FactMemory.objects.filter(
+        learner_id__in=list(learner_ids), fact_id__in=facts
+    ).values_list("learner_id", "fact_id", "stability", "last_review_ts"):
+        mastery[learner_id][fact_id] = recall_after_days(
+            stability, elapsed_days(last_review_ts, now_ts)
+        )
+    return mastery
+
+
+def _questions_seen(learner_ids: Iterable[int], questions: set[int]) -> dict[int, int]:
+    """How many of the questions each learner has a card for (one query)."""
+    if not questions:
+        return {}
+    return dict(
         Card.objects.filter(learner_id__in=list(learner_ids), state__isnull=False)
         # question_id + 0: matched against the set, not looked up through the (learner,
         # question) index once per pair, which SQLite otherwise picks (five times slower).
         .annotate(question_number=F("question_id") + 0)
-        .filter(
-            question_number__in=Question.facts.through.objects.filter(fact_id__in=facts).values(
-                "question_id"
-            )
-        )
-        .values_list("learner_id", "question_id", *RECALL_FIELDS)
+        .filter(question_number__in=questions)
+        .values("learner_id")
+        .annotate(n=Count("pk"))
+        .values_list("learner_id", "n")
     )
-    recall: dict[int, dict[int, float]] = defaultdict(dict)
-    for learner_id, question_id, *state in rows:
-        recall[learner_id][question_id] = retrievability(_card_state(*state), now)
-    question_ids = {q for by_question in recall.values() for q in by_question}
-    links: dict[int, set[int]] = defaultdict(set)
-    for question_id, fact_id in Question.facts.through.objects.filter(
-        question_id__in=question_ids, fact_id__in=facts
-    ).values_list("question_id", "fact_id"):
-        links[question_id].add(fact_id)
-    mastery = {
-        learner_id: progress.fact_mastery({q: links[q] for q in by_question}, by_question)
-        for learner_id, by_question in recall.items()
-    }
-    seen = {learner_id: set(by_question) for learner_id, by_question in recall.items()}
-    return mastery, seen
 
 
 # One learner's assignments -------------------------------------------------------
@@ -165,8 +161,7 @@ def learner_assignments(learner: Any, now: datetime) -> list[AssignmentProgress]
     learner_plan = plan(learner, done)
     assignments = sorted(learner_plan.assignments, key=lambda a: (a.due_on, a.pk))
     contents = deck_contents(a.deck for a in assignments)
-    mastery, _ = _mastery_by_learner([learner.pk], contents.all_facts(), now)
-    mine = mastery.get(learner.pk, {})
+    mine = _mastery_by_learner([learner.pk], contents.all_facts(), now).get(learner.pk, {})
     out = []
     for a in assignments:
         facts = contents.facts[a.deck_id]
@@ -229,6 +224,7 @@ class ClassProgress:
     levels: list[Level] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
     cells: dict[tuple[str, str], progress.Cell] = field(default_factory=dict)
+    computed_at: datetime | None = None
 
     def heatmap(self) -> list[dict[str, Any]]:
         """Rows of the level x topic table: only the rows and columns with facts."""
@@ -248,25 +244,127 @@ class ClassProgress:
         return [t for t in self.topics if any(c[1] == t.key for c in self.cells)]
 
 
+# A course's reports are read from CourseReport while nobody has studied since they
+# were computed; this long at most, for what no review shows (recall fading, decks
+# whose contents an edit of the fact base changed).
+REPORT_MAX_AGE = timedelta(hours=1)
+
+
+def _signature(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def _report(
+    course: Course,
+    kind: str,
+    now: datetime,
+    signature: str,
+    compute: Callable[[], dict[str, Any]],
+) -> tuple[dict[str, Any], datetime]:
+    """The course's report of `kind` as stored, or computed again when it is stale: when
+    a learner of the course reviewed since, when the learners or the assignments
+    changed, or when it is older than REPORT_MAX_AGE."""
+    stored = CourseReport.objects.filter(course=course, kind=kind).first()
+    if (
+        stored is not None
+        and stored.signature == signature
+        and now - stored.computed_at < REPORT_MAX_AGE
+        and not LearnerDay.objects.filter(
+            learner__in=Enrolment.objects.filter(course=course).values("learner_id"),
+            last_review_at__gt=stored.computed_at,
+        ).exists()
+    ):
+        return stored.data, stored.computed_at
+    data = compute()
+    CourseReport.objects.update_or_create(
+        course=course,
+        kind=kind,
+        defaults={"computed_at": now, "signature": signature, "data": data},
+    )
+    return data, now
+
+
 def class_progress(course: Course, now: datetime) -> ClassProgress:
     """Every learner of the course against every assignment, and the class per level x topic.
 
-    About ten queries, whatever the number of learners, cards and questions.
+    Computed from every learner's study (a dozen queries, whatever their number) only
+    when someone has studied since it was last computed; otherwise read as stored.
     """
     enrolments = list(
         Enrolment.objects.filter(course=course)
         .select_related("learner")
         .order_by("learner__username", "learner_id")
     )
-    learner_ids = [e.learner_id for e in enrolments]
     assignments = list(course.assignments.select_related("deck").order_by("due_on", "pk"))
+    signature = _signature(
+        [(e.learner_id, e.learner.get_username(), e.learner.email) for e in enrolments],
+        [
+            (a.pk, a.deck_id, a.deck.updated_at, a.due_on, a.target_share, a.target_recall)
+            for a in assignments
+        ],
+    )
+    data, computed_at = _report(
+        course,
+        CourseReport.Kind.PROGRESS,
+        now,
+        signature,
+        lambda: _class_progress_compute(enrolments, assignments, now),
+    )
+    by_id = {a.pk: a for a in assignments}
+    result = ClassProgress(
+        course=course,
+        facts=data["facts"],
+        learners=[
+            LearnerProgress(
+                learner_id=row["learner"],
+                username=row["username"],
+                email=row["email"],
+                joined_at=datetime.fromisoformat(row["joined"]),
+                questions_seen=row["seen"],
+                reviews=row["reviews"],
+                last_review=datetime.fromisoformat(row["last"]) if row["last"] else None,
+                mastery=row["mastery"],
+                assignments=tuple(
+                    LearnerStanding(a, mastered, pacing.Standing(standing))
+                    for a, mastered, standing in row["standings"]
+                ),
+            )
+            for row in data["learners"]
+        ],
+        assignments=[
+            AssignmentSummary(
+                by_id[a],
+                facts,
+                target,
+                {pacing.Standing(k): n for k, n in standings.items()},
+            )
+            for a, facts, target, standings in data["assignments"]
+        ],
+        cells={
+            (level, topic): progress.Cell(mastery, facts, seen)
+            for level, topic, mastery, facts, seen in data["cells"]
+        },
+        computed_at=computed_at,
+    )
+    if result.cells:
+        result.levels = list(Level.objects.all())
+        result.topics = list(Topic.objects.filter(parent__isnull=True))
+    return result
+
+
+def _class_progress_compute(
+    enrolments: list[Enrolment], assignments: list[Assignment], now: datetime
+) -> dict[str, Any]:
+    """Class progress from every learner's fact memories, cards and reviews, as plain values."""
+    learner_ids = [e.learner_id for e in enrolments]
     contents = deck_contents(a.deck for a in assignments)
     course_facts = contents.all_facts()
     course_questions = contents.all_questions()
     zones = {
         s.learner_id: s.zone for s in LearnerSettings.objects.filter(learner_id__in=learner_ids)
     }
-    mastery, seen = _mastery_by_learner(learner_ids, course_facts, now)
+    mastery = _mastery_by_learner(learner_ids, course_facts, now)
+    seen = _questions_seen(learner_ids, course_questions)
     activity = {
         row["learner_id"]: row
         for row in ReviewLog.objects.filter(
@@ -279,15 +377,7 @@ def class_progress(course: Course, now: datetime) -> ClassProgress:
         .annotate(reviews=Count("pk"), last=Max("reviewed_at"))
     }
     default_zone = ZoneInfo("Europe/London")  # LearnerSettings' default
-    summaries = {
-        a.pk: AssignmentSummary(
-            a,
-            len(contents.facts[a.deck_id]),
-            pacing.target_facts(len(contents.facts[a.deck_id]), a.target_share),
-            dict.fromkeys(pacing.Standing, 0),
-        )
-        for a in assignments
-    }
+    counts = {a.pk: dict.fromkeys(pacing.Standing, 0) for a in assignments}
     learners = []
     for enrolment in enrolments:
         lid = enrolment.learner_id
@@ -297,28 +387,23 @@ def class_progress(course: Course, now: datetime) -> ClassProgress:
         standings = []
         for a in assignments:
             mastered, standing = _standing(a, contents.facts[a.deck_id], mine, zone, today)
-            standings.append(LearnerStanding(a.pk, mastered, standing))
-            summaries[a.pk].standings[standing] += 1
+            standings.append((a.pk, mastered, standing.value))
+            counts[a.pk][standing] += 1
         row = activity.get(lid, {})
         learners.append(
-            LearnerProgress(
-                learner_id=lid,
-                username=enrolment.learner.get_username(),
-                email=enrolment.learner.email,
-                joined_at=enrolment.joined_at,
-                questions_seen=len(seen.get(lid, set()) & course_questions),
-                reviews=row.get("reviews", 0),
-                last_review=row.get("last"),
-                mastery=(sum(mine.values()) / len(course_facts) if course_facts else 0.0),
-                assignments=tuple(standings),
-            )
+            {
+                "learner": lid,
+                "username": enrolment.learner.get_username(),
+                "email": enrolment.learner.email,
+                "joined": enrolment.joined_at.isoformat(),
+                "seen": seen.get(lid, 0),
+                "reviews": row.get("reviews", 0),
+                "last": row["last"].isoformat() if row.get("last") else None,
+                "mastery": sum(mine.values()) / len(course_facts) if course_facts else 0.0,
+                "standings": standings,
+            }
         )
-    result = ClassProgress(
-        course=course,
-        facts=len(course_facts),
-        learners=learners,
-        assignments=list(summaries.values()),
-    )
+    cells: list[list[Any]] = []
     if course_facts and learners:
         topic_root = {
             t.pk: (t.parent.key if t.parent else t.key)
@@ -330,10 +415,26 @@ def class_progress(course: Course, now: datetime) -> ClassProgress:
             for f, m in mine.items():
                 totals[f] += m
         class_mastery = {f: total / len(learner_ids) for f, total in totals.items()}
-        result.levels = list(Level.objects.all())
-        result.topics = list(Topic.objects.filter(parent__isnull=True))
-        result.cells = progress.mastery_by_level_topic(places, class_mastery)
-    return result
+        cells = [
+            [level, topic, cell.mastery, cell.facts, cell.seen]
+            for (level, topic), cell in progress.mastery_by_level_topic(
+                places, class_mastery
+            ).items()
+        ]
+    return {
+        "facts": len(course_facts),
+        "learners": learners,
+        "assignments": [
+            (
+                a.pk,
+                len(contents.facts[a.deck_id]),
+                pacing.target_facts(len(contents.facts[a.deck_id]), a.target_share),
+                {k.value: n for k, n in counts[a.pk].items()},
+            )
+            for a in assignments
+        ],
+        "cells": cells,
+    }
 
 
 # Item statistics -----------------------------------------------------------------------
@@ -356,15 +457,41 @@ class ItemReport:
     templates_waiting: int
 
 
-def item_report(course: Course) -> ItemReport:
+def item_report(course: Course, now: datetime) -> ItemReport:
     """Facility and discrimination of the course's assigned questions and their templates,
     from its learners' first attempts; worst first, shown from `MIN_LEARNERS` learners on.
 
-    Three queries. A question whose answer changed counts from its first attempt since.
+    Computed (three queries) when someone has studied since it was last computed;
+    otherwise read as stored. A question whose answer changed counts from its first
+    attempt since.
     """
     decks = [a.deck for a in course.assignments.select_related("deck")]
     if not decks:
         return ItemReport(0, [], [], 0, 0)
+    signature = _signature(
+        list(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True)),
+        [(d.pk, d.updated_at) for d in decks],
+    )
+    data, _ = _report(
+        course, CourseReport.Kind.ITEMS, now, signature, lambda: _item_report_compute(course, decks)
+    )
+
+    def rows(items: list[list[Any]]) -> list[ItemRow]:
+        return [
+            ItemRow(itemstats.ItemStats(item, learners, facility, discrimination), label, kind, n)
+            for item, learners, facility, discrimination, label, kind, n in items
+        ]
+
+    return ItemReport(
+        data["learners"],
+        rows(data["questions"]),
+        rows(data["templates"]),
+        data["questions_waiting"],
+        data["templates_waiting"],
+    )
+
+
+def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
     first: dict[tuple[int, int], bool] = {}
     for learner_id, question_id, correct in (
         ReviewLog.objects.filter(
@@ -406,10 +533,18 @@ def item_report(course: Course) -> ItemReport:
         for s in by_template.values()
         if s.enough
     ]
-    return ItemReport(
-        learners=len(responses),
-        questions=sorted(question_rows, key=lambda r: r.stats.worst_first),
-        templates=sorted(template_rows, key=lambda r: r.stats.worst_first),
-        questions_waiting=len(by_question) - len(question_rows),
-        templates_waiting=len(by_template) - len(template_rows),
-    )
+
+    def plain(items: list[ItemRow]) -> list[list[Any]]:
+        return [
+            [r.stats.item, r.stats.learners, r.stats.facility, r.stats.discrimination]
+            + [r.label, r.kind, r.questions]
+            for r in sorted(items, key=lambda r: r.stats.worst_first)
+        ]
+
+    return {
+        "learners": len(responses),
+        "questions": plain(question_rows),
+        "templates": plain(template_rows),
+        "questions_waiting": len(by_question) - len(question_rows),
+        "templates_waiting": len(by_template) - len(template_rows),
+    }

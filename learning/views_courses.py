@@ -457,7 +457,7 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
 @course_taught
 @require_safe
 def course_items(request: HttpRequest, course: Course) -> HttpResponse:
-    report = teaching.item_report(course)
+    report = teaching.item_report(course, timezone.now())
     return render(
         request,
         "learning/teach/items.html",

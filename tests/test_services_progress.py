@@ -26,7 +26,14 @@ def _tables(learner):
     )
     days = set(
         LearnerDay.objects.filter(learner=learner).values_list(
-            "day", "reviews", "new", "correct", "mature", "mature_correct", "duration_ms"
+            "day",
+            "reviews",
+            "new",
+            "correct",
+            "mature",
+            "mature_correct",
+            "duration_ms",
+            "last_review_at",
         )
     )
     cells = {
