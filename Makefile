@@ -71,7 +71,7 @@ run: install
 	$(PY) manage.py load_factbase
 	$(PY) manage.py generate_questions
 	$(PY) manage.py create_demo
-	$(PY) manage.py progress_refresh
+	$(PY) manage.py progress_rebuild
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Production-like: DEBUG off, hashed and compressed static files served by
@@ -89,7 +89,7 @@ serve: install
 	  && $(PY) manage.py migrate --verbosity 1 \
 	  && $(PY) manage.py load_factbase \
 	  && $(PY) manage.py generate_questions \
-	  && $(PY) manage.py progress_refresh \
+	  && $(PY) manage.py progress_rebuild \
 	  && exec $(PY) -m gunicorn --config gunicorn.conf.py
 
 test: install chromium

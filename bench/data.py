@@ -170,5 +170,5 @@ def history_make(
         for row in rows:
             row.card_id = row.card.pk
         ReviewLog.objects.bulk_create(rows, batch_size=5000)
-        progress_rebuild(learners=[learner], now=now)
+        progress_rebuild(learners=[learner])
     return len(rows)

@@ -529,8 +529,8 @@ class ReviewLog(models.Model):
 # Progress, kept up to date in the review transaction ----------------------------------
 #
 # The dashboards read these instead of the whole review log, so their cost does
-# not grow with a learner's history or a class's size. All of it can be rebuilt
-# from the cards and the review log (`services.progress_rebuild`).
+# not grow with a learner's history. All of it can be rebuilt from the cards and
+# the review log (`services.progress_rebuild`).
 
 
 class FactPlace(models.Model):
@@ -575,29 +575,6 @@ class FactMemory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner_id} remembers {self.fact_id}"
-
-
-class LearnerCell(models.Model):
-    """One learner's recall summed over the facts of one progress cell, as of `computed_at`."""
-
-    learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress_cells"
-    )
-    level = models.CharField(max_length=12, blank=True)
-    topic = models.CharField(max_length=60)
-    recall_sum = models.FloatField(default=0)
-    seen = models.PositiveIntegerField(default=0)
-    computed_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["learner", "level", "topic"], name="one_cell_per_learner"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.learner_id} · {self.level or '-'} x {self.topic}"
 
 
 class LearnerDay(models.Model):

@@ -31,7 +31,6 @@ from learning.models import (
     Fact,
     FactMemory,
     FactPlace,
-    LearnerCell,
     LearnerDay,
     LearnerSettings,
     Level,
@@ -47,8 +46,6 @@ from learning.scheduling import (
     Rating,
     ReviewEntry,
     day_of,
-    elapsed_days,
-    recall_after_days,
     replay,
     review,
 )
@@ -689,42 +686,6 @@ def fact_places_refresh() -> int:
     return len(wanted)
 
 
-def _cells_recompute(learner_id: int, now: datetime, *, fact_ids: Iterable[int] | None) -> None:
-    """Sum the learner's recall now over the cells of `fact_ids` (every cell when None)."""
-    places = FactPlace.objects.filter(fact__memories__learner_id=learner_id)
-    if fact_ids is not None:
-        touched = FactPlace.objects.filter(
-            fact_id__in=list(fact_ids),
-            level=models.OuterRef("level"),
-            topic=models.OuterRef("topic"),
-        )
-        places = places.filter(models.Exists(touched))
-    sums: dict[tuple[str, str], list[float]] = {}
-    now_ts = now.timestamp()
-    for level, topic, stability, last_review_ts in places.values_list(
-        "level", "topic", "fact__memories__stability", "fact__memories__last_review_ts"
-    ):
-        sums.setdefault((level, topic), []).append(
-            recall_after_days(stability, elapsed_days(last_review_ts, now_ts))
-        )
-    LearnerCell.objects.bulk_create(
-        [
-            LearnerCell(
-                learner_id=learner_id,
-                level=level,
-                topic=topic,
-                recall_sum=sum(values),
-                seen=len(values),
-                computed_at=now,
-            )
-            for (level, topic), values in sorted(sums.items())
-        ],
-        update_conflicts=True,
-        unique_fields=["learner", "level", "topic"],
-        update_fields=["recall_sum", "seen", "computed_at"],
-    )
-
-
 def _progress_record(
     *,
     learner: Any,
@@ -754,7 +715,6 @@ def _progress_record(
             unique_fields=["learner", "fact"],
             update_fields=["state", "stability", "last_review_ts"],
         )
-        _cells_recompute(learner.pk, now, fact_ids=question.fact_ids)
     increments = {
         "last_review_at": now,
         "reviews": models.F("reviews") + 1,
@@ -773,7 +733,7 @@ def _progress_record(
 
 
 @transaction.atomic
-def progress_rebuild(*, learners: Iterable[Any], now: datetime) -> None:
+def progress_rebuild(*, learners: Iterable[Any]) -> None:
     """Rebuild the learners' progress tables from their cards and review logs.
 
     For learners whose history was written some other way (an import, a repair):
@@ -801,8 +761,6 @@ def progress_rebuild(*, learners: Iterable[Any], now: datetime) -> None:
             ],
             batch_size=2000,
         )
-        LearnerCell.objects.filter(learner=learner).delete()
-        _cells_recompute(learner.pk, now, fact_ids=None)
         days: dict[date, LearnerDay] = {}
         for moment, number, correct, interval, duration in ReviewLog.objects.filter(
             learner=learner
@@ -820,18 +778,6 @@ def progress_rebuild(*, learners: Iterable[Any], now: datetime) -> None:
             row.duration_ms += duration
         LearnerDay.objects.filter(learner=learner).delete()
         LearnerDay.objects.bulk_create(days.values(), batch_size=2000)
-
-
-def progress_refresh(*, now: datetime) -> int:
-    """Recompute every learner's progress cells at `now` (recall fades between reviews);
-    run nightly. Returns the number of learners refreshed."""
-    learners = FactMemory.objects.values_list("learner_id", flat=True).distinct()
-    count = 0
-    for learner_id in learners.iterator():
-        with transaction.atomic():
-            _cells_recompute(learner_id, now, fact_ids=None)
-        count += 1
-    return count
 
 
 # Accounts ---------------------------------------------------------------

@@ -7,7 +7,7 @@ The decisions are made by the pure modules (`scheduling.daily_queue`,
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -128,15 +128,6 @@ def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today
     return Today(day, start, len(logs), len(first_seen), seen, first_seen)
 
 
-def _facts_of(question_ids: list[int]) -> dict[int, frozenset[int]]:
-    links: dict[int, set[int]] = defaultdict(set)
-    for question_id, fact_id in Question.facts.through.objects.filter(
-        question_id__in=question_ids
-    ).values_list("question_id", "fact_id"):
-        links[question_id].add(fact_id)
-    return {q: frozenset(f) for q, f in links.items()}
-
-
 def queue(
     learner: Any,
     now: datetime,
@@ -171,7 +162,7 @@ def queue(
     if study_filter.is_custom:
         # A chosen session takes what is due first, then new, then reviews ahead of time.
         limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)
-        due_rows = list(cards.order_by("due").values_list("question_id", "due")[:DUE_FETCH])
+        due_rows = list(cards.order_by("due").values_list(*DUE_FIELDS)[: _due_fetch(limit)])
     else:
         limits = Limits(
             new_left=max(0, study_settings.new_per_day - done.new_done),
@@ -180,7 +171,7 @@ def queue(
         due_rows = list(
             cards.filter(due__lte=now + LEARN_AHEAD)
             .order_by("due")
-            .values_list("question_id", "due")[:DUE_FETCH]
+            .values_list(*DUE_FIELDS)[: _due_fetch(limit)]
         )
     # Siblings of what was answered today are left out in SQL, so a run of them
     # can never make the queue look empty.
@@ -188,25 +179,47 @@ def queue(
     unseen = pool.exclude(cards__learner=learner)
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
-    new_ids = (
+    new_rows = (
         list(
-            unseen.order_by("position", "pk").values_list("pk", flat=True)[
+            unseen.order_by("position", "pk").values_list("pk", "fact_ids")[
                 : min(limits.new_left, limit * NEW_LOOKAHEAD)
             ]
         )
         if limits.new_left
         else []
     )
-    facts = _facts_of([q for q, _ in due_rows] + new_ids)
     chosen = daily_queue(
-        due=[Candidate(q, facts.get(q, frozenset()), d) for q, d in due_rows],
-        new=[Candidate(q, facts.get(q, frozenset())) for q in new_ids],
+        due=[Candidate(q, frozenset(f), d) for q, d, f, _, _ in due_rows],
+        new=[Candidate(q, frozenset(f)) for q, f in new_rows],
         now=now if not study_filter.is_custom else now + timedelta(days=36500),
         limits=limits,
         seen_today=done.seen,
     )[:limit]
+    return _with_cards(chosen, due_rows)
+
+
+# What the queue reads of a due card: enough to choose, and to show the card's state.
+DUE_FIELDS = ("question_id", "due", "question__fact_ids", "review_count", "state")
+
+
+def _due_fetch(limit: int) -> int:
+    """How many of the most overdue cards to weigh: a few per slot leave room for siblings."""
+    return min(DUE_FETCH, max(50, 25 * limit))
+
+
+def _with_cards(chosen: list[Candidate], due_rows: list[tuple[Any, ...]]) -> list[Question]:
+    """The chosen questions (one query), each with what the learner's card says of it:
+    `card_reviews` (reviews recorded so far) and `card_is_new` (never reviewed)."""
+    cards = {row[0]: row for row in due_rows}
     by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
-    return [by_id[c.question_id] for c in chosen]
+    questions = []
+    for candidate in chosen:
+        question = by_id[candidate.question_id]
+        row = cards.get(question.pk)
+        question.card_reviews = row[3] if row else 0
+        question.card_is_new = row is None or row[4] is None
+        questions.append(question)
+    return questions
 
 
 @dataclass
@@ -402,14 +415,14 @@ def _new_offers(
         for condition in serves.values():
             any_pace |= condition
         flags = {k: ExpressionWrapper(v, output_field=BooleanField()) for k, v in serves.items()}
-        for pk, *inside in (
+        for pk, fact_ids, *inside in (
             unseen.filter(any_pace)
             .annotate(**flags)
             .order_by("position", "pk")
-            .values_list("pk", *flags)[:fetch]
+            .values_list("pk", "fact_ids", *flags)[:fetch]
         ):
             offers[pk] = pacing.Offer(
-                Candidate(pk, frozenset()),
+                Candidate(pk, frozenset(fact_ids)),
                 paced_for=frozenset(a.pk for a, held in zip(paced, inside, strict=True) if held),
                 assigned=True,
             )
@@ -421,12 +434,14 @@ def _new_offers(
         )
         # Ordered by position alone when there is no own deck, so the bank's index serves.
         in_order = ("-own", "position", "pk") if learner_plan.own else ("position", "pk")
-        for pk, is_own in (
-            unseen.annotate(own=mine).order_by(*in_order).values_list("pk", "own")[:fetch]
+        for pk, fact_ids, is_own in (
+            unseen.annotate(own=mine)
+            .order_by(*in_order)
+            .values_list("pk", "fact_ids", "own")[:fetch]
         ):
             if pk not in offers:
                 offers[pk] = pacing.Offer(
-                    Candidate(pk, frozenset()), assigned=not is_own, own=bool(is_own)
+                    Candidate(pk, frozenset(fact_ids)), assigned=not is_own, own=bool(is_own)
                 )
     return list(offers.values())
 
@@ -458,29 +473,18 @@ def _planned_queue(
         .filter(due__lte=now + LEARN_AHEAD)
         .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
         .order_by("rank", "due")
-        .values_list("question_id", "due", "rank")[:DUE_FETCH]
+        .values_list(*DUE_FIELDS, "rank")[: _due_fetch(limit)]
     )
     offers = _new_offers(learner, learner_plan, done, limit=limit, new_left=limits.new_left)
-    facts = _facts_of([q for q, _, _ in due_rows] + [o.candidate.question_id for o in offers])
-    offers = [
-        replace(
-            o,
-            candidate=Candidate(
-                o.candidate.question_id, facts.get(o.candidate.question_id, frozenset())
-            ),
-        )
-        for o in offers
-    ]
     chosen = pacing.planned_queue(
-        due=[(pacing.Rank(r), Candidate(q, facts.get(q, frozenset()), d)) for q, d, r in due_rows],
+        due=[(pacing.Rank(r), Candidate(q, frozenset(f), d)) for q, d, f, _, _, r in due_rows],
         new=offers,
         quotas=learner_plan.quotas,
         now=now,
         limits=limits,
         seen_today=done.seen,
     )[:limit]
-    by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
-    return [by_id[c.question_id] for c in chosen]
+    return _with_cards(chosen, due_rows)
 
 
 # The dashboard ---------------------------------------------------------------

@@ -186,12 +186,11 @@ def _question_context(
         context["counts"] = study.counts(request.user, now, study_settings)
         return context
     question = upcoming[0]
-    card = Card.objects.filter(learner=request.user, question=question).first()
     token = signing.dumps(
         {
             "u": request.user.pk,
             "q": question.pk,
-            "n": card.review_count if card else 0,
+            "n": question.card_reviews,
             "t": now.timestamp(),
             "f": study_filter.as_query(),
         },
@@ -200,7 +199,7 @@ def _question_context(
     context.update(
         {
             "question": question,
-            "is_new": card is None or card.state is None,
+            "is_new": question.card_is_new,
             "form": AnswerForm(question=question, initial={"token": token}),
         }
     )

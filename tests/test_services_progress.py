@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from learning import study
 from learning.demo import simulate_history
-from learning.models import Card, Fact, FactMemory, FactPlace, LearnerCell, LearnerDay
+from learning.models import Card, Fact, FactMemory, FactPlace, LearnerDay
 from learning.scheduling import recall_probability
-from learning.services import _cells_recompute, progress_rebuild
+from learning.services import progress_rebuild
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,22 +36,17 @@ def _tables(learner):
             "last_review_at",
         )
     )
-    cells = {
-        (c.level, c.topic): (round(c.recall_sum, 9), c.seen)
-        for c in LearnerCell.objects.filter(learner=learner)
-    }
-    return memories, days, cells
+    return memories, days
 
 
 def test_what_reviews_leave_in_the_progress_tables_equals_a_rebuild_from_the_log(spine_bank):
     learner = UserFactory()
     now = timezone.now()
     assert simulate_history(learner, days=10, now=now) > 100
-    _cells_recompute(learner.pk, now, fact_ids=None)  # every cell at one moment
     kept = _tables(learner)
-    assert all(kept), "memories, days and cells were written"
+    assert all(kept), "memories and days were written"
 
-    progress_rebuild(learners=[learner], now=now)
+    progress_rebuild(learners=[learner])
 
     assert _tables(learner) == kept
 
@@ -117,7 +112,7 @@ def test_the_dashboard_costs_the_same_queries_after_ten_times_the_history(spine_
     assert counts[0] == counts[1] <= 20
 
 
-def test_the_refresh_command_rebuilds_learners_whose_reviews_came_without_progress(
+def test_the_rebuild_command_rebuilds_learners_whose_reviews_came_without_progress(
     spine_bank,
 ):
     from io import StringIO
@@ -127,14 +122,13 @@ def test_the_refresh_command_rebuilds_learners_whose_reviews_came_without_progre
     learner = UserFactory()
     now = timezone.now()
     simulate_history(learner, days=3, now=now)
-    memories, days, _ = _tables(learner)
+    memories, days = _tables(learner)
     # As after an upgrade from before the progress tables: reviews, but no progress.
-    for model in (FactMemory, LearnerCell, LearnerDay):
+    for model in (FactMemory, LearnerDay):
         model.objects.filter(learner=learner).delete()
     out = StringIO()
 
-    call_command("progress_refresh", stdout=out)
+    call_command("progress_rebuild", stdout=out)
 
     assert "1 learner(s) rebuilt" in out.getvalue()
-    again_memories, again_days, cells = _tables(learner)
-    assert (again_memories, again_days) == (memories, days) and cells
+    assert _tables(learner) == (memories, days)
