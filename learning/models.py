@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from learning.scheduling import LEECH_LAPSES, CardState, State
 
@@ -23,6 +24,8 @@ class Source(models.Model):
     short = models.CharField(max_length=120, help_text="As it reads after 'According to'.")
     file = models.CharField(max_length=120, blank=True, help_text="The seed article's file.")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["key"]
 
@@ -36,6 +39,8 @@ class Topic(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["pk"]
@@ -56,6 +61,8 @@ class EntityKind(models.Model):
     is_text = models.BooleanField(
         default=False, help_text="Phrases (descriptions, doses) rather than things."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["key"]
@@ -91,6 +98,7 @@ class Level(models.Model):
     )
 
     objects = LevelQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[vertebrae])
 
     class Meta:
         ordering = ["order"]
@@ -113,6 +121,8 @@ class Entity(models.Model):
     aliases = models.JSONField(default=list, blank=True)
     levels = models.ManyToManyField(Level, blank=True, related_name="entities")
     description = models.TextField(blank=True)
+
+    history = HistoricalRecords(m2m_fields=[levels])
 
     class Meta:
         ordering = ["name"]
@@ -150,6 +160,10 @@ class Relation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     attributed = models.BooleanField(default=False)
+
+    history = HistoricalRecords(
+        m2m_fields=[subject_kinds, object_kinds, contrast_kinds, contrast_reverse_kinds]
+    )
 
     class Meta:
         ordering = ["key"]
@@ -193,6 +207,7 @@ class Fact(models.Model):
     sources = models.ManyToManyField(Source, through="Citation", related_name="facts")
 
     objects = FactQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["subject__name", "relation__key", "object__name"]
@@ -220,6 +235,8 @@ class Citation(models.Model):
     section = models.CharField(max_length=400)
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["fact", "position"]
         constraints = [
@@ -239,6 +256,8 @@ class ArguablePair(models.Model):
     relation = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
     object = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=400)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["subject__name"]
@@ -301,6 +320,12 @@ class Question(models.Model):
     )
     answer_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When regeneration last changed the correct answer."
+    )
+    origin = models.CharField(
+        max_length=300,
+        blank=True,
+        db_index=True,
+        help_text="The fact, group, ordering or vignette the question is generated from.",
     )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -476,3 +501,67 @@ class ReviewLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} · {self.question_id} #{self.number}"
+
+
+# Problem reports --------------------------------------------------------
+
+
+class ProblemReportQuerySet(models.QuerySet["ProblemReport"]):
+    def open(self) -> ProblemReportQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+
+class ProblemReport(models.Model):
+    """A learner's or instructor's word that a question is wrong, queued for the editors."""
+
+    class Problem(models.TextChoices):
+        WRONG_ANSWER = "wrong-answer", "The marked answer is wrong"
+        AMBIGUOUS = "ambiguous", "The question is ambiguous"
+        DISTRACTOR_CORRECT = "distractor-correct", "Another choice is also correct"
+        TYPO = "typo", "Typo or wording"
+        OTHER = "other", "Something else"
+
+    class Resolution(models.TextChoices):
+        FIXED = "fixed", "Fixed in the fact base"
+        NOT_A_PROBLEM = "not-a-problem", "Not a problem"
+        DUPLICATE = "duplicate", "Already reported"
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_reports"
+    )
+    problem = models.CharField(max_length=20, choices=Problem.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    # What the reporter saw: the question may be regenerated before an editor looks.
+    prompt_seen = models.TextField()
+    answers_seen = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution_note = models.TextField(blank=True, help_text="What was done, for the reporter.")
+
+    objects = ProblemReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["closed_at", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | ~Q(resolution=""),
+                name="closed_report_has_resolution",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_problem_display()}: {self.prompt_seen[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
 from learning import factbase as fb
 from learning.generation import Question as GeneratedQuestion
-from learning.generation import generate_questions
+from learning.generation import generate_questions, regenerate_touched
 from learning.models import (
     ArguablePair,
     Card,
@@ -30,6 +31,7 @@ from learning.models import (
     Topic,
 )
 from learning.scheduling import CardState, Rating, ReviewEntry, replay, review
+from learning.slices import DatabaseFacts, relation_value, relations_with_links
 
 
 @dataclass
@@ -331,31 +333,7 @@ def factbase_from_db() -> fb.FactBase:
         )
         for lv in Level.objects.prefetch_related("vertebrae")
     }
-    relations: dict[str, fb.Relation] = {}
-    for r in Relation.objects.select_related(
-        "topic", "contrast", "contrast_reverse", "generalizes_over"
-    ).prefetch_related("subject_kinds", "object_kinds", "contrast_kinds", "contrast_reverse_kinds"):
-        relations[r.key] = fb.Relation(
-            key=r.key,
-            topic=r.topic.key,
-            subject_kinds=tuple(sorted(k.key for k in r.subject_kinds.all())),
-            object_kinds=tuple(sorted(k.key for k in r.object_kinds.all())),
-            forward=r.forward,
-            reverse=r.reverse,
-            statement=r.statement,
-            many_objects=r.many_objects,
-            many_subjects=r.many_subjects,
-            closed=r.closed,
-            contrast=r.contrast.key if r.contrast else None,
-            contrast_reverse=r.contrast_reverse.key if r.contrast_reverse else None,
-            contrast_kinds=tuple(sorted(k.key for k in r.contrast_kinds.all())),
-            contrast_reverse_kinds=tuple(sorted(k.key for k in r.contrast_reverse_kinds.all())),
-            typed=tuple(r.typed),
-            orderable=r.orderable,
-            order_prompt=r.order_prompt,
-            generalizes_over=r.generalizes_over.key if r.generalizes_over else None,
-            attributed=r.attributed,
-        )
+    relations = {r.key: relation_value(r) for r in relations_with_links()}
     entities = {
         e.key: fb.Entity(
             e.key,
@@ -402,6 +380,7 @@ QUESTION_FIELDS = (
     "template",
     "direction",
     "default_deck",
+    "origin",
 )
 
 
@@ -413,66 +392,139 @@ def bank_regenerate(*, now: datetime) -> Report:
     `answer_changed_at`; questions that are no longer generated (their facts
     were retired or changed) are retired, never deleted.
     """
-    report = Report()
-    generated = generate_questions(factbase_from_db())
-    topics = {t.key: t for t in Topic.objects.all()}
-    levels = {lv.key: lv for lv in Level.objects.all()}
-    facts = {f.key: f for f in Fact.objects.select_related("subject", "relation", "object")}
-    existing = {q.key: q for q in Question.objects.all()}
-    current_facts: dict[int, set[int]] = {}
-    for question_id, fact_id in Question.facts.through.objects.values_list(
-        "question_id", "fact_id"
-    ):
-        current_facts.setdefault(question_id, set()).add(fact_id)
-    current_levels: dict[int, set[int]] = {}
-    for question_id, level_id in Question.levels.through.objects.values_list(
-        "question_id", "level_id"
-    ):
-        current_levels.setdefault(question_id, set()).add(level_id)
+    return bank_upsert(generated=generate_questions(factbase_from_db()), now=now)
 
-    fact_links, level_links, answer_changed = [], [], []
+
+@transaction.atomic
+def facts_regenerate(*, triples: Iterable[tuple[str, str, str]], now: datetime) -> Report:
+    """Regenerate only the questions that a change to these facts can alter.
+
+    `triples` are (subject, relation, object) keys: for an edit, the fact before
+    and after. The origins the change touches are regenerated from a slice of the
+    fact base and upserted as `bank_regenerate` would, so progress is kept the
+    same way; their questions no longer generated are retired.
+    """
+    origins, generated, _ = regenerate_touched(DatabaseFacts(), triples)
+    return bank_upsert(generated=generated, now=now, origins=origins)
+
+
+def bank_upsert(
+    *,
+    generated: list[GeneratedQuestion],
+    now: datetime,
+    origins: set[str] | None = None,
+) -> Report:
+    """Upsert generated questions by key: all of the bank (`origins` None), or only the
+    questions of `origins`, retiring those of them that are no longer generated."""
+    report = Report()
+    keys = {item.key for item in generated}
+    topics = {t.key: t for t in Topic.objects.all()}
+    levels = {lv.key: lv.pk for lv in Level.objects.all()}
+    if origins is None:
+        existing = {q.key: q for q in Question.objects.all()}
+        facts = {f.key: f.pk for f in Fact.objects.select_related("subject", "relation", "object")}
+    else:
+        existing = {
+            q.key: q for q in Question.objects.filter(Q(origin__in=origins) | Q(key__in=keys))
+        }
+        triples = [k.split(" ") for item in generated for k in item.facts]
+        facts = {
+            f.key: f.pk
+            for f in Fact.objects.filter(
+                subject__key__in={s for s, _, _ in triples},
+                relation__key__in={r for _, r, _ in triples},
+                object__key__in={o for _, _, o in triples},
+            ).select_related("subject", "relation", "object")
+        }
+    ids = [q.pk for q in existing.values()]
+    current_facts: dict[int, set[int]] = defaultdict(set)
+    current_levels: dict[int, set[int]] = defaultdict(set)
+    links = Question.facts.through.objects
+    level_links = Question.levels.through.objects
+    if origins is not None:
+        links, level_links = (
+            links.filter(question_id__in=ids),
+            level_links.filter(question_id__in=ids),
+        )
+    for question_id, fact_id in links.values_list("question_id", "fact_id"):
+        current_facts[question_id].add(fact_id)
+    for question_id, level_id in level_links.values_list("question_id", "level_id"):
+        current_levels[question_id].add(level_id)
+
+    new_rows, changed_rows, answer_changed = [], [], []
     for item in generated:
         values = _question_values(item, topics)
         row = existing.get(item.key)
         if row is None:
-            row = Question.objects.create(
-                key=item.key, created_at=now, updated_at=now, is_active=True, **values
+            new_rows.append(
+                Question(key=item.key, created_at=now, updated_at=now, is_active=True, **values)
             )
-            report.created["questions"] += 1
+            continue
+        changed = [k for k, v in values.items() if getattr(row, k) != v]
+        if not row.is_active:
+            changed.append("is_active")
+            row.is_active = True
+        if changed:
+            if "answers" in changed or "kind" in changed:
+                row.answer_changed_at = now
+                answer_changed.append(row.pk)
+            for k in changed:
+                if k in values:
+                    setattr(row, k, values[k])
+            row.updated_at = now
+            changed_rows.append(row)
         else:
-            changed = [k for k, v in values.items() if getattr(row, k) != v]
-            if not row.is_active:
-                changed.append("is_active")
-                row.is_active = True
-            if changed:
-                if "answers" in changed or "kind" in changed:
-                    row.answer_changed_at = now
-                    changed.append("answer_changed_at")
-                    answer_changed.append(row.pk)
-                for k in changed:
-                    if k in values:
-                        setattr(row, k, values[k])
-                row.updated_at = now
-                row.save(update_fields=[*changed, "updated_at"])
-                report.updated["questions"] += 1
-            else:
-                report.unchanged["questions"] += 1
-        wanted_facts = {facts[k].pk for k in item.facts}
+            report.unchanged["questions"] += 1
+    Question.objects.bulk_create(new_rows, batch_size=500)
+    report.created["questions"] += len(new_rows)
+    Question.objects.bulk_update(
+        changed_rows,
+        [*_question_values_names(), "is_active", "answer_changed_at", "updated_at"],
+        batch_size=500,
+    )
+    report.updated["questions"] += len(changed_rows)
+
+    rows = {q.key: q for q in [*existing.values(), *new_rows]}
+    relink_facts, relink_levels, fact_links, level_links_new = [], [], [], []
+    for item in generated:
+        row = rows[item.key]
+        wanted_facts = {facts[k] for k in item.facts}
         if current_facts.get(row.pk, set()) != wanted_facts:
-            Question.facts.through.objects.filter(question_id=row.pk).delete()
+            relink_facts.append(row.pk)
             fact_links += [
                 Question.facts.through(question_id=row.pk, fact_id=f) for f in wanted_facts
             ]
-        wanted_levels = {levels[k].pk for k in item.levels}
+        wanted_levels = {levels[k] for k in item.levels}
         if current_levels.get(row.pk, set()) != wanted_levels:
-            Question.levels.through.objects.filter(question_id=row.pk).delete()
-            level_links += [
+            relink_levels.append(row.pk)
+            level_links_new += [
                 Question.levels.through(question_id=row.pk, level_id=lv) for lv in wanted_levels
             ]
-    Question.facts.through.objects.bulk_create(fact_links)
-    Question.levels.through.objects.bulk_create(level_links)
-    # A changed answer starts that question's schedule again; its history stays.
-    reset = Card.objects.filter(question__in=answer_changed).update(
+    if relink_facts:
+        Question.facts.through.objects.filter(question_id__in=relink_facts).delete()
+        Question.facts.through.objects.bulk_create(fact_links, batch_size=1000)
+    if relink_levels:
+        Question.levels.through.objects.filter(question_id__in=relink_levels).delete()
+        Question.levels.through.objects.bulk_create(level_links_new, batch_size=1000)
+    reset = cards_reset(question_ids=answer_changed, now=now)
+    if reset:
+        report.updated["cards reset"] += reset
+    stale = Question.objects.filter(is_active=True)
+    if origins is not None:
+        stale = stale.filter(origin__in=origins)
+    stale = stale.exclude(key__in=keys)
+    report.retired["questions"] += stale.update(is_active=False, updated_at=now)
+    return report
+
+
+def cards_reset(*, question_ids: list[int], now: datetime) -> int:
+    """Start again the schedules of these questions' cards, whose answer changed.
+
+    Their review logs stay; `card_rebuild` replays only the reviews after `reset_at`.
+    Returns how many cards were reset."""
+    if not question_ids:
+        return 0
+    return Card.objects.filter(question__in=question_ids).update(
         state=None,
         step=None,
         stability=None,
@@ -483,12 +535,10 @@ def bank_regenerate(*, now: datetime) -> Report:
         lapses=0,
         reset_at=now,
     )
-    if reset:
-        report.updated["cards reset"] += reset
-    keys = {item.key for item in generated}
-    stale = Question.objects.filter(is_active=True).exclude(key__in=keys)
-    report.retired["questions"] += stale.update(is_active=False, updated_at=now)
-    return report
+
+
+def _question_values_names() -> list[str]:
+    return [*QUESTION_FIELDS, "topic_id", "position"]
 
 
 def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[str, Any]:
