@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +42,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from learning.factbase import Arguable, Entity, FactBase, read_factbase  # noqa: E402
+from bench.scaling import scaled  # noqa: E402
+from learning.factbase import read_factbase  # noqa: E402
 from learning.generation import generate_questions  # noqa: E402
 from learning.services import bank_regenerate, factbase_load  # noqa: E402
 
@@ -56,40 +56,6 @@ def timed(function, *, repeat: int = 3) -> float:
         function()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def scaled(factbase: FactBase, copies: int) -> FactBase:
-    """The fact base and `copies - 1` renamed copies of its entities, facts and pairs."""
-    entities = dict(factbase.entities)
-    facts = list(factbase.facts)
-    arguable = list(factbase.arguable)
-    levels_only = {"vertebra", "segment", "disc", "foramen", "nerve-root"}
-    for n in range(1, copies):
-
-        def key(k: str, n: int = n) -> str:
-            return k if factbase.entities[k].kind in levels_only else f"{k}-copy{n}"
-
-        for k, e in factbase.entities.items():
-            if e.kind not in levels_only:
-                entities[key(k)] = Entity(
-                    key(k), e.kind, f"{e.name} (copy {n})", (), e.levels, e.description
-                )
-        facts += [
-            replace(f, subject=key(f.subject), object=key(f.object))
-            for f in factbase.facts
-            if key(f.subject) != f.subject or key(f.object) != f.object
-        ]
-        arguable += [
-            Arguable(key(a.subject), a.relation, key(a.object), a.reason)
-            for a in factbase.arguable
-            if key(a.subject) != a.subject or key(a.object) != a.object
-        ]
-    return replace(
-        factbase,
-        entities=entities,
-        facts=tuple(dict.fromkeys(facts)),
-        arguable=tuple(dict.fromkeys(arguable)),
-    )
 
 
 def peak_memory(function) -> float:
