@@ -211,6 +211,7 @@ class Fact(models.Model):
 
     class Meta:
         ordering = ["subject__name", "relation__key", "object__name"]
+        permissions = [("edit_factbase", "Can use the fact-base admin")]
         constraints = [
             models.UniqueConstraint(
                 fields=["subject", "relation", "object"], name="one_fact_per_triple"

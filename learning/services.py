@@ -541,6 +541,40 @@ def _question_values_names() -> list[str]:
     return [*QUESTION_FIELDS, "topic_id", "position"]
 
 
+WHOLE_BANK_ABOVE = 150  # facts changed at once: past this, regenerate the whole bank
+
+
+@transaction.atomic
+def factbase_import(*, factbase: fb.FactBase, now: datetime) -> tuple[Report, Report]:
+    """Load a checked fact base (all or nothing) and regenerate what it changed.
+
+    Facts and arguable pairs that changed have their questions regenerated as a save
+    in the admin would; a changed vocabulary (sources, topics, kinds, levels,
+    relations, entities) regenerates the whole bank. Returns what the load and the
+    regeneration changed."""
+    before = factbase_from_db()
+    loaded = factbase_load(factbase=factbase)
+    after = factbase_from_db()
+    vocabulary = ("sources", "topics", "kinds", "levels", "relations", "entities")
+    if any(getattr(before, name) != getattr(after, name) for name in vocabulary):
+        return loaded, bank_regenerate(now=now)
+    triples = _changed_triples(before, after)
+    if len(triples) > WHOLE_BANK_ABOVE:
+        return loaded, bank_regenerate(now=now)
+    if not triples:
+        return loaded, Report()
+    return loaded, facts_regenerate(triples=triples, now=now)
+
+
+def _changed_triples(before: fb.FactBase, after: fb.FactBase) -> list[tuple[str, str, str]]:
+    out: set[tuple[str, str, str]] = set()
+    for name in ("facts", "arguable"):
+        old = {(f.subject, f.relation, f.object): f for f in getattr(before, name)}
+        new = {(f.subject, f.relation, f.object): f for f in getattr(after, name)}
+        out |= {t for t in old.keys() | new.keys() if old.get(t) != new.get(t)}
+    return sorted(out)
+
+
 def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[str, Any]:
     values = {name: getattr(item, name) for name in QUESTION_FIELDS}
     for name in ("choices", "answers", "accepted", "rejected", "citations"):
