@@ -282,6 +282,13 @@ class QuestionQuerySet(models.QuerySet["Question"]):
     def at_levels(self, levels: list[str]) -> QuestionQuerySet:
         return self.filter(levels__key__in=levels).distinct() if levels else self
 
+    def reportable_by(self, user: AbstractBaseUser) -> QuestionQuerySet:
+        """Questions the user may report a problem with: instructors and editors any
+        active question, learners only those they have answered."""
+        if user.has_perm("learning.view_question"):
+            return self.active()
+        return self.filter(cards__learner=user)
+
     def in_topics(self, topics: list[Topic]) -> QuestionQuerySet:
         """Questions of the topics or of any topic below them."""
         if not topics:

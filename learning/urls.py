@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learning import views
+from learning import reports, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,4 +14,5 @@ urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
     path("bank/", views.bank, name="bank"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("questions/<int:pk>/report/", reports.question_report, name="question_report"),
 ]

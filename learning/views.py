@@ -192,6 +192,8 @@ def _question_context(
         {
             "question": question,
             "is_new": card is None or card.state is None,
+            # Its answer changed since the learner last saw it, so it starts again.
+            "changed": card is not None and card.reset_at is not None and card.state is None,
             "form": AnswerForm(question=question, initial={"token": token}),
         }
     )
