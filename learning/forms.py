@@ -173,11 +173,12 @@ class SignupForm(UserCreationForm):
 class ProblemReportForm(forms.ModelForm):
     """What is wrong with a question, in the reporter's words."""
 
+    problem = forms.ChoiceField(
+        choices=ProblemReport.Problem.choices, widget=forms.RadioSelect, label="What is wrong?"
+    )
+
     class Meta:
         model = ProblemReport
         fields = ["problem", "comment"]
-        widgets = {
-            "problem": forms.RadioSelect,
-            "comment": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
-        }
-        labels = {"problem": "What is wrong?", "comment": "Tell the editors more (optional)"}
+        widgets = {"comment": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
+        labels = {"comment": "Tell the editors more (optional)"}
