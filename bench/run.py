@@ -7,7 +7,9 @@ baseline measured in the same run, and the figures that matter are ratios:
 - generating the bank at 10x the fact base, against 1x (linear is 10);
 - regenerating an unchanged bank, against the first generation;
 - one answer + next card for a learner, at 10x the bank against 1x (flat is 1),
-  and its SQL query count at both sizes.
+  and its SQL query count at both sizes;
+- saving one fact in the admin's way, at 1x and 100x the fact base, and the
+  whole-bank generation at 1x, 10x and 100x (bench/factsave.py).
 
 Results are printed and written to bench/out/latest.json.
 """
@@ -162,6 +164,10 @@ def main() -> None:
     results["answer + next card, SQL queries at 10x"] = queries_ten
     results["answer + next card time, 10x / 1x (flat = 1)"] = round(time_ten / time_one, 2)
     results["answer + next card at 1x / plain YAML parse"] = round(time_one / baseline, 3)
+
+    from bench import factsave
+
+    results.update(factsave.report(baseline))
 
     width = max(len(k) for k in results)
     for name, value in results.items():

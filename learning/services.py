@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from simple_history.utils import bulk_create_with_history
 
 from learning import factbase as fb
 from learning.generation import Question as GeneratedQuestion
@@ -212,29 +213,38 @@ def factbase_load(*, factbase: fb.FactBase) -> Report:
             _set_m2m(getattr(row, name), [kinds[k] for k in getattr(relation, name)])
 
     entities = {e.key: e for e in Entity.objects.all()}
+    new_entities = []
     for entity in factbase.entities.values():
-        entities[entity.key] = _upsert(
-            Entity,
-            {"key": entity.key},
-            {
-                "kind_id": kinds[entity.kind].pk,
-                "name": entity.name,
-                "aliases": list(entity.aliases),
-                "description": entity.description,
-            },
-            report,
-            entities,
-            entity.key,
-        )
+        values = {
+            "kind_id": kinds[entity.kind].pk,
+            "name": entity.name,
+            "aliases": list(entity.aliases),
+            "description": entity.description,
+        }
+        if entity.key not in entities:
+            new_entities.append(Entity(key=entity.key, **values))
+            continue
+        _upsert(Entity, {"key": entity.key}, values, report, entities, entity.key)
+    # New rows are written in bulk (a fact base may hold tens of thousands), with history.
+    for row in bulk_create_with_history(new_entities, Entity, batch_size=500):
+        entities[row.key] = row
+    report.created["entities"] += len(new_entities)
     level_links = Entity.levels.through.objects.values_list("entity_id", "level_id")
     current_levels: dict[int, set[int]] = {}
     for entity_id, level_id in level_links:
         current_levels.setdefault(entity_id, set()).add(level_id)
+    new_links = []
     for entity in factbase.entities.values():
         row = entities[entity.key]
         wanted = {levels[lv].pk for lv in entity.levels}
-        if current_levels.get(row.pk, set()) != wanted:
+        current = current_levels.get(row.pk, set())
+        if not current:
+            new_links += [
+                Entity.levels.through(entity_id=row.pk, level_id=level) for level in wanted
+            ]
+        elif current != wanted:
             row.levels.set(wanted)
+    Entity.levels.through.objects.bulk_create(new_links, batch_size=1000)
 
     _load_facts(factbase, entities, relations, sources, report)
     _load_arguable(factbase, entities, relations, report)
@@ -253,36 +263,53 @@ def _load_facts(
     for c in Citation.objects.order_by("position"):
         citations.setdefault(c.fact_id, []).append((c.source_id, c.section))
     seen: set[int] = set()
+    new_facts: list[tuple[Fact, fb.Fact]] = []
+    cited: list[Citation] = []
     for fact in factbase.facts:
         triple = (entities[fact.subject].pk, relations[fact.relation].pk, entities[fact.object].pk)
-        row = _upsert(
-            Fact,
-            {
-                "subject": entities[fact.subject],
-                "relation": relations[fact.relation],
-                "object": entities[fact.object],
-            },
-            {
-                "qualifier": fact.qualifier,
-                "explanation": fact.explanation,
-                "status": fact.status,
-                "confidence": fact.confidence,
-                "disputed_reason": fact.disputed_reason,
-            },
-            report,
-            existing,
-            triple,
-        )
+        lookup = {
+            "subject": entities[fact.subject],
+            "relation": relations[fact.relation],
+            "object": entities[fact.object],
+        }
+        values = {
+            "qualifier": fact.qualifier,
+            "explanation": fact.explanation,
+            "status": fact.status,
+            "confidence": fact.confidence,
+            "disputed_reason": fact.disputed_reason,
+        }
+        if triple not in existing:
+            new_facts.append((Fact(**lookup, **values), fact))
+            continue
+        row = _upsert(Fact, lookup, values, report, existing, triple)
         seen.add(row.pk)
         wanted = [(sources[c.source].pk, c.section) for c in fact.citations]
         if citations.get(row.pk, []) != wanted:
             Citation.objects.filter(fact=row).delete()
-            Citation.objects.bulk_create(
+            cited += [
                 Citation(fact=row, source_id=source_id, section=section, position=position)
                 for position, (source_id, section) in enumerate(wanted)
-            )
-    gone = Fact.objects.exclude(pk__in=seen).exclude(status=Fact.Status.RETIRED)
-    report.retired["facts"] += gone.update(status=Fact.Status.RETIRED)
+            ]
+    created = bulk_create_with_history([row for row, _ in new_facts], Fact, batch_size=500)
+    report.created["facts"] += len(created)
+    for row, (_, fact) in zip(created, new_facts, strict=True):
+        seen.add(row.pk)
+        cited += [
+            Citation(fact=row, source_id=sources[c.source].pk, section=c.section, position=i)
+            for i, c in enumerate(fact.citations)
+        ]
+    bulk_create_with_history(cited, Citation, batch_size=500)
+    # Facts no longer in the files are retired (in batches: SQLite limits parameters).
+    gone = [
+        row.pk
+        for row in existing.values()
+        if row.pk not in seen and row.status != Fact.Status.RETIRED
+    ]
+    for start in range(0, len(gone), 500):
+        report.retired["facts"] += Fact.objects.filter(pk__in=gone[start : start + 500]).update(
+            status=Fact.Status.RETIRED
+        )
 
 
 def _load_arguable(
@@ -293,22 +320,25 @@ def _load_arguable(
 ) -> None:
     existing = {(a.subject_id, a.relation_id, a.object_id): a for a in ArguablePair.objects.all()}
     seen: set[int] = set()
+    new_pairs = []
     for pair in factbase.arguable:
         triple = (entities[pair.subject].pk, relations[pair.relation].pk, entities[pair.object].pk)
-        row = _upsert(
-            ArguablePair,
-            {
-                "subject": entities[pair.subject],
-                "relation": relations[pair.relation],
-                "object": entities[pair.object],
-            },
-            {"reason": pair.reason},
-            report,
-            existing,
-            triple,
-        )
+        lookup = {
+            "subject": entities[pair.subject],
+            "relation": relations[pair.relation],
+            "object": entities[pair.object],
+        }
+        if triple not in existing:
+            new_pairs.append(ArguablePair(**lookup, reason=pair.reason))
+            continue
+        row = _upsert(ArguablePair, lookup, {"reason": pair.reason}, report, existing, triple)
         seen.add(row.pk)
-    deleted, _ = ArguablePair.objects.exclude(pk__in=seen).delete()
+    bulk_create_with_history(new_pairs, ArguablePair, batch_size=500)
+    report.created["arguable pairs"] += len(new_pairs)
+    gone = [row.pk for row in existing.values() if row.pk not in seen]
+    deleted = 0
+    for start in range(0, len(gone), 500):
+        deleted += ArguablePair.objects.filter(pk__in=gone[start : start + 500]).delete()[0]
     report.retired["arguable pairs"] += deleted
 
 
@@ -500,21 +530,31 @@ def bank_upsert(
             level_links_new += [
                 Question.levels.through(question_id=row.pk, level_id=lv) for lv in wanted_levels
             ]
-    if relink_facts:
-        Question.facts.through.objects.filter(question_id__in=relink_facts).delete()
-        Question.facts.through.objects.bulk_create(fact_links, batch_size=1000)
-    if relink_levels:
-        Question.levels.through.objects.filter(question_id__in=relink_levels).delete()
-        Question.levels.through.objects.bulk_create(level_links_new, batch_size=1000)
+    for ids_ in _batches(relink_facts):
+        Question.facts.through.objects.filter(question_id__in=ids_).delete()
+    Question.facts.through.objects.bulk_create(fact_links, batch_size=1000)
+    for ids_ in _batches(relink_levels):
+        Question.levels.through.objects.filter(question_id__in=ids_).delete()
+    Question.levels.through.objects.bulk_create(level_links_new, batch_size=1000)
     reset = cards_reset(question_ids=answer_changed, now=now)
     if reset:
         report.updated["cards reset"] += reset
-    stale = Question.objects.filter(is_active=True)
-    if origins is not None:
-        stale = stale.filter(origin__in=origins)
-    stale = stale.exclude(key__in=keys)
-    report.retired["questions"] += stale.update(is_active=False, updated_at=now)
+    stale = [
+        q.pk
+        for q in existing.values()
+        if q.is_active and q.key not in keys and (origins is None or q.origin in origins)
+    ]
+    for ids_ in _batches(stale):
+        report.retired["questions"] += Question.objects.filter(pk__in=ids_).update(
+            is_active=False, updated_at=now
+        )
     return report
+
+
+def _batches(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids a few hundred at a time: SQLite limits the parameters of one query."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def cards_reset(*, question_ids: list[int], now: datetime) -> int:
@@ -522,19 +562,20 @@ def cards_reset(*, question_ids: list[int], now: datetime) -> int:
 
     Their review logs stay; `card_rebuild` replays only the reviews after `reset_at`.
     Returns how many cards were reset."""
-    if not question_ids:
-        return 0
-    return Card.objects.filter(question__in=question_ids).update(
-        state=None,
-        step=None,
-        stability=None,
-        difficulty=None,
-        due=now,
-        last_review=None,
-        reps=0,
-        lapses=0,
-        reset_at=now,
-    )
+    reset = 0
+    for ids in _batches(question_ids):
+        reset += Card.objects.filter(question__in=ids).update(
+            state=None,
+            step=None,
+            stability=None,
+            difficulty=None,
+            due=now,
+            last_review=None,
+            reps=0,
+            lapses=0,
+            reset_at=now,
+        )
+    return reset
 
 
 def _question_values_names() -> list[str]:
