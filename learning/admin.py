@@ -35,7 +35,7 @@ from learning.models import (
     Source,
     Topic,
 )
-from learning.services import Report, bank_regenerate, facts_regenerate
+from learning.services import WHOLE_BANK_ABOVE, Report, bank_regenerate, facts_regenerate
 
 
 def _told(request: HttpRequest, report: Report, what: str) -> None:
@@ -53,6 +53,11 @@ def _told(request: HttpRequest, report: Report, what: str) -> None:
 
 class RegeneratesBank(SimpleHistoryAdmin):
     """Vocabulary admins: any save regenerates the whole bank, keeping progress."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Keys name the questions (and so every learner's progress on them): a stored
+        # key stays; to rename, add the new thing and retire the old.
+        return [*super().get_readonly_fields(request, obj), *(["key"] if obj else [])]
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool):
         super().save_related(request, form, formsets, change)
@@ -294,7 +299,7 @@ class FactAdmin(SimpleHistoryAdmin):
 
     def _regenerate_facts(self, request: HttpRequest, facts: list[Fact], what: str) -> None:
         now = timezone.now()
-        if len(facts) > editing.WHOLE_BANK_ABOVE:
+        if len(facts) > WHOLE_BANK_ABOVE:
             report = bank_regenerate(now=now)
         else:
             report = facts_regenerate(triples=[editing.triple_of(f) for f in facts], now=now)

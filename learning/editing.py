@@ -28,13 +28,11 @@ from learning import factbase as fb
 from learning.generation import Facts, Question, regenerate_touched
 from learning.models import ArguablePair, Fact
 from learning.models import Question as StoredQuestion
-from learning.services import WHOLE_BANK_ABOVE, factbase_from_db, factbase_import
+from learning.services import factbase_from_db, factbase_import
 from learning.slices import DatabaseFacts
 
 if TYPE_CHECKING:
     from learning.admin import FactAdmin
-
-__all__ = ["WHOLE_BANK_ABOVE", "export_view", "import_view", "preview_view", "triple_of"]
 
 IMPORT_MAX_BYTES = 20 * 2**20
 

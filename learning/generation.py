@@ -16,6 +16,7 @@ their contrast relation or contrast kinds, never from mere absence.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import random
@@ -87,6 +88,7 @@ RING_WINDOW = 16
 SIDES = ("subject", "object")
 
 
+@functools.cache
 def ring_position(key: str) -> int:
     return int(hashlib.sha1(key.encode()).hexdigest()[:12], 16)
 
@@ -99,6 +101,8 @@ class Outline:
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # (relation, "subject" | "object", kind) -> keys
     sides: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
+    # The rings' positions, worked out once for every index built on this outline.
+    positions: dict[Read, list[int]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, factbase: FactBase) -> Outline:
@@ -169,7 +173,6 @@ class _Index:
     by_key: dict[str, Fact] = field(default_factory=dict)
     all_by_subject: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     all_by_object: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
-    ring_positions: dict[Read, list[int]] = field(default_factory=dict)
     memo: dict[tuple[object, ...], set[str]] = field(default_factory=dict)
     recording: bool = True
 
@@ -280,9 +283,11 @@ class _Index:
         return _window(ring, self._positions(("side", relation, side, kind), ring), pivot)
 
     def _positions(self, name: Read, ring: Sequence[str]) -> list[int]:
-        if name not in self.ring_positions:
-            self.ring_positions[name] = [ring_position(k) for k in ring]
-        return self.ring_positions[name]
+        positions = self.outline.positions
+        # A slice's ring is read once, from nothing to whole: its length tells.
+        if name not in positions or len(positions[name]) != len(ring):
+            positions[name] = [ring_position(k) for k in ring]
+        return positions[name]
 
     def fact(self, subject: str, relation: str, object_: str) -> Fact | None:
         """The fact about a triple, of any status but retired."""
@@ -1394,8 +1399,7 @@ class FactSlice:
         self.about: set[str] = set()
         self.absent: set[str] = set()
         self.relations: set[str] = set()
-        self.kinds: dict[str, tuple[str, ...]] = {}
-        self.sides: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self.outline = Outline()
         self.side_relations: set[str] = set()
         self.passes = 0
 
@@ -1406,7 +1410,7 @@ class FactSlice:
             facts=tuple(self.facts.values()),
             arguable=tuple(self.arguable.values()),
         )
-        return _Index.build(factbase, Outline(dict(self.kinds), dict(self.sides)))
+        return _Index.build(factbase, self.outline)
 
     def read_enough(self, run: Callable[[_Index], T]) -> T:
         """`run` on an index of the slice, loading what it read but lacked until it
@@ -1429,7 +1433,7 @@ class FactSlice:
                 (kind == "facts" and name not in self.about)
                 or (kind == "entity" and name not in self.entities and name not in self.absent)
                 or (kind == "relation" and name not in self.relations)
-                or (kind == "kind" and name not in self.kinds)
+                or (kind == "kind" and name not in self.outline.kinds)
                 or (kind == "side" and name not in self.side_relations)
             ):
                 out.add(read)
@@ -1453,10 +1457,10 @@ class FactSlice:
         if wanted["kind"]:
             found_kinds = self.source.kinds(wanted["kind"])
             for kind in wanted["kind"]:
-                self.kinds[kind] = _on_ring(found_kinds.get(kind, ()))
+                self.outline.kinds[kind] = _on_ring(found_kinds.get(kind, ()))
         if wanted["side"]:
             for key, keys in self.source.sides(wanted["side"]).items():
-                self.sides[key] = _on_ring(keys)
+                self.outline.sides[key] = _on_ring(keys)
             self.side_relations |= wanted["side"]
 
     def _take(self, found: Facts) -> None:

@@ -82,6 +82,7 @@ def test_new_wording_keeps_the_schedule_and_equals_a_whole_bank_regeneration(spi
         card.reps,
         None,
     )
+    assert kept.reviews.count() == 1, "the history stays"
     assert_whole_bank_agrees(now)
 
 
@@ -181,3 +182,39 @@ def test_saving_one_fact_costs_a_fixed_number_of_queries(spine_bank, now):
     with CaptureQueriesContext(connection) as second:
         facts_regenerate(triples=[triple(edited)], now=now)
     assert len(first) == len(second) <= 60
+
+
+def test_a_new_kind_relation_and_level_need_no_code_only_data(spine_bank, now):
+    from learning.models import EntityKind, Level, Relation, Topic
+
+    kind = EntityKind.objects.create(key="dermatome-map", name="dermatome map")
+    relation = Relation.objects.create(
+        key="mapped-in",
+        topic=Topic.objects.get(key="dermatome"),
+        forward="In which map is the {subject} drawn?",
+        reverse="Which root does the {object} draw?",
+        statement="The {subject} is drawn in the {object}.",
+    )
+    relation.subject_kinds.set([EntityKind.objects.get(key="nerve-root")])
+    relation.object_kinds.set([kind])
+    level = Level.objects.create(key="S2", kind="vertebral", order=800, region="sacral")
+    source = Source.objects.get(key="isncsci")
+    maps = []
+    for n, root in enumerate(["root-l1", "root-l2", "root-l3", "root-l4"]):
+        drawn = Entity.objects.create(key=f"map-{n}", kind=kind, name=f"map number {n}")
+        if n == 3:
+            drawn.levels.set([level])
+        row = Fact.objects.create(
+            subject=Entity.objects.get(key=root), relation=relation, object=drawn
+        )
+        Citation.objects.create(fact=row, source=source, section="Key sensory points")
+        maps.append((root, "mapped-in", drawn.key))
+
+    facts_regenerate(triples=maps, now=now)
+
+    asked = Question.objects.filter(is_active=True, facts__relation=relation).distinct()
+    prompts = set(asked.values_list("prompt", flat=True))
+    assert "In which map is the L2 nerve root drawn?" in prompts
+    assert "Which root does the map number 1 draw?" in prompts
+    assert asked.filter(levels=level).exists()
+    assert_whole_bank_agrees(now)
