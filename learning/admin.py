@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -157,8 +158,62 @@ class RelationAdmin(RegeneratesBank):
     ]
 
 
+def _one_line(text: str) -> str:
+    # As the fact-base reader has it, so that an export reads back the same.
+    return " ".join(text.split())
+
+
+class CitationForm(forms.ModelForm):
+    class Meta:
+        model = Citation
+        fields = ["source", "section", "position"]
+
+    def clean_section(self) -> str:
+        return _one_line(self.cleaned_data["section"])
+
+
+class FactForm(forms.ModelForm):
+    """A fact as the fact-base reader would accept it."""
+
+    class Meta:
+        model = Fact
+        fields = [
+            "subject",
+            "relation",
+            "object",
+            "qualifier",
+            "explanation",
+            "status",
+            "confidence",
+            "disputed_reason",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("qualifier", "explanation", "disputed_reason"):
+            if isinstance(data.get(name), str):
+                data[name] = _one_line(data[name])
+        relation = data.get("relation")
+        for side, kinds in (("subject", "subject_kinds"), ("object", "object_kinds")):
+            entity = data.get(side)
+            if relation is None or entity is None:
+                continue
+            allowed = list(getattr(relation, kinds).all())
+            if entity.kind not in allowed:
+                names = ", ".join(k.name for k in allowed)
+                self.add_error(
+                    side, f"{entity} is a {entity.kind}; the relation {relation} takes {names}."
+                )
+        if data.get("subject") and data.get("subject") == data.get("object"):
+            self.add_error("object", "A fact cannot link an entity to itself.")
+        if data.get("disputed_reason") and data.get("confidence") != Fact.Confidence.DISPUTED:
+            self.add_error("disputed_reason", "Only a disputed fact has a disputed reason.")
+        return data
+
+
 class CitationInline(admin.TabularInline):
     model = Citation
+    form = CitationForm
     extra = 0
     min_num = 1
     autocomplete_fields = ["source"]
@@ -202,6 +257,7 @@ class FactAdmin(SimpleHistoryAdmin):
         "disputed_reason",
     ]
     autocomplete_fields = ["subject", "object"]
+    form = FactForm
     inlines = [CitationInline]
     fields = [
         "subject",

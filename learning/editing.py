@@ -148,7 +148,7 @@ def _edited_fact(
         return None, errors
     data = form.cleaned_data
     cited = [
-        fb.Citation(row["source"].key, " ".join(row["section"].split()))
+        fb.Citation(row["source"].key, row["section"])
         for row in sorted(
             (r for r in formset.cleaned_data if r and not r.get("DELETE")),
             key=lambda r: r.get("position") or 0,
@@ -162,10 +162,10 @@ def _edited_fact(
             relation=data["relation"].key,
             object=data["object"].key,
             citations=tuple(cited),
-            explanation=" ".join(data["explanation"].split()),
-            qualifier=" ".join(data["qualifier"].split()),
+            explanation=data["explanation"],
+            qualifier=data["qualifier"],
             confidence=data["confidence"],
-            disputed_reason=" ".join(data["disputed_reason"].split()),
+            disputed_reason=data["disputed_reason"],
             status=data["status"],
         ),
         [],
@@ -190,11 +190,12 @@ def _stored_value(obj: Fact) -> fb.Fact:
 @vary_on_headers("HX-Request")
 def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
     obj = None
-    if request.GET.get("fact"):
+    if "fact" in request.GET:
+        pk = request.GET["fact"]
         obj = (
-            Fact.objects.select_related("subject", "relation", "object")
-            .filter(pk=request.GET["fact"])
-            .first()
+            Fact.objects.select_related("subject", "relation", "object").filter(pk=pk).first()
+            if pk.isdigit()
+            else None
         )
         if obj is None:
             return HttpResponse("That fact does not exist.", status=404)
@@ -207,7 +208,7 @@ def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
         **model_admin.admin_site.each_context(request),
         "title": "Preview of the fact's questions",
         "errors": errors,
-        "fact": obj,
+        "edited": edited,
     }
     if edited is not None:
         context["preview"] = preview(edited, _stored_value(obj) if obj else None)

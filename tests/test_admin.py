@@ -336,3 +336,21 @@ def test_saving_an_entity_regenerates_the_bank_with_its_new_name(spine_bank, edi
         is_active=True, choices__icontains="ankle dorsiflexion (tibialis anterior)"
     ).exists()
     assert Citation.objects.exists()
+
+
+def test_a_fact_the_reader_would_refuse_is_refused_in_the_admin(spine_bank, editor_client):
+    fact = the_fact()
+    url = reverse("admin:learning_fact_change", args=[fact.pk])
+    drug = Entity.objects.get(key="ibuprofen")
+    response = editor_client.post(url, change_data(fact, object=str(drug.pk)))
+    html = response.content.decode()
+    assert response.status_code == 200 and "the relation key-muscle takes" in html
+    response = editor_client.post(url, change_data(fact, disputed_reason="Doubtful."))
+    assert "Only a disputed fact has a disputed reason" in response.content.decode()
+    fact.refresh_from_db()
+    assert fact.object.key == "movement-ankle-dorsiflexion" and not fact.disputed_reason
+
+
+def test_a_preview_of_no_fact_is_not_found(spine_bank, editor_client):
+    preview = reverse("admin:learning_fact_preview")
+    assert editor_client.post(preview + "?fact=abc", {}).status_code == 404
