@@ -220,6 +220,17 @@ class CitationInline(admin.TabularInline):
     fields = ["source", "section", "position"]
 
 
+def _titled(title: str) -> type[admin.RelatedOnlyFieldListFilter]:
+    """A related-field filter under its own title (two filters on `kind` need two)."""
+
+    class Titled(admin.RelatedOnlyFieldListFilter):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
 class LevelFilter(admin.SimpleListFilter):
     title = "level"
     parameter_name = "level"
@@ -240,12 +251,12 @@ class FactAdmin(SimpleHistoryAdmin):
     list_filter = [
         "status",
         "confidence",
-        ("subject__kind", admin.RelatedOnlyFieldListFilter),
-        ("object__kind", admin.RelatedOnlyFieldListFilter),
+        ("subject__kind", _titled("subject kind")),
+        ("object__kind", _titled("object kind")),
         LevelFilter,
-        ("relation__topic", admin.RelatedOnlyFieldListFilter),
+        ("relation__topic", _titled("topic")),
         "relation",
-        ("citations__source", admin.RelatedOnlyFieldListFilter),
+        ("citations__source", _titled("source")),
     ]
     list_select_related = ["subject", "relation", "object"]
     search_fields = [
