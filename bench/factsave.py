@@ -136,27 +136,22 @@ def report(baseline: float | None = None, copies: tuple[int, ...] = (1, 100)) ->
     baseline = baseline or baseline_time()
     saves = fact_save(copies)
     results: dict[str, Any] = {}
-    small, large = f"{copies[0]}x", f"{copies[-1]}x"
-    for size in (small, large):
-        results[f"fact base at {size}: facts, questions"] = [
-            saves[size]["facts"],
-            saves[size]["questions"],
-        ]
+    sizes = [f"{n}x" for n in copies]
+    small, large = sizes[0], sizes[-1]
+    results[f"fact base at {' / '.join(sizes)}: facts"] = [saves[s]["facts"] for s in sizes]
+    results[f"bank at {' / '.join(sizes)}: questions"] = [saves[s]["questions"] for s in sizes]
     for kind in SAVES:
-        one, many = saves[small][kind], saves[large][kind]
-        results[f"save one fact ({kind}), SQL queries at {small} / {large}"] = [
-            one["queries"],
-            many["queries"],
+        results[f"save one fact ({kind}), SQL queries at {' / '.join(sizes)}"] = [
+            saves[s][kind]["queries"] for s in sizes
+        ]
+        results[f"save one fact ({kind}), seconds at {' / '.join(sizes)}"] = [
+            round(saves[s][kind]["seconds"], 3) for s in sizes
         ]
         results[f"save one fact ({kind}) at {small} / plain YAML parse"] = round(
-            one["seconds"] / baseline, 2
+            saves[small][kind]["seconds"] / baseline, 2
         )
-        results[f"save one fact ({kind}), seconds at {small} / {large}"] = [
-            round(one["seconds"], 3),
-            round(many["seconds"], 3),
-        ]
         results[f"save one fact ({kind}), time {large} / {small} (flat = 1)"] = round(
-            many["seconds"] / one["seconds"], 2
+            saves[large][kind]["seconds"] / saves[small][kind]["seconds"], 2
         )
     times = generation(tuple(sorted({1, 10, copies[-1]})))
     for n, seconds in times.items():
