@@ -9,9 +9,12 @@ from typing import Any
 from learning.anki import AnkiQuestion
 from learning.models import (
     Card,
+    Deck,
+    Enrolment,
     FactMemory,
     LearnerDay,
     LearnerSettings,
+    ProblemReport,
     Question,
     ReviewLog,
     Source,
@@ -175,8 +178,44 @@ def learner_data_sections(learner: Any) -> list[tuple[str, Any]]:
                 "timezone": study.timezone,
             },
         ),
+        (
+            "courses",
+            (
+                {"course": e.course.name, "joined_at": e.joined_at.isoformat()}
+                for e in Enrolment.objects.filter(learner=learner).select_related("course")
+            ),
+        ),
+        (
+            "own_decks",
+            (
+                {
+                    "name": d.name,
+                    "levels": d.levels,
+                    "topics": d.topics,
+                    "relations": d.relations,
+                    "kinds": d.kinds,
+                    "facts": d.facts,
+                    "picked": d.picked,
+                }
+                for d in Deck.objects.personal(learner)
+            ),
+        ),
         ("cards", _cards(learner)),
         ("reviews", learner_reviews(learner)),
         ("fact_memories", _memories(learner)),
         ("study_days", _days(learner)),
+        (
+            "problem_reports",
+            (
+                {
+                    "question": r.question.key,
+                    "problem": r.problem,
+                    "comment": r.comment,
+                    "reported_at": r.created_at.isoformat(),
+                    "resolution": r.resolution,
+                    "resolution_note": r.resolution_note,
+                }
+                for r in ProblemReport.objects.filter(reporter=learner).select_related("question")
+            ),
+        ),
     ]

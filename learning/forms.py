@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from learning.models import LearnerSettings, Level, Question, Topic
+from learning.models import LearnerSettings, Level, ProblemReport, Question, Topic
 from learning.study import StudyFilter
 
 
@@ -168,3 +168,17 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ["username", "email"]
+
+
+class ProblemReportForm(forms.ModelForm):
+    """What is wrong with a question, in the reporter's words."""
+
+    problem = forms.ChoiceField(
+        choices=ProblemReport.Problem.choices, widget=forms.RadioSelect, label="What is wrong?"
+    )
+
+    class Meta:
+        model = ProblemReport
+        fields = ["problem", "comment"]
+        widgets = {"comment": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
+        labels = {"comment": "Tell the editors more (optional)"}

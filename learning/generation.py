@@ -15,15 +15,20 @@ their contrast relation or contrast kinds, never from mere absence.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import itertools
 import random
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
 
-from learning.factbase import Entity, Fact, FactBase, Relation
+from learning.factbase import Arguable, Entity, Fact, FactBase, Relation, fact_key
+
+T = TypeVar("T")
 
 KINDS = ("mcq", "multi", "typed", "truefalse", "order", "vignette")
 KIND_NAMES = {
@@ -40,6 +45,9 @@ MIN_DISTRACTORS = 2
 MULTI_MAX_CHOICES = 6
 MULTI_MAX_SHOWN_ANSWERS = 4
 ORDER_WINDOW = 4
+ROOT = "nerve-root"
+EXITS = "exits-through"
+PRESENTS = "presents-with"
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class Question:
     default_deck: bool = True
     accepted: tuple[str, ...] = ()
     rejected: tuple[str, ...] = ()
+    origin: str = ""
 
 
 def question_key(kind: str, template: str, direction: str, anchor: str) -> str:
@@ -73,70 +82,239 @@ def capitalise(text: str) -> str:
 
 # The index: what is true, what is blocked --------------------------------
 
+# An entity's place on a ring of hashes: a window of the ring after the answer is a
+# seeded sample of wrong answers whose size does not grow with the fact base.
+RING_WINDOW = 16
+SIDES = ("subject", "object")
+
+
+@functools.cache
+def ring_position(key: str) -> int:
+    return int(hashlib.sha1(key.encode()).hexdigest()[:12], 16)
+
+
+@dataclass(frozen=True)
+class Outline:
+    """Which entities exist of each kind, and which stand on each side of each relation:
+    keys only, ordered by ring position. The fact base's shape, without its content."""
+
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # (relation, "subject" | "object", kind) -> keys
+    sides: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
+    # The rings' positions, worked out once for every index built on this outline.
+    positions: dict[Read, list[int]] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, factbase: FactBase) -> Outline:
+        kinds: dict[str, list[str]] = defaultdict(list)
+        for key, entity in factbase.entities.items():
+            kinds[entity.kind].append(key)
+        sides: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        for fact in factbase.facts:
+            if fact.status == "retired":
+                continue
+            for side, key in (("subject", fact.subject), ("object", fact.object)):
+                entity = factbase.entities.get(key)
+                if entity is not None:
+                    sides[(fact.relation, side, entity.kind)].add(key)
+        return cls(
+            {k: _on_ring(v) for k, v in kinds.items()},
+            {k: _on_ring(v) for k, v in sides.items()},
+        )
+
+
+def _on_ring(keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(keys), key=lambda k: (ring_position(k), k)))
+
+
+def _window(
+    ring: Sequence[str], positions: Sequence[int], pivot: str, size: int = RING_WINDOW
+) -> list[str]:
+    """The `size` keys that follow `pivot` on the ring (wrapping round), pivot excluded."""
+    if not ring:
+        return []
+    start = bisect.bisect_right(positions, ring_position(pivot))
+    out = []
+    for step in range(min(size + 1, len(ring))):
+        key = ring[(start + step) % len(ring)]
+        if key != pivot and len(out) < size:
+            out.append(key)
+    return out
+
+
+# What the generator reads, so that a slice of the fact base can be checked for being
+# enough: ("facts", entity) all facts about an entity; ("entity", key) its name, kind
+# and levels; ("relation", key) every fact of a relation; ("kind", kind) and
+# ("side", relation, side, kind) the outline's rings.
+Read = tuple[str, ...]
+
 
 @dataclass
 class _Index:
     factbase: FactBase
+    outline: Outline
+    reads: set[Read] = field(default_factory=set)
     published: list[Fact] = field(default_factory=list)
     objects: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     subjects: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     blocked: set[tuple[str, str, str]] = field(default_factory=set)
+    blocked_by_subject: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    blockers: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    blocked_pairs: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     disputed_by_subject: dict[tuple[str, str], list[Fact]] = field(
         default_factory=lambda: defaultdict(list)
     )
     disputed_by_object: dict[tuple[str, str], list[Fact]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    subject_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    object_side: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    signature: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
-    by_kind: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_subject: dict[tuple[str, str], list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    by_object: dict[tuple[str, str], list[Fact]] = field(default_factory=lambda: defaultdict(list))
     by_relation: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
-    holders: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
-    _similar: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_key: dict[str, Fact] = field(default_factory=dict)
+    all_by_subject: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    all_by_object: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    memo: dict[tuple[object, ...], set[str]] = field(default_factory=dict)
+    recording: bool = True
 
     @classmethod
-    def build(cls, factbase: FactBase) -> _Index:
-        index = cls(factbase)
-        for fact in factbase.facts:
+    def build(
+        cls, factbase: FactBase, outline: Outline | None = None, *, recording: bool = True
+    ) -> _Index:
+        index = cls(factbase, outline or Outline.of(factbase), recording=recording)
+        for fact in sorted(factbase.facts, key=lambda f: f.key):
             if fact.status == "retired":
                 continue
-            index.subject_side[fact.relation].add(fact.subject)
-            index.object_side[fact.relation].add(fact.object)
+            index.by_key[fact.key] = fact
+            index.all_by_subject[fact.subject].append(fact)
+            index.all_by_object[fact.object].append(fact)
             if fact.confidence == "disputed":
                 index.disputed_by_subject[(fact.subject, fact.relation)].append(fact)
                 index.disputed_by_object[(fact.relation, fact.object)].append(fact)
                 continue
             # Draft and flagged facts are not asked, but may well be true.
-            index.blocked.add((fact.subject, fact.relation, fact.object))
+            index._block(fact.subject, fact.relation, fact.object)
             if fact.status != "published":
                 continue
             index.published.append(fact)
             index.objects[(fact.subject, fact.relation)].add(fact.object)
             index.subjects[(fact.relation, fact.object)].add(fact.subject)
-            index.signature[fact.subject].add((fact.relation, fact.object))
-            index.signature[fact.object].add(("~" + fact.relation, fact.subject))
         for pair in factbase.arguable:
-            index.blocked.add((pair.subject, pair.relation, pair.object))
+            index._block(pair.subject, pair.relation, pair.object)
         index.published.sort(key=lambda f: f.key)
         for fact in index.published:
             index.by_relation[fact.relation].append(fact)
-        for key, entity in sorted(factbase.entities.items()):
-            index.by_kind[entity.kind].append(key)
-        for key, links in index.signature.items():
-            for link in links:
-                index.holders[link].append(key)
+            index.by_subject[(fact.subject, fact.relation)].append(fact)
+            index.by_object[(fact.relation, fact.object)].append(fact)
         for disputed in (*index.disputed_by_subject.values(), *index.disputed_by_object.values()):
             disputed.sort(key=lambda f: f.key)
         return index
 
-    # Entities and levels
+    def _block(self, subject: str, relation: str, object_: str) -> None:
+        self.blocked.add((subject, relation, object_))
+        self.blocked_by_subject[subject].add(object_)
+        self.blockers[(relation, object_)].add(subject)
+        self.blocked_pairs[(subject, relation)].add(object_)
+
+    # Reads, each recorded
+
+    def about(self, key: str) -> None:
+        if self.recording:
+            self.reads.add(("facts", key))
 
     def entity(self, key: str) -> Entity:
-        return self.factbase.entities[key]
+        if self.recording:
+            self.reads.add(("entity", key))
+        entity = self.factbase.entities.get(key)
+        # Not in this slice yet: the read is recorded, and the next pass will have it.
+        return entity if entity is not None else Entity(key, "", key)
+
+    def truth_names(self, given: str, relation: str, *, forward: bool) -> set[str]:
+        """The displayed names of the true answers about `given`, folded for comparing."""
+        memo = ("names", given, relation, forward)
+        if memo not in self.memo:
+            truths = (
+                self.objects_of(given, relation) if forward else self.subjects_of(relation, given)
+            )
+            self.memo[memo] = {self.name(t).casefold() for t in truths}
+        return self.memo[memo]
+
+    def objects_of(self, subject: str, relation: str | None) -> set[str]:
+        self.about(subject)
+        return self.objects.get((subject, relation), set()) if relation else set()
+
+    def subjects_of(self, relation: str | None, object_: str) -> set[str]:
+        self.about(object_)
+        return self.subjects.get((relation, object_), set()) if relation else set()
+
+    def facts_with_subject(self, subject: str, relation: str) -> list[Fact]:
+        self.about(subject)
+        return self.by_subject.get((subject, relation), [])
+
+    def facts_with_object(self, relation: str, object_: str) -> list[Fact]:
+        self.about(object_)
+        return self.by_object.get((relation, object_), [])
+
+    def disputed_about(self, key: tuple[str, str], *, forward: bool) -> list[Fact]:
+        self.about(key[0] if forward else key[1])
+        table = self.disputed_by_subject if forward else self.disputed_by_object
+        return table.get(key, [])
+
+    def linked_to(self, subject: str) -> set[str]:
+        """Every entity a fact or arguable pair links `subject` to, whatever the relation."""
+        self.about(subject)
+        return self.blocked_by_subject.get(subject, set())
+
+    def relation_facts(self, relation: str) -> list[Fact]:
+        if self.recording:
+            self.reads.add(("relation", relation))
+        return self.by_relation.get(relation, [])
+
+    def kind_members(self, kind: str) -> tuple[str, ...]:
+        if self.recording:
+            self.reads.add(("kind", kind))
+        return self.outline.kinds.get(kind, ())
+
+    def kind_window(self, kind: str, pivot: str) -> list[str]:
+        ring = self.kind_members(kind)
+        return _window(ring, self._positions(("kind", kind), ring), pivot)
+
+    def side_window(self, relation: str, side: str, kind: str, pivot: str) -> list[str]:
+        ring = self.outline_side(relation, side, kind)
+        return _window(ring, self._positions(("side", relation, side, kind), ring), pivot)
+
+    def _positions(self, name: Read, ring: Sequence[str]) -> list[int]:
+        positions = self.outline.positions
+        # A slice's ring is read once, from nothing to whole: its length tells.
+        if name not in positions or len(positions[name]) != len(ring):
+            positions[name] = [ring_position(k) for k in ring]
+        return positions[name]
+
+    def fact(self, subject: str, relation: str, object_: str) -> Fact | None:
+        """The fact about a triple, of any status but retired."""
+        self.about(subject)
+        return self.by_key.get(fact_key(subject, relation, object_))
+
+    def any_facts_with_subject(self, subject: str, relation: str) -> list[Fact]:
+        self.about(subject)
+        return [f for f in self.all_by_subject.get(subject, []) if f.relation == relation]
+
+    def any_facts_with_object(self, relation: str, object_: str) -> list[Fact]:
+        self.about(object_)
+        return [f for f in self.all_by_object.get(object_, []) if f.relation == relation]
+
+    def blocked_pairs_of(self, subject: str, relation: str) -> list[str]:
+        self.about(subject)
+        return sorted(self.blocked_pairs.get((subject, relation), ()))
+
+    def outline_side(self, relation: str, side: str, kind: str) -> tuple[str, ...]:
+        if self.recording:
+            self.reads.add(("side", relation, side, kind))
+        return self.outline.sides.get((relation, side, kind), ())
+
+    # Entities and levels
 
     def name(self, key: str) -> str:
-        return self.factbase.entities[key].name
+        return self.entity(key).name
 
     def order(self, key: str) -> int | None:
         orders = [self.factbase.levels[lv].order for lv in self.entity(key).levels]
@@ -158,26 +336,39 @@ class _Index:
             return {subject}
         grouping = relation.generalizes_over
         members = {subject}
-        for group in self.objects.get((subject, grouping), ()):
-            members |= self.subjects.get((grouping, group), set())
+        for group in self.objects_of(subject, grouping):
+            members |= self.subjects_of(grouping, group)
         return members
+
+    def blocked_objects(self, relation: Relation, subject: str) -> set[str]:
+        """Objects that must never be called wrong for `subject`: linked to it or to a
+        member of its group."""
+        memo = ("blocked objects", relation.key, subject)
+        if memo in self.memo:
+            return self.memo[memo]
+        out: set[str] = set()
+        for member in self.group(relation, subject):
+            self.about(member)
+            out |= self.blocked_pairs.get((member, relation.key), set())
+        self.memo[memo] = out
+        return out
+
+    def blocked_subjects(self, relation: Relation, object_: str) -> set[str]:
+        """Subjects that must never be called wrong for `object_`: linked to it, or sharing
+        a group with one that is (sharing a group is symmetric)."""
+        memo = ("blocked subjects", relation.key, object_)
+        if memo in self.memo:
+            return self.memo[memo]
+        self.about(object_)
+        out: set[str] = set()
+        for holder in sorted(self.blockers.get((relation.key, object_), ())):
+            out |= self.group(relation, holder)
+        self.memo[memo] = out
+        return out
 
     def is_blocked(self, relation: Relation, subject: str, object_: str) -> bool:
         """True when (subject, relation, object) must never be called wrong."""
-        for member in self.group(relation, subject):
-            if (member, relation.key, object_) in self.blocked:
-                return True
-        return False
-
-    def similar_to(self, key: str) -> dict[str, int]:
-        """How many (relation, other) links each entity shares with `key` (memoised)."""
-        if key not in self._similar:
-            counts: dict[str, int] = defaultdict(int)
-            for link in self.signature.get(key, ()):
-                for holder in self.holders[link]:
-                    counts[holder] += 1
-            self._similar[key] = counts
-        return self._similar[key]
+        return subject in self.blocked_subjects(relation, object_)
 
 
 # Distractors -----------------------------------------------------------
@@ -187,92 +378,93 @@ def _rank(
     index: _Index,
     candidates: Iterable[str],
     answers: Sequence[str],
-    anchor: str,
     rng: random.Random,
-    owners: dict[str, set[str]] | None = None,
+    preferred: Collection[str] = (),
 ) -> list[str]:
-    """Order candidates from most to least confusable with the answers."""
+    """Order candidates from most to least confusable with the answers: neighbouring
+    levels first, then siblings on the relation's side, then in seeded random order."""
     answer_orders = [o for o in (index.order(a) for a in answers) if o is not None]
-    like_anchor = index.similar_to(anchor)
-    like_answers = [index.similar_to(a) for a in answers]
 
     def score(candidate: str) -> tuple[float, ...]:
         level = 0.0
         order = index.order(candidate)
         if order is not None and answer_orders:
             level = 1.0 / (1 + min(abs(order - a) for a in answer_orders))
-        shared = max((like_anchor.get(o, 0) for o in (owners or {}).get(candidate, ())), default=0)
-        for like_answer in like_answers:
-            shared = max(shared, like_answer.get(candidate, 0))
-        return (-level, -shared, rng.random())
+        return (-level, candidate not in preferred, rng.random())
 
     return sorted(sorted(set(candidates)), key=score)
 
 
-def _distinct(index: _Index, keys: Iterable[str], taken: set[str]) -> list[str]:
-    """Drop keys whose displayed name repeats one already shown."""
+def _distinct(
+    index: _Index, keys: Iterable[str], taken: set[str], exclude: Collection[str] = ()
+) -> list[str]:
+    """Drop keys whose displayed name repeats one already shown (or one in `exclude`)."""
     out = []
     for key in keys:
         name = index.name(key).casefold()
-        if name not in taken:
+        if name not in taken and name not in exclude:
             taken.add(name)
             out.append(key)
     return out
 
 
-def _closed_pool(
-    index: _Index, members: set[str], truths: set[str], wrong: Callable[[str], bool]
-) -> list[str]:
-    """Wrong answers of a closed relation: entities of the answer's kind on the same side
-    of the relation; other entities of that kind only when those are too few."""
-    kinds = {index.entity(t).kind for t in truths}
-    pool = [m for m in members if index.entity(m).kind in kinds and wrong(m)]
-    if len(pool) < MCQ_DISTRACTORS and not any(index.is_text(t) for t in truths):
-        pool += [k for kind in kinds for k in index.by_kind[kind] if k not in members and wrong(k)]
-    return pool
-
-
-def wrong_pool(index: _Index, relation: Relation, given: str, *, forward: bool) -> list[str]:
-    """Entities that are wrong answers about `given`: objects for a subject (forward) or
-    subjects for an object (reverse)."""
+def wrong_pool(
+    index: _Index,
+    relation: Relation,
+    given: str,
+    *,
+    forward: bool,
+    pivots: Sequence[str],
+) -> tuple[list[str], set[str]]:
+    """Wrong answers about `given` (objects for a subject, forward; subjects for an object,
+    reverse), drawn from the ring windows after the answers (`pivots`), with the members
+    of the relation's side that are to be preferred."""
+    side = "object" if forward else "subject"
     if forward:
-        truths = index.objects.get((given, relation.key), set())
-        members = index.object_side[relation.key]
-        contrast = index.objects.get((given, relation.contrast), set())
+        truths = index.objects_of(given, relation.key)
+        never = index.blocked_objects(relation, given)
+        contrast = index.objects_of(given, relation.contrast)
         contrast_kinds = relation.contrast_kinds
     else:
-        truths = index.subjects.get((relation.key, given), set())
-        members = index.subject_side[relation.key]
-        contrast = index.subjects.get((relation.contrast_reverse, given), set())
+        truths = index.subjects_of(relation.key, given)
+        never = index.blocked_subjects(relation, given)
+        contrast = index.subjects_of(relation.contrast_reverse, given)
         contrast_kinds = relation.contrast_reverse_kinds
 
     def wrong(candidate: str) -> bool:
-        subject, object_ = (given, candidate) if forward else (candidate, given)
-        return (
-            candidate != given
-            and candidate not in truths
-            and not index.is_blocked(relation, subject, object_)
-        )
+        return candidate != given and candidate not in truths and candidate not in never
 
     if relation.closed:
-        return _closed_pool(index, members, truths, wrong)
-    pool = set(contrast)
-    if contrast_kinds:
-        pool |= {k for kind in contrast_kinds for k in index.by_kind[kind]}
-    return [c for c in pool if wrong(c)]
-
-
-def _owners(
-    index: _Index, relation: Relation, candidates: Iterable[str], *, forward: bool
-) -> dict[str, set[str]]:
-    """For forward questions: which subjects each candidate object belongs to."""
-    if not forward:
-        return {}
-    return {
-        c: index.subjects[(relation.key, c)]
-        for c in candidates
-        if (relation.key, c) in index.subjects
-    }
+        # Entities of the true answers' kinds on the same side of the relation; other
+        # entities of those kinds only when those are too few. Each kind's window
+        # follows an answer of that kind (the first true one when none is shown).
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for pivot in pivots:
+            by_kind[index.entity(pivot).kind].append(pivot)
+        for truth in sorted(truths):
+            by_kind.setdefault(index.entity(truth).kind, [truth])
+        windows = sorted(by_kind.items())
+        members = [
+            c
+            for kind, kind_pivots in windows
+            for pivot in kind_pivots
+            for c in index.side_window(relation.key, side, kind, pivot)
+        ]
+        pool = list(dict.fromkeys(c for c in members if wrong(c)))
+        if len(pool) < MCQ_DISTRACTORS and not any(index.is_text(t) for t in truths):
+            more = [
+                c
+                for kind, kind_pivots in windows
+                for pivot in kind_pivots
+                for c in index.kind_window(kind, pivot)
+            ]
+            pool += [c for c in dict.fromkeys(more) if wrong(c) and c not in pool]
+        return pool, set(members)
+    candidates = set(contrast)
+    for kind in contrast_kinds:
+        for pivot in pivots:
+            candidates |= set(index.kind_window(kind, pivot))
+    return [c for c in sorted(candidates) if wrong(c)], set()
 
 
 # Wording ---------------------------------------------------------------
@@ -355,6 +547,7 @@ class _Bank:
     def __init__(self, index: _Index) -> None:
         self.index = index
         self.questions: dict[str, Question] = {}
+        self.origin = ""
 
     def add(
         self,
@@ -395,43 +588,227 @@ class _Bank:
             default_deck=default_deck,
             accepted=tuple(accepted),
             rejected=tuple(rejected),
+            origin=self.origin,
         )
+
+
+# Where questions come from ---------------------------------------------
+#
+# Every question has an origin: the fact, the group of true answers, the orderable
+# relation or the vignette it is generated from. An origin's questions depend only on
+# what it reads of the fact base (recorded in `_Index.reads`), so regenerating a few
+# origins needs only a slice of the fact base, not all of it.
+
+
+def fact_origin(subject: str, relation: str, object_: str) -> str:
+    return f"fact|{subject} {relation} {object_}"
+
+
+def forward_origin(subject: str, relation: str) -> str:
+    return f"forward|{subject} {relation}"
+
+
+def reverse_origin(relation: str, object_: str) -> str:
+    return f"reverse|{relation} {object_}"
+
+
+def origins_of(factbase: FactBase) -> set[str]:
+    """Every origin of the whole fact base."""
+    relations = factbase.relations
+    out: set[str] = set()
+    for fact in factbase.facts:
+        if fact.is_disputed:
+            out.add(fact_origin(fact.subject, fact.relation, fact.object))
+        if not fact.is_published or fact.relation not in relations:
+            continue
+        relation = relations[fact.relation]
+        out.add(fact_origin(fact.subject, fact.relation, fact.object))
+        if relation.many_objects or "object" in relation.typed:
+            out.add(forward_origin(fact.subject, fact.relation))
+        if relation.many_subjects or "subject" in relation.typed:
+            out.add(reverse_origin(fact.relation, fact.object))
+        if relation.orderable:
+            out.add(f"order|{fact.relation}")
+        if fact.relation == EXITS:
+            out.add(f"vignette-foramen|{fact.key}")
+        if fact.relation == PRESENTS:
+            out.add(f"vignette-condition|{fact.subject}")
+    if all(r in relations for r, _, _ in ROOT_FINDINGS):
+        out |= {f"vignette-root|{k}" for k, e in factbase.entities.items() if e.kind == ROOT}
+    return out
 
 
 def generate_questions(factbase: FactBase) -> list[Question]:
     """Every question the fact base gives, sorted by key."""
-    index = _Index.build(factbase)
+    return generate_origins(factbase, origins_of(factbase), recording=False)[0]
+
+
+def generate_origins(
+    factbase: FactBase,
+    origins: Iterable[str],
+    *,
+    outline: Outline | None = None,
+    recording: bool = True,
+) -> tuple[list[Question], set[Read]]:
+    """The questions of some origins, sorted by key, and what generating them read.
+
+    `factbase` may be a slice of the whole: the questions are those of the whole fact
+    base when the slice holds everything read (see `read_enough`) and `outline` is the
+    whole fact base's outline for the rings read."""
+    index = _Index.build(factbase, outline, recording=recording)
+    return _generate_with(index, origins), index.reads
+
+
+def _generate_with(index: _Index, origins: Iterable[str]) -> list[Question]:
     bank = _Bank(index)
-    covered: set[tuple[str, str]] = set()
-    for fact in index.published:
-        relation = factbase.relations[fact.relation]
-        asked = [
-            d
-            for d, forward in (("forward", True), ("reverse", False))
-            if _single(bank, relation, fact, forward=forward)
-        ]
-        missing = tuple(d for d in ("forward", "reverse") if d not in asked)
-        _statement_question(bank, relation, fact, directions=missing)
-        for side in relation.typed:
-            _typed(bank, relation, fact, side)
-        group = (fact.subject, relation.key)
-        if relation.many_objects and group not in covered:
-            covered.add(group)
-            _multi(bank, relation, fact, forward=True)
-        group = (relation.key, fact.object)
-        if relation.many_subjects and group not in covered:
-            covered.add(group)
-            _multi(bank, relation, fact, forward=False)
-    for relation in factbase.relations.values():
-        if relation.orderable:
-            _ordering(bank, relation)
-    _vignettes_root(bank)
-    _vignettes_foramen(bank)
-    _vignettes_condition(bank)
-    for fact in factbase.facts:
-        if fact.is_disputed:
-            _inaccuracy(bank, fact)
+    for origin in sorted(set(origins)):
+        bank.origin = origin
+        _generate(bank, origin)
     return [bank.questions[k] for k in sorted(bank.questions)]
+
+
+def _generate(bank: _Bank, origin: str) -> None:
+    index = bank.index
+    relations = index.factbase.relations
+    kind, _, rest = origin.partition("|")
+    if kind in ("fact", "vignette-foramen"):
+        fact = index.fact(*rest.split(" "))
+        if fact is None or fact.relation not in relations:
+            return
+        if kind == "vignette-foramen":
+            if fact.is_published and fact.relation == EXITS:
+                _vignette_foramen(bank, fact)
+        elif fact.is_disputed:
+            _inaccuracy(bank, fact)
+        elif fact.is_published:
+            relation = relations[fact.relation]
+            asked = [
+                d
+                for d, forward in (("forward", True), ("reverse", False))
+                if _single(bank, relation, fact, forward=forward)
+            ]
+            missing = tuple(d for d in ("forward", "reverse") if d not in asked)
+            _statement_question(bank, relation, fact, directions=missing)
+    elif kind in ("forward", "reverse"):
+        forward = kind == "forward"
+        given, relation_key = rest.split(" ") if forward else reversed(rest.split(" "))
+        relation = relations.get(relation_key)
+        if relation is None:
+            return
+        facts = (
+            index.facts_with_subject(given, relation_key)
+            if forward
+            else index.facts_with_object(relation_key, given)
+        )
+        if not facts:
+            return
+        if ("object" if forward else "subject") in relation.typed:
+            _typed(bank, relation, facts[0], "object" if forward else "subject")
+        if relation.many_objects if forward else relation.many_subjects:
+            _multi(bank, relation, facts[0], forward=forward)
+    elif kind == "order":
+        if rest in relations and relations[rest].orderable:
+            _ordering(bank, relations[rest])
+    elif kind == "vignette-root":
+        if all(r in relations for r, _, _ in ROOT_FINDINGS):
+            _vignette_root(bank, rest)
+    elif kind == "vignette-condition" and PRESENTS in relations:
+        _vignette_condition(bank, rest)
+
+
+def origins_touched(index: _Index, triples: Iterable[tuple[str, str, str]]) -> set[str]:
+    """Every origin whose questions can change when a fact about one of `triples`
+    (subject, relation, object) is added, edited, re-statused or removed.
+
+    `index` holds the fact base after the change; give the triple before and after an
+    edit. The origins found may give no question (a draft's own origin, say): their
+    stored questions are then retired."""
+    relations = index.factbase.relations
+    out: set[str] = set()
+
+    def facts_out(subject: str, relation: str) -> None:
+        out.add(forward_origin(subject, relation))
+        for fact in index.any_facts_with_subject(subject, relation):
+            out.add(fact_origin(fact.subject, fact.relation, fact.object))
+
+    def facts_in(relation: str, object_: str) -> None:
+        out.add(reverse_origin(relation, object_))
+        for fact in index.any_facts_with_object(relation, object_):
+            out.add(fact_origin(fact.subject, fact.relation, fact.object))
+
+    for subject, relation_key, object_ in triples:
+        relation = relations.get(relation_key)
+        out.add(fact_origin(subject, relation_key, object_))
+        if relation_key == EXITS:
+            out.add(f"vignette-foramen|{fact_key(subject, relation_key, object_)}")
+        for key in (subject, object_):
+            out.add(f"vignette-condition|{key}")
+            for exit_fact in (
+                *index.facts_with_subject(key, EXITS),
+                *index.facts_with_object(EXITS, key),
+            ):
+                out.add(f"vignette-foramen|{exit_fact.key}")
+        if relation is None:
+            continue
+        # Both sides' true answers, wrong answers and disputes.
+        facts_out(subject, relation_key)
+        facts_in(relation_key, object_)
+        if relation.orderable:
+            out.add(f"order|{relation_key}")
+        if relation_key in {r for r, _, _ in ROOT_FINDINGS}:
+            out |= {f"vignette-root|{root}" for root in index.kind_members(ROOT)}
+        # What is true of one member of a group is never wrong for another.
+        if relation.generalizes_over:
+            for member in index.group(relation, subject):
+                facts_out(member, relation_key)
+        for other in relations.values():
+            if other.generalizes_over == relation_key:
+                members = {subject} | index.subjects_of(relation_key, object_)
+                for member in sorted(members):
+                    facts_out(member, other.key)
+                    out.add(f"vignette-condition|{member}")
+                    for linked in index.blocked_pairs_of(member, other.key):
+                        facts_in(other.key, linked)
+            # Open relations draw wrong answers from their contrast relation.
+            if other.contrast == relation_key:
+                facts_out(subject, other.key)
+            if other.contrast_reverse == relation_key:
+                facts_in(other.key, object_)
+        # A closed relation's wrong answers come from ring windows of the entities on
+        # its sides: joining or leaving a side changes the windows that reach it.
+        if relation.closed:
+            for side, key in (("object", object_), ("subject", subject)):
+                entity = index.entity(key)
+                ring = index.outline_side(relation_key, side, entity.kind)
+                for pivot in _reaching(ring, key):
+                    if side == "object":
+                        for fact in index.facts_with_object(relation_key, pivot):
+                            facts_out(fact.subject, relation_key)
+                            out.add(fact_origin(fact.subject, relation_key, pivot))
+                            out.add(f"vignette-condition|{fact.subject}")
+                            for exit_fact in index.facts_with_subject(fact.subject, EXITS):
+                                out.add(f"vignette-foramen|{exit_fact.key}")
+                    else:
+                        for fact in index.facts_with_subject(pivot, relation_key):
+                            facts_in(relation_key, fact.object)
+                            out.add(fact_origin(pivot, relation_key, fact.object))
+                            out.add(f"vignette-condition|{fact.object}")
+    return out
+
+
+def _reaching(ring: Sequence[str], key: str, size: int = RING_WINDOW) -> list[str]:
+    """The pivots on the ring whose window would hold `key`, whether or not `key` is on
+    the ring: the `size` keys before it."""
+    others = [k for k in ring if k != key]
+    if not others:
+        return []
+    positions = [ring_position(k) for k in others]
+    end = bisect.bisect_left(positions, ring_position(key))
+    return list(
+        dict.fromkeys(
+            others[(end - step) % len(others)] for step in range(1, min(size, len(others)) + 1)
+        )
+    )
 
 
 def _rng(*parts: str) -> random.Random:
@@ -442,27 +819,21 @@ def _wrong_answers(
     index: _Index, relation: Relation, fact: Fact, *, forward: bool, rng: random.Random
 ) -> list[str]:
     """Wrong answers for one fact's question, most confusable first."""
-    if forward:
-        answer, given = fact.object, fact.subject
-        pool = wrong_pool(index, relation, given, forward=True)
-        truths = index.objects[(given, relation.key)]
-    else:
-        answer, given = fact.subject, fact.object
-        pool = wrong_pool(index, relation, given, forward=False)
-        truths = index.subjects[(relation.key, given)]
-    owners = _owners(index, relation, pool, forward=forward)
-    ranked = _rank(index, pool, [answer], given, rng, owners)
+    answer, given = (fact.object, fact.subject) if forward else (fact.subject, fact.object)
+    pool, siblings = wrong_pool(index, relation, given, forward=forward, pivots=[answer])
+    ranked = _rank(index, pool, [answer], rng, siblings)
     # Other true answers are left out of the choices; names must not repeat.
-    return _distinct(index, ranked, {index.name(t).casefold() for t in truths})
+    truths = index.truth_names(given, relation.key, forward=forward)
+    return _distinct(index, ranked, set(), truths)
 
 
 def _disputes(index: _Index, relation: Relation, fact: Fact, *, forward: bool) -> list[Fact]:
     """Disputed statements that contradict this fact: another object for a subject that
     has only one (forward), or another subject for an object that has only one."""
     if forward and not relation.many_objects:
-        return index.disputed_by_subject.get((fact.subject, relation.key), [])
+        return index.disputed_about((fact.subject, relation.key), forward=True)
     if not forward and not relation.many_subjects:
-        return index.disputed_by_object.get((relation.key, fact.object), [])
+        return index.disputed_about((relation.key, fact.object), forward=False)
     return []
 
 
@@ -560,8 +931,8 @@ def _group(
         return (
             "forward",
             given,
-            index.objects[(given, relation.key)],
-            [f for f in index.by_relation[relation.key] if f.subject == given],
+            index.objects_of(given, relation.key),
+            index.facts_with_subject(given, relation.key),
             _fill(relation.forward, subject=index.name(given)),
             f"{given} {relation.key} *",
         )
@@ -569,8 +940,8 @@ def _group(
     return (
         "reverse",
         given,
-        index.subjects[(relation.key, given)],
-        [f for f in index.by_relation[relation.key] if f.object == given],
+        index.subjects_of(relation.key, given),
+        index.facts_with_object(relation.key, given),
         _fill(relation.reverse, object_=index.name(given)),
         f"* {relation.key} {given}",
     )
@@ -582,7 +953,6 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
     direction, given, truths, group_facts, prompt, anchor = _group(
         index, relation, fact, forward=forward
     )
-    pool = wrong_pool(index, relation, given, forward=forward)
     if len(truths) < 2:
         return
     rng = _rng("multi", direction, anchor)
@@ -591,12 +961,13 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
         shown = sorted(rng.sample(shown, MULTI_MAX_SHOWN_ANSWERS - 1))
     taken: set[str] = set()
     shown = _distinct(index, shown, taken)
+    pool, siblings = wrong_pool(index, relation, given, forward=forward, pivots=shown)
     # Truths not shown must not sneak in under another entity's identical name.
-    taken |= {index.name(t).casefold() for t in truths}
     ranked = _distinct(
         index,
-        _rank(index, pool, shown, given, rng, _owners(index, relation, pool, forward=forward)),
+        _rank(index, pool, shown, rng, siblings),
         taken,
+        index.truth_names(given, relation.key, forward=forward),
     )
     distractors = ranked[: max(MIN_DISTRACTORS, MULTI_MAX_CHOICES - len(shown))]
     if len(distractors) < MIN_DISTRACTORS:
@@ -604,10 +975,8 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
     choices = [*shown, *distractors]
     rng.shuffle(choices)
     used = [f for f in group_facts if (f.object if forward else f.subject) in shown]
-    disputes = (
-        index.disputed_by_subject.get((given, relation.key), [])
-        if forward
-        else index.disputed_by_object.get((relation.key, given), [])
+    disputes = index.disputed_about(
+        (given, relation.key) if forward else (relation.key, given), forward=forward
     )
     bank.add(
         kind="multi",
@@ -635,13 +1004,17 @@ def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
         for name in (entity.name, *entity.aliases):
             if name not in accepted:
                 accepted.append(name)
-    kinds = sorted({index.entity(t).kind for t in truths})
+    # The confusable wrong names: those of the ring windows after each true answer.
     taken = {a.casefold() for a in accepted}
+    nearby = dict.fromkeys(
+        key
+        for truth in sorted(truths)
+        for key in index.kind_window(index.entity(truth).kind, truth)
+        if key not in truths
+    )
     rejected = [
         name
-        for kind in kinds
-        for key in index.by_kind[kind]
-        if key not in truths
+        for key in nearby
         for name in (index.entity(key).name, *index.entity(key).aliases)
         if name.casefold() not in taken
     ]
@@ -667,7 +1040,7 @@ def _ordering(bank: _Bank, relation: Relation) -> None:
     index = bank.index
     facts = [
         f
-        for f in index.by_relation[relation.key]
+        for f in index.relation_facts(relation.key)
         if index.order(f.subject) is not None and not index.is_text(f.object)
     ]
     facts.sort(key=lambda f: (index.order(f.subject), f.key))
@@ -735,7 +1108,7 @@ def _root_finding_holds(index: _Index, root: str, finding: tuple[str, str]) -> b
     relation_key, other = finding
     relation = index.factbase.relations[relation_key]
     subject, object_ = (root, other) if relation_key != "reflex-tests" else (other, root)
-    if object_ in index.objects.get((subject, relation_key), set()):
+    if object_ in index.objects_of(subject, relation_key):
         return True
     if index.is_blocked(relation, subject, object_):
         return None
@@ -769,174 +1142,167 @@ def _add_vignette(
     )
 
 
-def _vignettes_root(bank: _Bank) -> None:
+def _vignette_root(bank: _Bank, root: str) -> None:
     """Sensory, motor and reflex findings -> which nerve root."""
     index = bank.index
-    relations = index.factbase.relations
-    if not all(r in relations for r, _, _ in ROOT_FINDINGS):
+    roots = sorted(index.kind_members(ROOT))
+    if root not in roots:
         return
-    roots = index.by_kind["nerve-root"]
-    for root in roots:
-        options: list[list[tuple[Fact, str]]] = []
-        for relation_key, root_is_subject, wording in ROOT_FINDINGS:
-            found = []
-            for fact in index.by_relation[relation_key]:
-                if root_is_subject and fact.subject == root:
-                    found.append((fact, wording.format(index.name(fact.object))))
-                elif not root_is_subject and fact.object == root:
-                    found.append((fact, wording.format(index.name(fact.subject))))
-            options.append(found)
-        sensory, key_motor, motor, reflex = options
-        motor_choice = key_motor or motor
-        if not sensory or not motor_choice:
-            continue
-        rng = _rng("vignette-root", root)
-        findings = [rng.choice(sensory), rng.choice(motor_choice)]
-        if reflex:
-            findings.append(rng.choice(reflex))
-        keys = [
-            (f.relation, f.object if f.relation != "reflex-tests" else f.subject)
-            for f, _ in findings
-        ]
-        matches = [r for r in roots if all(_root_finding_holds(index, r, k) for k in keys)]
-        if matches != [root]:
-            continue
-        wrong = [r for r in roots if any(_root_finding_holds(index, r, k) is False for k in keys)]
-        distractors = _rank(index, wrong, [root], root, rng)[:MCQ_DISTRACTORS]
-        if len(distractors) < MIN_DISTRACTORS:
-            continue
-        facts = [f for f, _ in findings]
-        texts = [t for _, t in findings]
-        described = ", ".join(texts[:-1]) + " and " + texts[-1]
-        prompt = f"A patient has {described}. Which nerve root is most likely affected?"
-        choices = [root, *distractors]
-        rng.shuffle(choices)
-        _add_vignette(
-            bank,
-            template="vignette-root-findings",
-            facts=facts,
-            prompt=prompt,
-            choices=choices,
-            answer=root,
-        )
+    options: list[list[tuple[Fact, str]]] = []
+    for relation_key, root_is_subject, wording in ROOT_FINDINGS:
+        if root_is_subject:
+            found = [
+                (f, wording.format(index.name(f.object)))
+                for f in index.facts_with_subject(root, relation_key)
+            ]
+        else:
+            found = [
+                (f, wording.format(index.name(f.subject)))
+                for f in index.facts_with_object(relation_key, root)
+            ]
+        options.append(found)
+    sensory, key_motor, motor, reflex = options
+    motor_choice = key_motor or motor
+    if not sensory or not motor_choice:
+        return
+    rng = _rng("vignette-root", root)
+    findings = [rng.choice(sensory), rng.choice(motor_choice)]
+    if reflex:
+        findings.append(rng.choice(reflex))
+    keys = [
+        (f.relation, f.object if f.relation != "reflex-tests" else f.subject) for f, _ in findings
+    ]
+    matches = [r for r in roots if all(_root_finding_holds(index, r, k) for k in keys)]
+    if matches != [root]:
+        return
+    wrong = [r for r in roots if any(_root_finding_holds(index, r, k) is False for k in keys)]
+    distractors = _rank(index, wrong, [root], rng)[:MCQ_DISTRACTORS]
+    if len(distractors) < MIN_DISTRACTORS:
+        return
+    facts = [f for f, _ in findings]
+    texts = [t for _, t in findings]
+    described = ", ".join(texts[:-1]) + " and " + texts[-1]
+    prompt = f"A patient has {described}. Which nerve root is most likely affected?"
+    choices = [root, *distractors]
+    rng.shuffle(choices)
+    _add_vignette(
+        bank,
+        template="vignette-root-findings",
+        facts=facts,
+        prompt=prompt,
+        choices=choices,
+        answer=root,
+    )
 
 
-def _vignettes_foramen(bank: _Bank) -> None:
+FORAMEN_DEFICITS = (
+    ("key-muscle", "Which key muscle function is most likely to be weak?"),
+    ("key-sensory-point", "Where would you test for reduced sensation?"),
+)
+
+
+def _vignette_foramen(bank: _Bank, exit_fact: Fact) -> None:
     """Stenosis of a foramen -> the root leaving through it -> its deficit."""
     index = bank.index
     relations = index.factbase.relations
-    if "exits-through" not in relations:
+    root, foramen = exit_fact.subject, exit_fact.object
+    if len(index.subjects_of(EXITS, foramen)) != 1:
         return
-    deficits = (
-        ("key-muscle", "Which key muscle function is most likely to be weak?"),
-        ("key-sensory-point", "Where would you test for reduced sensation?"),
-    )
-    for exit_fact in list(index.by_relation["exits-through"]):
-        root, foramen = exit_fact.subject, exit_fact.object
-        if len(index.subjects[("exits-through", foramen)]) != 1:
+    # Whatever else the root supplies would be affected too: never offer it.
+    linked = index.linked_to(root)
+    for relation_key, question in FORAMEN_DEFICITS:
+        if relation_key not in relations:
             continue
-        # Whatever else the root supplies would be affected too: never offer it.
-        linked = {o for (s_, _r, o) in index.blocked if s_ == root}
-        for relation_key, question in deficits:
-            if relation_key not in relations:
+        relation = relations[relation_key]
+        for deficit in index.facts_with_subject(root, relation_key):
+            rng = _rng("vignette-foramen", deficit.key)
+            pool, siblings = wrong_pool(
+                index, relation, root, forward=True, pivots=[deficit.object]
+            )
+            pool = [c for c in pool if c not in linked]
+            distractors = _distinct(
+                index,
+                _rank(index, pool, [deficit.object], rng, siblings),
+                set(),
+                index.truth_names(root, relation_key, forward=True),
+            )[:MCQ_DISTRACTORS]
+            if len(distractors) < MIN_DISTRACTORS:
                 continue
-            relation = relations[relation_key]
-            for deficit in [f for f in index.by_relation[relation_key] if f.subject == root]:
-                rng = _rng("vignette-foramen", deficit.key)
-                pool = [
-                    c for c in wrong_pool(index, relation, root, forward=True) if c not in linked
-                ]
-                taken = {index.name(o).casefold() for o in index.objects[(root, relation_key)]}
-                distractors = _distinct(
-                    index, _rank(index, pool, [deficit.object], root, rng), taken
-                )[:MCQ_DISTRACTORS]
-                if len(distractors) < MIN_DISTRACTORS:
-                    continue
-                choices = [deficit.object, *distractors]
-                rng.shuffle(choices)
-                prompt = (
-                    f"Severe stenosis of the {index.name(foramen)} compresses the nerve "
-                    f"root that leaves through it. {question}"
-                )
-                facts = [exit_fact, deficit]
-                _add_vignette(
-                    bank,
-                    template="vignette-foramen-deficit",
-                    facts=facts,
-                    prompt=prompt,
-                    choices=choices,
-                    answer=deficit.object,
-                )
+            choices = [deficit.object, *distractors]
+            rng.shuffle(choices)
+            prompt = (
+                f"Severe stenosis of the {index.name(foramen)} compresses the nerve "
+                f"root that leaves through it. {question}"
+            )
+            _add_vignette(
+                bank,
+                template="vignette-foramen-deficit",
+                facts=[exit_fact, deficit],
+                prompt=prompt,
+                choices=choices,
+                answer=deficit.object,
+            )
 
 
-def _vignettes_condition(bank: _Bank) -> None:
+def _vignette_condition(bank: _Bank, condition: str) -> None:
     """Symptoms of a condition -> a question about its causes, treatments or advice."""
     index = bank.index
     relations = index.factbase.relations
-    if "presents-with" not in relations:
+    symptoms = index.facts_with_subject(condition, PRESENTS)
+    if len(symptoms) < 3:
         return
-    conditions = sorted({f.subject for f in index.by_relation["presents-with"]})
-    for condition in conditions:
-        symptoms = sorted(
-            (f for f in index.by_relation["presents-with"] if f.subject == condition),
-            key=lambda f: f.key,
-        )
-        if len(symptoms) < 3:
+    for relation in sorted(relations.values(), key=lambda r: r.key):
+        if relation.key == PRESENTS:
             continue
-        for relation in sorted(relations.values(), key=lambda r: r.key):
-            if relation.key == "presents-with":
-                continue
-            asks_forward = bool(relation.contrast or relation.contrast_kinds)
-            asks_reverse = bool(relation.contrast_reverse or relation.contrast_reverse_kinds)
-            if asks_forward:
-                facts = [f for f in index.by_relation[relation.key] if f.subject == condition]
-            elif asks_reverse:
-                facts = [f for f in index.by_relation[relation.key] if f.object == condition]
-            else:
-                continue
-            if not facts:
-                continue
-            rng = _rng("vignette-condition", condition, relation.key)
-            stem = rng.sample(symptoms, 3)
-            target = rng.choice(facts)
-            if asks_forward:
-                answer = target.object
-                truths = index.objects[(condition, relation.key)]
-                pool = wrong_pool(index, relation, condition, forward=True)
-                question = _fill(relation.forward, subject=index.name(condition))
-            else:
-                answer = target.subject
-                truths = index.subjects[(relation.key, condition)]
-                pool = wrong_pool(index, relation, condition, forward=False)
-                question = _fill(relation.reverse, object_=index.name(condition))
-            in_stem = {s.object for s in stem}
-            taken = {index.name(t).casefold() for t in truths}
-            distractors = _distinct(
-                index,
-                _rank(index, [p for p in pool if p not in in_stem], [answer], condition, rng),
-                taken,
-            )
-            distractors = distractors[:MCQ_DISTRACTORS]
-            if len(distractors) < MIN_DISTRACTORS:
-                continue
-            named = [index.name(s.object) for s in stem]
-            prompt = (
-                f"A patient has {named[0]}, {named[1]} and {named[2]}. Imaging confirms "
-                f"{index.name(condition)}. {question}"
-            )
-            choices = [answer, *distractors]
-            rng.shuffle(choices)
-            facts = [*stem, target]
-            _add_vignette(
-                bank,
-                template="vignette-condition",
-                facts=facts,
-                prompt=prompt,
-                choices=choices,
-                answer=answer,
-                topic=relations[target.relation].topic,
-                explanation=_explanation(index, [target, *stem]),
-            )
+        asks_forward = bool(relation.contrast or relation.contrast_kinds)
+        asks_reverse = bool(relation.contrast_reverse or relation.contrast_reverse_kinds)
+        if asks_forward:
+            facts = index.facts_with_subject(condition, relation.key)
+        elif asks_reverse:
+            facts = index.facts_with_object(relation.key, condition)
+        else:
+            continue
+        if not facts:
+            continue
+        rng = _rng("vignette-condition", condition, relation.key)
+        stem = rng.sample(symptoms, 3)
+        target = rng.choice(facts)
+        if asks_forward:
+            answer = target.object
+            question = _fill(relation.forward, subject=index.name(condition))
+        else:
+            answer = target.subject
+            question = _fill(relation.reverse, object_=index.name(condition))
+        pool, siblings = wrong_pool(
+            index, relation, condition, forward=asks_forward, pivots=[answer]
+        )
+        in_stem = {s.object for s in stem}
+        distractors = _distinct(
+            index,
+            _rank(index, [p for p in pool if p not in in_stem], [answer], rng, siblings),
+            set(),
+            index.truth_names(condition, relation.key, forward=asks_forward),
+        )
+        distractors = distractors[:MCQ_DISTRACTORS]
+        if len(distractors) < MIN_DISTRACTORS:
+            continue
+        named = [index.name(s.object) for s in stem]
+        prompt = (
+            f"A patient has {named[0]}, {named[1]} and {named[2]}. Imaging confirms "
+            f"{index.name(condition)}. {question}"
+        )
+        choices = [answer, *distractors]
+        rng.shuffle(choices)
+        _add_vignette(
+            bank,
+            template="vignette-condition",
+            facts=[*stem, target],
+            prompt=prompt,
+            choices=choices,
+            answer=answer,
+            topic=relations[target.relation].topic,
+            explanation=_explanation(index, [target, *stem]),
+        )
 
 
 def _inaccuracy(bank: _Bank, fact: Fact) -> None:
@@ -947,14 +1313,21 @@ def _inaccuracy(bank: _Bank, fact: Fact) -> None:
     statement = _statement(index, relation, fact.subject, fact.object)
     # The standard answer, where the relation allows only one: the subject's one
     # object, or the object's one subject.
-    standard = [
-        f
-        for f in index.by_relation[fact.relation]
-        if (
-            (f.subject == fact.subject and not relation.many_objects)
-            or (f.object == fact.object and not relation.many_subjects)
-        )
-    ]
+    standard = sorted(
+        {
+            *(
+                ()
+                if relation.many_objects
+                else index.facts_with_subject(fact.subject, fact.relation)
+            ),
+            *(
+                ()
+                if relation.many_subjects
+                else index.facts_with_object(fact.relation, fact.object)
+            ),
+        },
+        key=lambda f: f.key,
+    )
     explanation = f"Not accurate: {fact.disputed_reason.rstrip('.')}."
     if standard:
         explanation += " " + _explanation(index, standard[:2])
@@ -974,6 +1347,187 @@ def _inaccuracy(bank: _Bank, fact: Fact) -> None:
         explanation=explanation,
         default_deck=False,
     )
+
+
+# Slices of the fact base ------------------------------------------------
+#
+# Regenerating the origins a change touches needs only the part of the fact base those
+# origins read. A FactSlice starts from the vocabulary (sources, topics, kinds, levels,
+# relations), runs the generator, loads what it read but did not have, and runs it
+# again until nothing is missing: by then every read was answered as the whole fact
+# base would answer it, so the questions are the same as a whole-bank generation's.
+
+MAX_PASSES = 12
+Facts = tuple[list[Fact], list[Arguable], dict[str, Entity]]
+
+
+class FactSource(Protocol):
+    """Where a slice reads from: the database, or a whole FactBase in tests."""
+
+    def vocabulary(self) -> FactBase:
+        """Sources, topics, kinds, levels and relations; no entities or facts."""
+        ...
+
+    def facts_about(self, keys: set[str]) -> Facts:
+        """Every fact and arguable pair (but retired facts) with one of `keys` as subject
+        or object, and their entities."""
+        ...
+
+    def relation_facts(self, relations: set[str]) -> Facts:
+        """Every fact and arguable pair (but retired facts) of the relations."""
+        ...
+
+    def entities(self, keys: set[str]) -> dict[str, Entity]: ...
+
+    def kinds(self, kinds: set[str]) -> dict[str, list[str]]:
+        """The keys of the entities of each kind."""
+        ...
+
+    def sides(self, relations: set[str]) -> dict[tuple[str, str, str], list[str]]:
+        """(relation, side, kind) -> the keys of the entities on that side, from facts
+        of any status but retired."""
+        ...
+
+
+class FactSlice:
+    def __init__(self, source: FactSource) -> None:
+        self.source = source
+        self.vocabulary = source.vocabulary()
+        self.entities: dict[str, Entity] = {}
+        self.facts: dict[str, Fact] = {}
+        self.arguable: dict[str, Arguable] = {}
+        self.about: set[str] = set()
+        self.absent: set[str] = set()
+        self.relations: set[str] = set()
+        self.outline = Outline()
+        self.side_relations: set[str] = set()
+        self.passes = 0
+
+    def index(self) -> _Index:
+        factbase = replace(
+            self.vocabulary,
+            entities=dict(self.entities),
+            facts=tuple(self.facts.values()),
+            arguable=tuple(self.arguable.values()),
+        )
+        return _Index.build(factbase, self.outline)
+
+    def read_enough(self, run: Callable[[_Index], T]) -> T:
+        """`run` on an index of the slice, loading what it read but lacked until it
+        lacks nothing."""
+        for _ in range(MAX_PASSES):
+            self.passes += 1
+            index = self.index()
+            result = run(index)
+            missing = self.missing(index.reads)
+            if not missing:
+                return result
+            self.load(missing)
+        raise RuntimeError(f"the slice still lacks {sorted(missing)[:5]} after {MAX_PASSES} passes")
+
+    def missing(self, reads: Iterable[Read]) -> set[Read]:
+        out = set()
+        for read in reads:
+            kind, name = read[0], read[1]
+            if (
+                (kind == "facts" and name not in self.about)
+                or (kind == "entity" and name not in self.entities and name not in self.absent)
+                or (kind == "relation" and name not in self.relations)
+                or (kind == "kind" and name not in self.outline.kinds)
+                or (kind == "side" and name not in self.side_relations)
+            ):
+                out.add(read)
+        return out
+
+    def load(self, missing: set[Read]) -> None:
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for read in missing:
+            wanted[read[0]].add(read[1])
+        if wanted["facts"]:
+            self._take(self.source.facts_about(wanted["facts"]))
+            self.about |= wanted["facts"]
+        if wanted["relation"]:
+            self._take(self.source.relation_facts(wanted["relation"]))
+            self.relations |= wanted["relation"]
+        entities = wanted["entity"] - set(self.entities)
+        if entities:
+            found = self.source.entities(entities)
+            self.entities.update(found)
+            self.absent |= entities - set(found)
+        if wanted["kind"]:
+            found_kinds = self.source.kinds(wanted["kind"])
+            for kind in wanted["kind"]:
+                self.outline.kinds[kind] = _on_ring(found_kinds.get(kind, ()))
+        if wanted["side"]:
+            for key, keys in self.source.sides(wanted["side"]).items():
+                self.outline.sides[key] = _on_ring(keys)
+            self.side_relations |= wanted["side"]
+
+    def _take(self, found: Facts) -> None:
+        facts, arguable, entities = found
+        self.entities.update(entities)
+        for fact in facts:
+            self.facts[fact.key] = fact
+        for pair in arguable:
+            self.arguable[fact_key(pair.subject, pair.relation, pair.object)] = pair
+
+
+def regenerate_touched(
+    source: FactSource, triples: Iterable[tuple[str, str, str]]
+) -> tuple[set[str], list[Question], FactSlice]:
+    """The origins a change to facts about `triples` touches, and their questions now,
+    read from a slice of `source`."""
+    triples = list(triples)
+    facts = FactSlice(source)
+    origins = facts.read_enough(lambda index: origins_touched(index, triples))
+    questions = facts.read_enough(lambda index: _generate_with(index, origins))
+    return origins, questions, facts
+
+
+class FactBaseSource:
+    """A whole FactBase as a FactSource (for tests and benchmarks)."""
+
+    def __init__(self, factbase: FactBase) -> None:
+        self.factbase = factbase
+        self.live = [f for f in factbase.facts if f.status != "retired"]
+        self.about: dict[str, list[Fact]] = defaultdict(list)
+        self.of_relation: dict[str, list[Fact]] = defaultdict(list)
+        for fact in self.live:
+            self.about[fact.subject].append(fact)
+            if fact.object != fact.subject:
+                self.about[fact.object].append(fact)
+            self.of_relation[fact.relation].append(fact)
+        self.pairs_about: dict[str, list[Arguable]] = defaultdict(list)
+        for pair in factbase.arguable:
+            self.pairs_about[pair.subject].append(pair)
+            self.pairs_about[pair.object].append(pair)
+        self.outline = Outline.of(factbase)
+
+    def vocabulary(self) -> FactBase:
+        return replace(self.factbase, entities={}, facts=(), arguable=())
+
+    def _with_entities(self, facts: list[Fact], arguable: list[Arguable]) -> Facts:
+        keys = {k for f in [*facts, *arguable] for k in (f.subject, f.object)}
+        return facts, arguable, self.entities(keys)
+
+    def facts_about(self, keys: set[str]) -> Facts:
+        facts = list({f.key: f for k in keys for f in self.about.get(k, [])}.values())
+        arguable = list({id(p): p for k in keys for p in self.pairs_about.get(k, [])}.values())
+        return self._with_entities(facts, arguable)
+
+    def relation_facts(self, relations: set[str]) -> Facts:
+        facts = [f for r in relations for f in self.of_relation.get(r, [])]
+        arguable = [p for p in self.factbase.arguable if p.relation in relations]
+        return self._with_entities(facts, arguable)
+
+    def entities(self, keys: set[str]) -> dict[str, Entity]:
+        return {k: self.factbase.entities[k] for k in keys if k in self.factbase.entities}
+
+    def kinds(self, kinds: set[str]) -> dict[str, list[str]]:
+        return {k: list(self.outline.kinds.get(k, ())) for k in kinds}
+
+    def sides(self, relations: set[str]) -> dict[tuple[str, str, str], list[str]]:
+        return {k: list(v) for k, v in self.outline.sides.items() if k[0] in relations}
 
 
 # Looking at the bank ----------------------------------------------------

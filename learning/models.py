@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from learning.scheduling import LEECH_LAPSES, CardState, State
 
@@ -27,6 +28,8 @@ class Source(models.Model):
     short = models.CharField(max_length=120, help_text="As it reads after 'According to'.")
     file = models.CharField(max_length=120, blank=True, help_text="The seed article's file.")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["key"]
 
@@ -40,6 +43,8 @@ class Topic(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["pk"]
@@ -60,6 +65,8 @@ class EntityKind(models.Model):
     is_text = models.BooleanField(
         default=False, help_text="Phrases (descriptions, doses) rather than things."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["key"]
@@ -95,6 +102,7 @@ class Level(models.Model):
     )
 
     objects = LevelQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[vertebrae])
 
     class Meta:
         ordering = ["order"]
@@ -117,6 +125,8 @@ class Entity(models.Model):
     aliases = models.JSONField(default=list, blank=True)
     levels = models.ManyToManyField(Level, blank=True, related_name="entities")
     description = models.TextField(blank=True)
+
+    history = HistoricalRecords(m2m_fields=[levels])
 
     class Meta:
         ordering = ["name"]
@@ -154,6 +164,10 @@ class Relation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     attributed = models.BooleanField(default=False)
+
+    history = HistoricalRecords(
+        m2m_fields=[subject_kinds, object_kinds, contrast_kinds, contrast_reverse_kinds]
+    )
 
     class Meta:
         ordering = ["key"]
@@ -215,9 +229,11 @@ class Fact(models.Model):
     sources = models.ManyToManyField(Source, through="Citation", related_name="facts")
 
     objects = FactQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["subject__name", "relation__key", "object__name"]
+        permissions = [("edit_factbase", "Can use the fact-base admin")]
         constraints = [
             models.UniqueConstraint(
                 fields=["subject", "relation", "object"], name="one_fact_per_triple"
@@ -242,6 +258,8 @@ class Citation(models.Model):
     section = models.CharField(max_length=400)
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["fact", "position"]
         constraints = [
@@ -261,6 +279,8 @@ class ArguablePair(models.Model):
     relation = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
     object = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=400)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["subject__name"]
@@ -283,6 +303,13 @@ class QuestionQuerySet(models.QuerySet["Question"]):
 
     def at_levels(self, levels: list[str]) -> QuestionQuerySet:
         return self.filter(levels__key__in=levels).distinct() if levels else self
+
+    def reportable_by(self, user: AbstractBaseUser) -> QuestionQuerySet:
+        """Questions the user may report a problem with: instructors and editors any
+        active question, learners only those they have answered."""
+        if user.has_perm("learning.view_question"):
+            return self.active()
+        return self.filter(cards__learner=user)
 
     def in_topics(self, topics: list[Topic]) -> QuestionQuerySet:
         """Questions of the topics or of any topic below them."""
@@ -338,6 +365,12 @@ class Question(models.Model):
     )
     answer_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When regeneration last changed the correct answer."
+    )
+    origin = models.CharField(
+        max_length=300,
+        blank=True,
+        db_index=True,
+        help_text="The fact, group, ordering or vignette the question is generated from.",
     )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -882,3 +915,67 @@ class CourseReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.course} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+# Problem reports --------------------------------------------------------
+
+
+class ProblemReportQuerySet(models.QuerySet["ProblemReport"]):
+    def open(self) -> ProblemReportQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+
+class ProblemReport(models.Model):
+    """A learner's or instructor's word that a question is wrong, queued for the editors."""
+
+    class Problem(models.TextChoices):
+        WRONG_ANSWER = "wrong-answer", "The marked answer is wrong"
+        AMBIGUOUS = "ambiguous", "The question is ambiguous"
+        DISTRACTOR_CORRECT = "distractor-correct", "Another choice is also correct"
+        TYPO = "typo", "Typo or wording"
+        OTHER = "other", "Something else"
+
+    class Resolution(models.TextChoices):
+        FIXED = "fixed", "Fixed in the fact base"
+        NOT_A_PROBLEM = "not-a-problem", "Not a problem"
+        DUPLICATE = "duplicate", "Already reported"
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_reports"
+    )
+    problem = models.CharField(max_length=20, choices=Problem.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    # What the reporter saw: the question may be regenerated before an editor looks.
+    prompt_seen = models.TextField()
+    answers_seen = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution_note = models.TextField(blank=True, help_text="What was done, for the reporter.")
+
+    objects = ProblemReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["closed_at", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | ~Q(resolution=""),
+                name="closed_report_has_resolution",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_problem_display()}: {self.prompt_seen[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -30,7 +30,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         )
         for action in ("view", "add", "change", "delete")
     ]
-    + ["learning.view_question"],
+    + [
+        "learning.view_question",
+        "learning.edit_factbase",
+        "learning.view_problemreport",
+        "learning.change_problemreport",
+    ],
 }
 
 

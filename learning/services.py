@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -15,11 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
+from simple_history.utils import bulk_create_with_history
 
 from learning import factbase as fb
 from learning.generation import Question as GeneratedQuestion
-from learning.generation import generate_questions
+from learning.generation import generate_questions, regenerate_touched
 from learning.models import (
     ArguablePair,
     Card,
@@ -49,6 +51,7 @@ from learning.scheduling import (
     replay,
     review,
 )
+from learning.slices import DatabaseFacts, relation_value, relations_with_links
 
 
 @dataclass
@@ -229,29 +232,38 @@ def factbase_load(*, factbase: fb.FactBase) -> Report:
             _set_m2m(getattr(row, name), [kinds[k] for k in getattr(relation, name)])
 
     entities = {e.key: e for e in Entity.objects.all()}
+    new_entities = []
     for entity in factbase.entities.values():
-        entities[entity.key] = _upsert(
-            Entity,
-            {"key": entity.key},
-            {
-                "kind_id": kinds[entity.kind].pk,
-                "name": entity.name,
-                "aliases": list(entity.aliases),
-                "description": entity.description,
-            },
-            report,
-            entities,
-            entity.key,
-        )
+        values = {
+            "kind_id": kinds[entity.kind].pk,
+            "name": entity.name,
+            "aliases": list(entity.aliases),
+            "description": entity.description,
+        }
+        if entity.key not in entities:
+            new_entities.append(Entity(key=entity.key, **values))
+            continue
+        _upsert(Entity, {"key": entity.key}, values, report, entities, entity.key)
+    # New rows are written in bulk (a fact base may hold tens of thousands), with history.
+    for row in bulk_create_with_history(new_entities, Entity, batch_size=500):
+        entities[row.key] = row
+    report.created["entities"] += len(new_entities)
     level_links = Entity.levels.through.objects.values_list("entity_id", "level_id")
     current_levels: dict[int, set[int]] = {}
     for entity_id, level_id in level_links:
         current_levels.setdefault(entity_id, set()).add(level_id)
+    new_links = []
     for entity in factbase.entities.values():
         row = entities[entity.key]
         wanted = {levels[lv].pk for lv in entity.levels}
-        if current_levels.get(row.pk, set()) != wanted:
+        current = current_levels.get(row.pk, set())
+        if not current:
+            new_links += [
+                Entity.levels.through(entity_id=row.pk, level_id=level) for level in wanted
+            ]
+        elif current != wanted:
             row.levels.set(wanted)
+    Entity.levels.through.objects.bulk_create(new_links, batch_size=1000)
 
     _load_facts(factbase, entities, relations, sources, report)
     _load_arguable(factbase, entities, relations, report)
@@ -270,36 +282,53 @@ def _load_facts(
     for c in Citation.objects.order_by("position"):
         citations.setdefault(c.fact_id, []).append((c.source_id, c.section))
     seen: set[int] = set()
+    new_facts: list[tuple[Fact, fb.Fact]] = []
+    cited: list[Citation] = []
     for fact in factbase.facts:
         triple = (entities[fact.subject].pk, relations[fact.relation].pk, entities[fact.object].pk)
-        row = _upsert(
-            Fact,
-            {
-                "subject": entities[fact.subject],
-                "relation": relations[fact.relation],
-                "object": entities[fact.object],
-            },
-            {
-                "qualifier": fact.qualifier,
-                "explanation": fact.explanation,
-                "status": fact.status,
-                "confidence": fact.confidence,
-                "disputed_reason": fact.disputed_reason,
-            },
-            report,
-            existing,
-            triple,
-        )
+        lookup = {
+            "subject": entities[fact.subject],
+            "relation": relations[fact.relation],
+            "object": entities[fact.object],
+        }
+        values = {
+            "qualifier": fact.qualifier,
+            "explanation": fact.explanation,
+            "status": fact.status,
+            "confidence": fact.confidence,
+            "disputed_reason": fact.disputed_reason,
+        }
+        if triple not in existing:
+            new_facts.append((Fact(**lookup, **values), fact))
+            continue
+        row = _upsert(Fact, lookup, values, report, existing, triple)
         seen.add(row.pk)
         wanted = [(sources[c.source].pk, c.section) for c in fact.citations]
         if citations.get(row.pk, []) != wanted:
             Citation.objects.filter(fact=row).delete()
-            Citation.objects.bulk_create(
+            cited += [
                 Citation(fact=row, source_id=source_id, section=section, position=position)
                 for position, (source_id, section) in enumerate(wanted)
-            )
-    gone = Fact.objects.exclude(pk__in=seen).exclude(status=Fact.Status.RETIRED)
-    report.retired["facts"] += gone.update(status=Fact.Status.RETIRED)
+            ]
+    created = bulk_create_with_history([row for row, _ in new_facts], Fact, batch_size=500)
+    report.created["facts"] += len(created)
+    for row, (_, fact) in zip(created, new_facts, strict=True):
+        seen.add(row.pk)
+        cited += [
+            Citation(fact=row, source_id=sources[c.source].pk, section=c.section, position=i)
+            for i, c in enumerate(fact.citations)
+        ]
+    bulk_create_with_history(cited, Citation, batch_size=500)
+    # Facts no longer in the files are retired (in batches: SQLite limits parameters).
+    gone = [
+        row.pk
+        for row in existing.values()
+        if row.pk not in seen and row.status != Fact.Status.RETIRED
+    ]
+    for start in range(0, len(gone), 500):
+        report.retired["facts"] += Fact.objects.filter(pk__in=gone[start : start + 500]).update(
+            status=Fact.Status.RETIRED
+        )
 
 
 def _load_arguable(
@@ -310,22 +339,25 @@ def _load_arguable(
 ) -> None:
     existing = {(a.subject_id, a.relation_id, a.object_id): a for a in ArguablePair.objects.all()}
     seen: set[int] = set()
+    new_pairs = []
     for pair in factbase.arguable:
         triple = (entities[pair.subject].pk, relations[pair.relation].pk, entities[pair.object].pk)
-        row = _upsert(
-            ArguablePair,
-            {
-                "subject": entities[pair.subject],
-                "relation": relations[pair.relation],
-                "object": entities[pair.object],
-            },
-            {"reason": pair.reason},
-            report,
-            existing,
-            triple,
-        )
+        lookup = {
+            "subject": entities[pair.subject],
+            "relation": relations[pair.relation],
+            "object": entities[pair.object],
+        }
+        if triple not in existing:
+            new_pairs.append(ArguablePair(**lookup, reason=pair.reason))
+            continue
+        row = _upsert(ArguablePair, lookup, {"reason": pair.reason}, report, existing, triple)
         seen.add(row.pk)
-    deleted, _ = ArguablePair.objects.exclude(pk__in=seen).delete()
+    bulk_create_with_history(new_pairs, ArguablePair, batch_size=500)
+    report.created["arguable pairs"] += len(new_pairs)
+    gone = [row.pk for row in existing.values() if row.pk not in seen]
+    deleted = 0
+    for start in range(0, len(gone), 500):
+        deleted += ArguablePair.objects.filter(pk__in=gone[start : start + 500]).delete()[0]
     report.retired["arguable pairs"] += deleted
 
 
@@ -350,31 +382,7 @@ def factbase_from_db() -> fb.FactBase:
         )
         for lv in Level.objects.prefetch_related("vertebrae")
     }
-    relations: dict[str, fb.Relation] = {}
-    for r in Relation.objects.select_related(
-        "topic", "contrast", "contrast_reverse", "generalizes_over"
-    ).prefetch_related("subject_kinds", "object_kinds", "contrast_kinds", "contrast_reverse_kinds"):
-        relations[r.key] = fb.Relation(
-            key=r.key,
-            topic=r.topic.key,
-            subject_kinds=tuple(sorted(k.key for k in r.subject_kinds.all())),
-            object_kinds=tuple(sorted(k.key for k in r.object_kinds.all())),
-            forward=r.forward,
-            reverse=r.reverse,
-            statement=r.statement,
-            many_objects=r.many_objects,
-            many_subjects=r.many_subjects,
-            closed=r.closed,
-            contrast=r.contrast.key if r.contrast else None,
-            contrast_reverse=r.contrast_reverse.key if r.contrast_reverse else None,
-            contrast_kinds=tuple(sorted(k.key for k in r.contrast_kinds.all())),
-            contrast_reverse_kinds=tuple(sorted(k.key for k in r.contrast_reverse_kinds.all())),
-            typed=tuple(r.typed),
-            orderable=r.orderable,
-            order_prompt=r.order_prompt,
-            generalizes_over=r.generalizes_over.key if r.generalizes_over else None,
-            attributed=r.attributed,
-        )
+    relations = {r.key: relation_value(r) for r in relations_with_links()}
     entities = {
         e.key: fb.Entity(
             e.key,
@@ -421,6 +429,7 @@ QUESTION_FIELDS = (
     "template",
     "direction",
     "default_deck",
+    "origin",
 )
 
 
@@ -432,86 +441,208 @@ def bank_regenerate(*, now: datetime) -> Report:
     `answer_changed_at`; questions that are no longer generated (their facts
     were retired or changed) are retired, never deleted.
     """
-    report = Report()
-    generated = generate_questions(factbase_from_db())
-    topics = {t.key: t for t in Topic.objects.all()}
-    levels = {lv.key: lv for lv in Level.objects.all()}
-    facts = {f.key: f for f in Fact.objects.select_related("subject", "relation", "object")}
-    existing = {q.key: q for q in Question.objects.all()}
-    current_facts: dict[int, set[int]] = {}
-    for question_id, fact_id in Question.facts.through.objects.values_list(
-        "question_id", "fact_id"
-    ):
-        current_facts.setdefault(question_id, set()).add(fact_id)
-    current_levels: dict[int, set[int]] = {}
-    for question_id, level_id in Question.levels.through.objects.values_list(
-        "question_id", "level_id"
-    ):
-        current_levels.setdefault(question_id, set()).add(level_id)
+    report = bank_upsert(generated=generate_questions(factbase_from_db()), now=now)
+    fact_places_refresh()
+    return report
 
-    fact_links, level_links, answer_changed = [], [], []
+
+@transaction.atomic
+def facts_regenerate(*, triples: Iterable[tuple[str, str, str]], now: datetime) -> Report:
+    """Regenerate only the questions that a change to these facts can alter.
+
+    `triples` are (subject, relation, object) keys: for an edit, the fact before
+    and after. The origins the change touches are regenerated from a slice of the
+    fact base and upserted as `bank_regenerate` would, so progress is kept the
+    same way; their questions no longer generated are retired.
+    """
+    triples = list(triples)
+    origins, generated, _ = regenerate_touched(DatabaseFacts(), triples)
+    report = bank_upsert(generated=generated, now=now, origins=origins)
+    fact_places_refresh(triples=triples)
+    return report
+
+
+def bank_upsert(
+    *,
+    generated: list[GeneratedQuestion],
+    now: datetime,
+    origins: set[str] | None = None,
+) -> Report:
+    """Upsert generated questions by key: all of the bank (`origins` None), or only the
+    questions of `origins`, retiring those of them that are no longer generated."""
+    report = Report()
+    keys = {item.key for item in generated}
+    topics = {t.key: t for t in Topic.objects.all()}
+    levels = {lv.key: lv.pk for lv in Level.objects.all()}
+    if origins is None:
+        existing = {q.key: q for q in Question.objects.all()}
+        facts = {f.key: f.pk for f in Fact.objects.select_related("subject", "relation", "object")}
+    else:
+        existing = {
+            q.key: q for q in Question.objects.filter(Q(origin__in=origins) | Q(key__in=keys))
+        }
+        triples = [k.split(" ") for item in generated for k in item.facts]
+        facts = {
+            f.key: f.pk
+            for f in Fact.objects.filter(
+                subject__key__in={s for s, _, _ in triples},
+                relation__key__in={r for _, r, _ in triples},
+                object__key__in={o for _, _, o in triples},
+            ).select_related("subject", "relation", "object")
+        }
+    ids = [q.pk for q in existing.values()]
+    current_facts: dict[int, set[int]] = defaultdict(set)
+    current_levels: dict[int, set[int]] = defaultdict(set)
+    links = Question.facts.through.objects
+    level_links = Question.levels.through.objects
+    if origins is not None:
+        links, level_links = (
+            links.filter(question_id__in=ids),
+            level_links.filter(question_id__in=ids),
+        )
+    for question_id, fact_id in links.values_list("question_id", "fact_id"):
+        current_facts[question_id].add(fact_id)
+    for question_id, level_id in level_links.values_list("question_id", "level_id"):
+        current_levels[question_id].add(level_id)
+
+    new_rows, changed_rows, answer_changed = [], [], []
     for item in generated:
         values = _question_values(item, topics)
         row = existing.get(item.key)
         if row is None:
-            row = Question.objects.create(
-                key=item.key, created_at=now, updated_at=now, is_active=True, **values
+            new_rows.append(
+                Question(key=item.key, created_at=now, updated_at=now, is_active=True, **values)
             )
-            report.created["questions"] += 1
+            continue
+        changed = [k for k, v in values.items() if getattr(row, k) != v]
+        if not row.is_active:
+            changed.append("is_active")
+            row.is_active = True
+        if changed:
+            if "answers" in changed or "kind" in changed:
+                row.answer_changed_at = now
+                answer_changed.append(row.pk)
+            for k in changed:
+                if k in values:
+                    setattr(row, k, values[k])
+            row.updated_at = now
+            changed_rows.append(row)
         else:
-            changed = [k for k, v in values.items() if getattr(row, k) != v]
-            if not row.is_active:
-                changed.append("is_active")
-                row.is_active = True
-            if changed:
-                if "answers" in changed or "kind" in changed:
-                    row.answer_changed_at = now
-                    changed.append("answer_changed_at")
-                    answer_changed.append(row.pk)
-                for k in changed:
-                    if k in values:
-                        setattr(row, k, values[k])
-                row.updated_at = now
-                row.save(update_fields=[*changed, "updated_at"])
-                report.updated["questions"] += 1
-            else:
-                report.unchanged["questions"] += 1
-        wanted_facts = {facts[k].pk for k in item.facts}
+            report.unchanged["questions"] += 1
+    Question.objects.bulk_create(new_rows, batch_size=500)
+    report.created["questions"] += len(new_rows)
+    Question.objects.bulk_update(
+        changed_rows,
+        [*_question_values_names(), "is_active", "answer_changed_at", "updated_at"],
+        batch_size=500,
+    )
+    report.updated["questions"] += len(changed_rows)
+
+    rows = {q.key: q for q in [*existing.values(), *new_rows]}
+    relink_facts, relink_levels, fact_links, level_links_new = [], [], [], []
+    refiled: list[Question] = []  # rows whose copy of their fact ids changed
+    for item in generated:
+        row = rows[item.key]
+        wanted_facts = {facts[k] for k in item.facts}
         if current_facts.get(row.pk, set()) != wanted_facts:
-            Question.facts.through.objects.filter(question_id=row.pk).delete()
+            relink_facts.append(row.pk)
             fact_links += [
                 Question.facts.through(question_id=row.pk, fact_id=f) for f in wanted_facts
             ]
         if row.fact_ids != sorted(wanted_facts):
             row.fact_ids = sorted(wanted_facts)
-            row.save(update_fields=["fact_ids"])
-        wanted_levels = {levels[k].pk for k in item.levels}
+            refiled.append(row)
+        wanted_levels = {levels[k] for k in item.levels}
         if current_levels.get(row.pk, set()) != wanted_levels:
-            Question.levels.through.objects.filter(question_id=row.pk).delete()
-            level_links += [
+            relink_levels.append(row.pk)
+            level_links_new += [
                 Question.levels.through(question_id=row.pk, level_id=lv) for lv in wanted_levels
             ]
-    Question.facts.through.objects.bulk_create(fact_links)
-    Question.levels.through.objects.bulk_create(level_links)
-    # A changed answer starts that question's schedule again; its history stays.
-    reset = Card.objects.filter(question__in=answer_changed).update(
-        state=None,
-        step=None,
-        stability=None,
-        difficulty=None,
-        due=now,
-        last_review=None,
-        reps=0,
-        lapses=0,
-        reset_at=now,
-    )
+    for ids_ in _batches(relink_facts):
+        Question.facts.through.objects.filter(question_id__in=ids_).delete()
+    Question.facts.through.objects.bulk_create(fact_links, batch_size=1000)
+    for ids_ in _batches(relink_levels):
+        Question.levels.through.objects.filter(question_id__in=ids_).delete()
+    Question.levels.through.objects.bulk_create(level_links_new, batch_size=1000)
+    Question.objects.bulk_update(refiled, ["fact_ids"], batch_size=500)
+    reset = cards_reset(question_ids=answer_changed, now=now)
     if reset:
         report.updated["cards reset"] += reset
-    keys = {item.key for item in generated}
-    stale = Question.objects.filter(is_active=True).exclude(key__in=keys)
-    report.retired["questions"] += stale.update(is_active=False, updated_at=now)
-    fact_places_refresh()
+    stale = [
+        q.pk
+        for q in existing.values()
+        if q.is_active and q.key not in keys and (origins is None or q.origin in origins)
+    ]
+    for ids_ in _batches(stale):
+        report.retired["questions"] += Question.objects.filter(pk__in=ids_).update(
+            is_active=False, updated_at=now
+        )
     return report
+
+
+def _batches(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids a few hundred at a time: SQLite limits the parameters of one query."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def cards_reset(*, question_ids: list[int], now: datetime) -> int:
+    """Start again the schedules of these questions' cards, whose answer changed.
+
+    Their review logs stay; `card_rebuild` replays only the reviews after `reset_at`.
+    Returns how many cards were reset."""
+    reset = 0
+    for ids in _batches(question_ids):
+        reset += Card.objects.filter(question__in=ids).update(
+            state=None,
+            step=None,
+            stability=None,
+            difficulty=None,
+            due=now,
+            last_review=None,
+            reps=0,
+            lapses=0,
+            reset_at=now,
+        )
+    return reset
+
+
+def _question_values_names() -> list[str]:
+    return [*QUESTION_FIELDS, "topic_id", "position"]
+
+
+WHOLE_BANK_ABOVE = 150  # facts changed at once: past this, regenerate the whole bank
+
+
+@transaction.atomic
+def factbase_import(*, factbase: fb.FactBase, now: datetime) -> tuple[Report, Report]:
+    """Load a checked fact base (all or nothing) and regenerate what it changed.
+
+    Facts and arguable pairs that changed have their questions regenerated as a save
+    in the admin would; a changed vocabulary (sources, topics, kinds, levels,
+    relations, entities) regenerates the whole bank. Returns what the load and the
+    regeneration changed."""
+    before = factbase_from_db()
+    loaded = factbase_load(factbase=factbase)
+    after = factbase_from_db()
+    vocabulary = ("sources", "topics", "kinds", "levels", "relations", "entities")
+    if any(getattr(before, name) != getattr(after, name) for name in vocabulary):
+        return loaded, bank_regenerate(now=now)
+    triples = _changed_triples(before, after)
+    if len(triples) > WHOLE_BANK_ABOVE:
+        return loaded, bank_regenerate(now=now)
+    if not triples:
+        return loaded, Report()
+    return loaded, facts_regenerate(triples=triples, now=now)
+
+
+def _changed_triples(before: fb.FactBase, after: fb.FactBase) -> list[tuple[str, str, str]]:
+    out: set[tuple[str, str, str]] = set()
+    for name in ("facts", "arguable"):
+        old = {(f.subject, f.relation, f.object): f for f in getattr(before, name)}
+        new = {(f.subject, f.relation, f.object): f for f in getattr(after, name)}
+        out |= {t for t in old.keys() | new.keys() if old.get(t) != new.get(t)}
+    return sorted(out)
 
 
 def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[str, Any]:
@@ -657,16 +788,24 @@ def card_rebuild(card: Card) -> CardState:
 # Progress ---------------------------------------------------------------
 
 
-def fact_places_refresh() -> int:
-    """Place every published fact in its progress cells: each of its levels (or "", no
-    single level) by its top-level topic, and its topic as a whole. Returns the count."""
+def fact_places_refresh(*, triples: Iterable[tuple[str, str, str]] | None = None) -> int:
+    """Place published facts in their progress cells: each of their levels (or "", no
+    single level) by their top-level topic, and their topic as a whole. Every fact, or
+    only those of `triples` (subject, relation, object keys). Returns the places kept."""
     root_of = {
         t.pk: (t.parent.key if t.parent else t.key) for t in Topic.objects.select_related("parent")
     }
+    chosen = Q()
+    if triples is not None:
+        chosen = Q(pk__in=[])
+        for subject, relation, object_ in triples:
+            chosen |= Q(subject__key=subject, relation__key=relation, object__key=object_)
     levels: dict[int, set[str]] = {}
     topics: dict[int, str] = {}
-    for fact_id, subject_level, object_level, topic_id in Fact.objects.published().values_list(
-        "pk", "subject__levels__key", "object__levels__key", "relation__topic_id"
+    for fact_id, subject_level, object_level, topic_id in (
+        Fact.objects.published()
+        .filter(chosen)
+        .values_list("pk", "subject__levels__key", "object__levels__key", "relation__topic_id")
     ):
         levels.setdefault(fact_id, set()).update(lv for lv in (subject_level, object_level) if lv)
         topics[fact_id] = root_of[topic_id]
@@ -675,10 +814,10 @@ def fact_places_refresh() -> int:
         for fact_id, fact_levels in levels.items()
         for level in (fact_levels or {""}) | {FactPlace.WHOLE_TOPIC}
     }
-    current = set(FactPlace.objects.values_list("fact_id", "level", "topic"))
-    if current != wanted:
+    current = FactPlace.objects.filter(fact__in=Fact.objects.filter(chosen).values("pk"))
+    if set(current.values_list("fact_id", "level", "topic")) != wanted:
         with transaction.atomic():
-            FactPlace.objects.all().delete()
+            current.all().delete()
             FactPlace.objects.bulk_create(
                 [FactPlace(fact_id=f, level=lv, topic=t) for f, lv, t in sorted(wanted)],
                 batch_size=2000,

@@ -189,7 +189,7 @@ def queue(
         else []
     )
     chosen = daily_queue(
-        due=[Candidate(q, frozenset(f), d) for q, d, f, _, _ in due_rows],
+        due=[Candidate(q, frozenset(f), d) for q, d, f, *_ in due_rows],
         new=[Candidate(q, frozenset(f)) for q, f in new_rows],
         now=now if not study_filter.is_custom else now + timedelta(days=36500),
         limits=limits,
@@ -199,7 +199,7 @@ def queue(
 
 
 # What the queue reads of a due card: enough to choose, and to show the card's state.
-DUE_FIELDS = ("question_id", "due", "question__fact_ids", "review_count", "state")
+DUE_FIELDS = ("question_id", "due", "question__fact_ids", "review_count", "state", "reset_at")
 
 
 def _due_fetch(limit: int) -> int:
@@ -209,7 +209,8 @@ def _due_fetch(limit: int) -> int:
 
 def _with_cards(chosen: list[Candidate], due_rows: list[tuple[Any, ...]]) -> list[Question]:
     """The chosen questions (one query), each with what the learner's card says of it:
-    `card_reviews` (reviews recorded so far) and `card_is_new` (never reviewed)."""
+    `card_reviews` (reviews recorded so far), `card_is_new` (never reviewed, or started
+    again) and `card_changed` (started again because its answer changed)."""
     cards = {row[0]: row for row in due_rows}
     by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
     questions = []
@@ -218,6 +219,7 @@ def _with_cards(chosen: list[Candidate], due_rows: list[tuple[Any, ...]]) -> lis
         row = cards.get(question.pk)
         question.card_reviews = row[3] if row else 0
         question.card_is_new = row is None or row[4] is None
+        question.card_changed = row is not None and row[4] is None and row[5] is not None
         questions.append(question)
     return questions
 
@@ -477,7 +479,7 @@ def _planned_queue(
     )
     offers = _new_offers(learner, learner_plan, done, limit=limit, new_left=limits.new_left)
     chosen = pacing.planned_queue(
-        due=[(pacing.Rank(r), Candidate(q, frozenset(f), d)) for q, d, f, _, _, r in due_rows],
+        due=[(pacing.Rank(r), Candidate(q, frozenset(f), d)) for q, d, f, *_, r in due_rows],
         new=offers,
         quotas=learner_plan.quotas,
         now=now,

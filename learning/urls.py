@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learning import views, views_account, views_courses
+from learning import reports, views, views_account, views_courses
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -81,4 +81,5 @@ urlpatterns = [
         name="teach_progress_csv",
     ),
     path("teach/courses/<int:pk>/items/", views_courses.course_items, name="teach_items"),
+    path("questions/<int:pk>/report/", reports.question_report, name="question_report"),
 ]

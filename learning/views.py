@@ -200,6 +200,8 @@ def _question_context(
         {
             "question": question,
             "is_new": question.card_is_new,
+            # Its answer changed since the learner last saw it, so it starts again.
+            "changed": question.card_changed,
             "form": AnswerForm(question=question, initial={"token": token}),
         }
     )

@@ -110,7 +110,9 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     page.on(
         "console",
         lambda message: (
-            blocked.append(message.text) if "Content Security Policy" in message.text else None
+            blocked.append(f"{page.url}: {message.text} {message.location}")
+            if "Content Security Policy" in message.text
+            else None
         ),
     )
     yield page

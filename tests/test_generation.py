@@ -24,7 +24,7 @@ from learning.factbase import (
     Topic,
     read_factbase,
 )
-from learning.generation import generate_questions
+from learning.generation import FactBaseSource, generate_questions, regenerate_touched
 
 
 @pytest.fixture(scope="module")
@@ -411,3 +411,85 @@ def test_random_fact_bases_give_fair_deterministic_banks(factbase, rnd):
     for fact in factbase.facts:
         if fact.is_published:
             assert {"forward", "reverse"} <= covered[fact.key]
+
+
+# Regenerating a slice --------------------------------------------------------
+
+
+@st.composite
+def edits(draw, factbase: FactBase) -> tuple[FactBase, list[tuple[str, str, str]]]:
+    """The fact base with one fact added, re-statused, disputed, moved or removed, and
+    the triples before and after."""
+    facts = list(factbase.facts)
+    taken = {f.key for f in facts} | {
+        f"{a.subject} {a.relation} {a.object}" for a in factbase.arguable
+    }
+    free = [t for t in TRIPLES if " ".join(t) not in taken]
+    kind = draw(st.sampled_from(["add", "status", "dispute", "move", "remove"]))
+    if kind == "add" or not facts:
+        s, r, o = draw(st.sampled_from(free))
+        facts.append(Fact(s, r, o, (Citation("src", "Chapter 2"),), "", "", "standard"))
+        return replace(factbase, facts=tuple(facts)), [(s, r, o)]
+    i = draw(st.integers(0, len(facts) - 1))
+    old = facts[i]
+    before = (old.subject, old.relation, old.object)
+    if kind == "status":
+        facts[i] = replace(
+            old, status=draw(st.sampled_from(["draft", "published", "flagged", "retired"]))
+        )
+    elif kind == "dispute":
+        facts[i] = replace(old, confidence="disputed", disputed_reason="doubtful")
+    elif kind == "move":
+        moves = [
+            t
+            for t in free
+            if t[1] == old.relation
+            and t[0] == old.subject
+            or t[2] == old.object
+            and t[1] == old.relation
+        ]
+        if not moves:
+            return replace(factbase, facts=tuple(facts)), [before]
+        s, r, o = draw(st.sampled_from(moves))
+        facts[i] = replace(old, subject=s, object=o)
+    else:
+        del facts[i]
+    after = facts[i] if kind != "remove" else old
+    return replace(factbase, facts=tuple(facts)), [
+        before,
+        (after.subject, after.relation, after.object),
+    ]
+
+
+@given(st.data())
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_slice_regenerates_exactly_the_questions_an_edit_can_change(data):
+    factbase = data.draw(factbases())
+    edited, triples = data.draw(edits(factbase))
+    before = {q.key: q for q in generate_questions(factbase)}
+    after = {q.key: q for q in generate_questions(edited)}
+
+    origins, questions, _ = regenerate_touched(FactBaseSource(edited), triples)
+
+    changed = [k for k in before.keys() | after.keys() if before.get(k) != after.get(k)]
+    for key in changed:
+        question = after.get(key) or before[key]
+        assert question.origin in origins, f"{question.origin} changed but was not regenerated"
+    assert questions == [q for q in after.values() if q.origin in origins]
+
+
+def test_saving_a_fact_reads_a_slice_that_stops_growing_with_the_fact_base(spine):
+    """Ten and twenty copies of the fact base: the same passes, about the same slice."""
+    from bench.scaling import scaled
+
+    triples = [("ibuprofen", "drug-class", "class-nsaid")]
+    sizes = []
+    for copies in (10, 20):
+        origins, questions, read = regenerate_touched(
+            FactBaseSource(scaled(spine, copies)), triples
+        )
+        sizes.append((len(origins), len(questions), len(read.facts), read.passes))
+    (origins, questions, facts, passes), larger = sizes
+    assert larger[3] == passes
+    assert larger[0] <= origins * 1.2 and larger[1] <= questions * 1.2
+    assert larger[2] <= facts * 1.2

@@ -143,3 +143,54 @@ def test_export_bank_writes_one_object_per_active_question_in_the_agreed_shape(t
 def test_export_bank_to_a_missing_folder_is_refused_cleanly(tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("export_bank", "--out", str(tmp_path / "nope" / "bank.jsonl"))
+
+
+def test_export_factbase_then_import_factbase_changes_nothing(tmp_path):
+    before = snapshot()
+    out = io.StringIO()
+    call_command("export_factbase", "--out", str(tmp_path / "export"), stdout=out)
+    assert "8 files" in out.getvalue()
+    exported = read_factbase(tmp_path / "export")
+    assert sorted(exported.facts, key=lambda f: f.key) == sorted(
+        factbase_from_db().facts, key=lambda f: f.key
+    )
+    out = io.StringIO()
+    call_command("import_factbase", str(tmp_path / "export"), stdout=out)
+    assert "Nothing changed" in out.getvalue()
+    assert snapshot() == before
+
+
+def test_import_factbase_regenerates_the_questions_of_a_changed_fact(tmp_path):
+    folder = tmp_path / "factbase"
+    shutil.copytree(FACTBASE, folder)
+    facts = folder / "21-neurology.yaml"
+    marker = "subject: root-l4\n    relation: key-muscle\n    object: movement-ankle-dorsiflexion\n"
+    text = facts.read_text(encoding="utf-8")
+    at = text.index("    confidence:", text.index(marker))
+    facts.write_text(text[:at] + "    qualifier: commonly\n" + text[at:], encoding="utf-8")
+    call_command("import_factbase", str(folder), stdout=io.StringIO())
+    fact = Fact.objects.get(
+        subject__key="root-l4",
+        relation__key="key-muscle",
+        object__key="movement-ankle-dorsiflexion",
+    )
+    assert fact.qualifier == "commonly"
+    asked = Question.objects.filter(facts=fact, is_active=True, template__startswith="mcq")
+    assert asked and all("(commonly)" in q.explanation for q in asked)
+
+
+def test_a_broken_import_is_refused_whole(tmp_path):
+    folder = tmp_path / "factbase"
+    shutil.copytree(FACTBASE, folder)
+    (folder / "99-broken.yaml").write_text("facts:\n  - subject: root-l1\n")
+    before = snapshot()
+    with pytest.raises(CommandError, match="Nothing was imported") as raised:
+        call_command("import_factbase", str(folder))
+    assert "99-broken.yaml" in str(raised.value) and "field 'relation'" in str(raised.value)
+    assert snapshot() == before
+
+
+def test_export_factbase_refuses_a_folder_with_other_fact_base_files(tmp_path):
+    (tmp_path / "50-mine.yaml").write_text("facts: []\n")
+    with pytest.raises(CommandError, match="50-mine.yaml"):
+        call_command("export_factbase", "--out", str(tmp_path))

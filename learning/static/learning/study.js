@@ -8,6 +8,8 @@
   }
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Keys inside the "Report a problem" form belong to the form.
+    if (event.target.closest && event.target.closest("[data-report]")) return;
     var study = document.getElementById("study");
     if (!study) return;
     var rating = study.querySelector("form[data-rating]");

@@ -1,0 +1,44 @@
+"""Reporting a problem with a question: learners, instructors and editors file, editors close."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
+
+from learning.forms import ProblemReportForm
+from learning.models import ProblemReport, Question
+
+
+@vary_on_headers("HX-Request")
+def question_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows the form, POST files the report; htmx gets the fragment."""
+    # Learners may report only what they have answered: anything else is not found.
+    question = get_object_or_404(Question.objects.reportable_by(request.user), pk=pk)
+    form = ProblemReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            report = form.save(commit=False)
+            report.question = question
+            report.reporter = request.user
+            report.prompt_seen = question.prompt
+            report.answers_seen = list(question.answers)
+            report.created_at = timezone.now()
+            report.save()
+            if request.htmx:
+                return render(request, "learning/report.html#filed", {"question": question})
+            return redirect(f"{reverse('question_report', args=[question.pk])}?filed=1")
+        status = 422
+    context = {
+        "question": question,
+        "form": form,
+        "filed": request.GET.get("filed") == "1",
+        "open_reports": ProblemReport.objects.open().filter(
+            reporter=request.user, question=question
+        ),
+    }
+    template = "learning/report.html" + ("#report-form" if request.htmx else "")
+    return render(request, template, context, status=status)

@@ -1,0 +1,18 @@
+from typing import Any
+
+from django import template
+
+from learning.forms import ProblemReportForm
+from learning.models import Question
+
+register = template.Library()
+
+
+@register.inclusion_tag("learning/report_control.html", takes_context=True)
+def report_problem(context: template.Context, question: Question) -> dict[str, Any]:
+    """The "Report a problem" control under an answered question."""
+    return {
+        "question": question,
+        "form": ProblemReportForm(auto_id=f"report-{question.pk}-%s"),
+        "csrf_token": context.get("csrf_token"),
+    }
