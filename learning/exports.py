@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from learning.anki import AnkiQuestion
+from learning.anki import AnkiQuestion, anki_write
 from learning.models import (
     Card,
     Deck,
@@ -219,3 +220,10 @@ def learner_data_sections(learner: Any) -> list[tuple[str, Any]]:
             ),
         ),
     ]
+
+
+def deck_anki_write(deck: Deck, out: Path) -> int:
+    """Write the deck's active questions to `out` as an Anki package; the notes' count."""
+    questions = deck.questions().select_related("topic").order_by("key")
+    name = f"{deck.course.name}::{deck.name}" if deck.course_id else deck.name
+    return anki_write(name, anki_questions(questions), out)

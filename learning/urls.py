@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learning import reports, views, views_account, views_courses
+from learning import reports, views, views_account, views_anki, views_courses
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,6 +25,8 @@ urlpatterns = [
     path("decks/new/", views_courses.deck_new, name="deck_new"),
     path("decks/<int:pk>/", views_courses.deck_edit, name="deck"),
     path("decks/<int:pk>/delete/", views_courses.deck_delete, name="deck_delete"),
+    path("decks/<int:pk>/anki.apkg", views_anki.deck_anki, name="deck_anki"),
+    path("assignments/<int:pk>/anki.apkg", views_anki.assignment_anki, name="assignment_anki"),
     # ... and the instructor's
     path("teach/", views_courses.teach, name="teach"),
     path("teach/courses/new/", views_courses.course_new, name="teach_course_new"),
@@ -53,6 +55,11 @@ urlpatterns = [
         "teach/courses/<int:pk>/decks/<int:deck_pk>/",
         views_courses.course_deck_edit,
         name="teach_deck",
+    ),
+    path(
+        "teach/courses/<int:pk>/decks/<int:deck_pk>/anki.apkg",
+        views_anki.course_deck_anki,
+        name="teach_deck_anki",
     ),
     path(
         "teach/courses/<int:pk>/decks/<int:deck_pk>/delete/",

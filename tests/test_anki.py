@@ -88,3 +88,94 @@ def test_html_in_a_question_is_shown_as_text_in_anki(spine_bank, collection, tmp
     _import(collection, out)
     note = collection.get_note(collection.find_notes("")[0])
     assert "<script>" not in note["Question"] and "&lt;script&gt;" in note["Question"]
+
+
+# Decks, by command and by download ------------------------------------------------
+
+
+def _deck_notes(collection, package: Path) -> int:
+    _import(collection, package)
+    return collection.note_count()
+
+
+def test_export_anki_writes_a_decks_questions(spine_bank, collection, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.factories import DeckFactory
+
+    deck = DeckFactory(name="L1-L2 block", levels=["L1-L2"])
+    out = tmp_path / "block.apkg"
+    stdout = StringIO()
+    call_command("export_anki", "--deck", "L1-L2 block", "--out", str(out), stdout=stdout)
+    assert _deck_notes(collection, out) == deck.questions().count() > 0
+    assert f"Wrote {deck.questions().count()} notes" in stdout.getvalue()
+
+
+def test_export_anki_says_which_deck_is_meant_when_names_repeat(spine_bank, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from tests.factories import DeckFactory
+
+    DeckFactory(name="Dermatomes", topics=["dermatome"])
+    DeckFactory(name="Dermatomes", levels=["L2"])
+    with pytest.raises(CommandError, match="2 decks are named 'Dermatomes'"):
+        call_command("export_anki", "--deck", "Dermatomes", "--out", str(tmp_path / "d.apkg"))
+    with pytest.raises(CommandError, match="No deck is named"):
+        call_command("export_anki", "--deck", "Nothing", "--out", str(tmp_path / "d.apkg"))
+
+
+def test_a_learner_downloads_their_own_deck_and_their_assignments_only(
+    spine_bank, collection, tmp_path
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import (
+        AssignmentFactory,
+        CourseFactory,
+        DeckFactory,
+        EnrolmentFactory,
+        UserFactory,
+    )
+
+    learner, other = UserFactory(), UserFactory()
+    mine = DeckFactory(owner=learner, course=None, name="Mine", levels=["L2"])
+    theirs = DeckFactory(owner=other, course=None, name="Theirs", levels=["L2"])
+    course = CourseFactory()
+    assignment = AssignmentFactory(course=course, deck=DeckFactory(course=course, levels=["L1"]))
+    elsewhere = AssignmentFactory()
+    EnrolmentFactory(course=course, learner=learner)
+    client = Client()
+    client.force_login(learner)
+
+    response = client.get(reverse("deck_anki", args=[mine.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="spinequiz-mine.apkg"')
+    package = tmp_path / "mine.apkg"
+    package.write_bytes(b"".join(response.streaming_content))
+    assert _deck_notes(collection, package) == mine.questions().count()
+    assert client.get(reverse("assignment_anki", args=[assignment.pk])).status_code == 200
+    assert client.get(reverse("deck_anki", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("assignment_anki", args=[elsewhere.pk])).status_code == 404
+    assert client.post(reverse("deck_anki", args=[mine.pk])).status_code == 405
+
+
+def test_only_the_courses_instructors_download_its_decks(spine_bank):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import CourseFactory, DeckFactory, InstructorFactory, UserFactory
+
+    teacher, stranger = InstructorFactory(), InstructorFactory()
+    course = CourseFactory(instructors=[teacher])
+    deck = DeckFactory(course=course, levels=["L2"])
+    url = reverse("teach_deck_anki", args=[course.pk, deck.pk])
+    statuses = []
+    for user in (teacher, stranger, UserFactory()):
+        client = Client()
+        client.force_login(user)
+        statuses.append(client.get(url).status_code)
+    assert statuses == [200, 404, 403]
+    assert Client().get(url).status_code == 302
