@@ -38,7 +38,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def _environment(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL"}}
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     env.update(
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="bench.settings",

@@ -27,16 +27,41 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://root@127.0.0.1:5432")
 PG_DATABASE = "spinequiz_bench"
 
+IN_SUITE = ("review cycle", "learner dashboard", "class progress")
+OWN_DATABASE = ("fact save",)
 TARGETS = {
     "review cycle": "median <= 2 x floor; queries <= 10, the same at every size",
     "learner dashboard": "<= 3 x floor; queries constant",
     "class progress": "<= 5 x floor; queries constant",
     "load": "0 errors, 0 lost reviews, throughput >= 0.5 x floor",
+    "fact save": "time flat from 1x to 100x; queries the same",
+    "generation": "questions per second flat (time linear in the fact base)",
 }
+
+
+BENCH_REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _redis() -> str | None:
+    """The benchmark's Redis database, emptied, as production would have one; or None."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(BENCH_REDIS, socket_connect_timeout=2)
+        client.flushdb()
+    except Exception as error:  # noqa: BLE001 - any failure means: run without Redis
+        print(f"NOTICE: Redis not reachable at {BENCH_REDIS} ({error}); sessions in the database.")
+        return None
+    return BENCH_REDIS
+
+
+REDIS_URL = None
 
 
 def _python_env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL"}}
+    if REDIS_URL:
+        env["REDIS_URL"] = REDIS_URL
     env.update(
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -146,21 +171,29 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it all runs")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--only", default="", help="comma-separated suite sections")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated sections: review cycle, learner dashboard, class progress, "
+        "fact save, generation",
+    )
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
     args = parser.parse_args()
     wanted = args.databases.split(",")
     learners, seconds = (3, 3) if args.smoke else (50, 60)
 
+    global REDIS_URL
+    REDIS_URL = _redis()
     _collect_static()
     folder = Path(tempfile.mkdtemp(prefix="spinequiz-bench-"))
-    results: dict[str, Any] = {"smoke": args.smoke, "databases": {}}
-    suite_args = ["--smoke"] if args.smoke else []
-    if args.only:
-        suite_args += ["--only", args.only]
-    if not args.only or "generation" in args.only:
+    results: dict[str, Any] = {"smoke": args.smoke, "redis": bool(REDIS_URL), "databases": {}}
+    smoke = ["--smoke"] if args.smoke else []
+    # Sections on the suite's shared database, and those that need a database of their own.
+    sections = [x for x in args.only.split(",") if x] or [*IN_SUITE, *OWN_DATABASE, "generation"]
+    shared = [x for x in sections if x in IN_SUITE]
+    if "generation" in sections:
         print("==> question generation")
-        results["shared"] = _run("bench.generation", None, *(["--smoke"] if args.smoke else []))
+        results["shared"] = _run("bench.generation", None, *smoke)
     for db in wanted:
         fresh = (lambda name: _sqlite_fresh(folder, name)) if db == "sqlite" else None
         if db == "postgresql":
@@ -170,8 +203,13 @@ def main() -> None:
         if fresh is None:
             raise SystemExit(f"unknown database {db!r}")
         print(f"==> {db}")
-        out = _run("bench.suite", fresh("suite"), *suite_args)
-        out.pop("database", None)
+        out: dict[str, Any] = {}
+        if shared:
+            out = _run("bench.suite", fresh("suite"), *smoke, "--only", ",".join(shared))
+            out.pop("database", None)
+        for section in (x for x in sections if x in OWN_DATABASE):
+            alone = _run("bench.suite", fresh(section.replace(" ", "")), *smoke, "--only", section)
+            out[section] = alone[section]
         if not args.no_load:
             out["load"] = _run(
                 "bench.load",

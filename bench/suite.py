@@ -283,11 +283,58 @@ def class_progress(smoke: bool) -> dict[str, Any]:
     return results
 
 
+def fact_save(smoke: bool) -> dict[str, Any]:
+    """Saving one fact as the admin does (the fact and its questions, in one transaction),
+    at 1x and 100x the fact base: seconds over the floor, and SQL queries.
+
+    It empties the database to load each size (bench/run.py gives it one of its own),
+    so the floor is measured before and after and the mean of the two taken."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from bench.factsave import SAVES
+    from bench.factsave import fact_save as measure
+
+    def floor() -> float:
+        user = get_user_model().objects.create_user(f"floor-{time.time_ns()}", password="x")
+        client = Client()
+        client.force_login(user)
+        meter = Meter(client)
+        for _ in range(15):
+            meter.floor()
+        return statistics.median(meter.floor_times)
+
+    copies = (1, 2) if smoke else (1, 100)
+    before = floor()
+    saves = measure(copies, samples=3 if smoke else 6)
+    base = (before + floor()) / 2
+    small, large = f"{copies[0]}x", f"{copies[-1]}x"
+    results: dict[str, Any] = {
+        f"{n}x": {"facts": saves[f"{n}x"]["facts"], "questions": saves[f"{n}x"]["questions"]}
+        for n in copies
+    }
+    for kind in SAVES:
+        for n in copies:
+            size = f"{n}x"
+            results[size][f"{kind}: seconds / floor"] = round(
+                saves[size][kind]["seconds"] / base, 1
+            )
+            results[size][f"{kind}: queries"] = max(saves[size][kind]["queries"])
+        results[f"{kind}: time {large} / {small} (flat = 1)"] = round(
+            saves[large][kind]["seconds"] / saves[small][kind]["seconds"], 2
+        )
+    results["floor ms"] = round(base * 1000, 2)
+    return results
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "review cycle": review_cycle,
     "learner dashboard": learner_dashboard,
     "class progress": class_progress,
+    "fact save": fact_save,
 }
+# Sections that empty the database: bench/run.py runs each on a database of its own.
+OWN_DATABASE = {"fact save"}
 
 
 def main() -> None:
@@ -309,7 +356,9 @@ def main() -> None:
 
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))
     bank_regenerate(now=timezone.now())
-    chosen = [s for s in args.only.split(",") if s] or list(SECTIONS)
+    chosen = [s for s in args.only.split(",") if s] or [
+        s for s in SECTIONS if s not in OWN_DATABASE
+    ]
     out: dict[str, Any] = {"database": connection.vendor}
     for name in chosen:
         started = time.perf_counter()

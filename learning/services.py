@@ -700,7 +700,7 @@ class ReviewRefused(Exception):
 def review_record(
     *,
     learner: Any,
-    question: Question,
+    question: Question | int,
     answer: list[str],
     correct: bool,
     rating: int,
@@ -715,7 +715,9 @@ def review_record(
 
     `expected_count` is how many reviews the card had when the question was shown;
     any other count means this answer was already recorded, and nothing is written.
-    `day` is the learner's study day of `now` (looked up when not given).
+    `question` may be given by its id: it is then read with the learner's card, in
+    the query that locks the card. A retired question is refused. `day` is the
+    learner's study day of `now` (looked up when not given).
     """
     if day is None:
         day = day_of(now, LearnerSettings.of(learner).zone)
@@ -727,24 +729,41 @@ def review_record(
         raise ReviewRefused("A right answer is rated Hard, Good or Easy.")
     try:
         with transaction.atomic():
+            question_id = question if isinstance(question, int) else question.pk
+            # Locks the card row only ("self"): learners reviewing the same question
+            # must not wait for each other.
             card = (
-                Card.objects.select_for_update().filter(learner=learner, question=question).first()
+                Card.objects.select_for_update(of=("self",))
+                .select_related("question")
+                .filter(learner=learner, question_id=question_id)
+                .first()
             )
+            if card is not None:
+                question = card.question
+            elif isinstance(question, int):
+                question = Question.objects.filter(pk=question_id).first()
+            if question is None or not question.is_active:
+                raise ReviewRefused("This question has been retired from the bank.")
             if card is None:
                 if expected_count != 0:
                     raise DuplicateReview
-                card = Card.objects.create(learner=learner, question=question)
+                card = Card(learner=learner, question=question)
             elif card.review_count != expected_count:
                 raise DuplicateReview
             before = card.as_state()
             after = review(
                 before, Rating(rating), now, desired_retention=desired_retention, seed=card.seed
             )
+            card.take_state(after)
+            card.review_count += 1
+            # A first review writes the card once, with its state (two tabs colliding
+            # here meet the unique constraint on learner and question).
+            card.save()
             log = ReviewLog.objects.create(
                 card=card,
                 learner=learner,
                 question=question,
-                number=card.review_count + 1,
+                number=card.review_count,
                 answer=answer,
                 correct=correct,
                 rating=rating,
@@ -754,9 +773,6 @@ def review_record(
                 state_before=int(before.state) if before.state else None,
                 interval_days_before=before.interval_days(),
             )
-            card.take_state(after)
-            card.review_count += 1
-            card.save()
             _progress_record(
                 learner=learner,
                 question=question,

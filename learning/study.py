@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     Count,
     ExpressionWrapper,
+    F,
     Q,
     QuerySet,
     Sum,
@@ -27,6 +28,7 @@ from learning import pacing, progress
 from learning.models import (
     Assignment,
     Card,
+    Course,
     Deck,
     Fact,
     FactPlace,
@@ -320,14 +322,47 @@ def _studied_facts(learner: Any, *, before_today: Today | None = None) -> QueryS
     return cards.values("fact_id")
 
 
-def plan(learner: Any, done: Today) -> Plan:
-    """The learner's assignments, own decks and today's pace (two or three queries)."""
-    assignments = list(
-        Assignment.objects.filter(course__enrolments__learner=learner).select_related(
-            "deck", "course"
+def _assignments_and_own_decks(learner: Any) -> tuple[list[Assignment], list[Deck]]:
+    """The assignments of the learner's courses (each with its deck and course) and the
+    learner's own decks, in one query: one row per own deck or assignment."""
+    rows = (
+        Deck.objects.filter(
+            Q(owner=learner, course__isnull=True)
+            | Q(assignments__course__enrolments__learner=learner)
         )
+        .annotate(
+            assignment_pk=F("assignments__pk"),
+            assignment_due_on=F("assignments__due_on"),
+            assignment_target_share=F("assignments__target_share"),
+            assignment_target_recall=F("assignments__target_recall"),
+            assignment_created_at=F("assignments__created_at"),
+            assignment_course_id=F("assignments__course_id"),
+            assignment_course_name=F("assignments__course__name"),
+        )
+        .order_by("assignment_pk", "pk")
     )
-    own = list(Deck.objects.personal(learner))
+    assignments, own = [], []
+    for deck in rows:
+        if deck.assignment_pk is None:
+            own.append(deck)
+            continue
+        assignment = Assignment(
+            pk=deck.assignment_pk,
+            course=Course(pk=deck.assignment_course_id, name=deck.assignment_course_name),
+            deck=deck,
+            due_on=deck.assignment_due_on,
+            target_share=deck.assignment_target_share,
+            target_recall=deck.assignment_target_recall,
+            created_at=deck.assignment_created_at,
+        )
+        assignment._state.adding = False  # read from the database, not a new one
+        assignments.append(assignment)
+    return assignments, own
+
+
+def plan(learner: Any, done: Today) -> Plan:
+    """The learner's assignments, own decks and today's pace (one or two queries)."""
+    assignments, own = _assignments_and_own_decks(learner)
     current = [a for a in assignments if a.due_on >= done.day]
     quotas: dict[int, int] = {}
     unstudied: dict[int, frozenset[int]] = {}

@@ -54,6 +54,10 @@ RATINGS = [
 ]
 
 
+def _cited_keys(question: Question) -> set[str]:
+    return {citation.partition(": ")[0] for citation in question.citations}
+
+
 def cited(question: Question, sources: dict[str, Source]) -> list[dict[str, str]]:
     """A question's citations with their sources' titles, for display."""
     out = []
@@ -318,7 +322,8 @@ def study_answer(request: HttpRequest) -> HttpResponse:
         except DuplicateReview:
             feedback["dup"] = True
     if request.htmx:
-        return render(request, "learning/study.html#feedback", _feedback_context(request, feedback))
+        context = _feedback_context(request, feedback, question)
+        return render(request, "learning/study.html#feedback", context)
     token = signing.dumps(feedback, salt=FEEDBACK_SALT)
     return redirect(f"{reverse('study_feedback')}?{urlencode({'token': token})}")
 
@@ -337,9 +342,12 @@ def _question_context_for(
     }
 
 
-def _feedback_context(request: HttpRequest, feedback: dict[str, Any]) -> dict[str, Any]:
-    question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback["q"])
-    sources = {s.key: s for s in Source.objects.all()}
+def _feedback_context(
+    request: HttpRequest, feedback: dict[str, Any], question: Question | None = None
+) -> dict[str, Any]:
+    if question is None or question.pk != feedback["q"]:
+        question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback["q"])
+    sources = {s.key: s for s in Source.objects.filter(key__in=_cited_keys(question))}
     intervals = {int(k): v for k, v in feedback.get("i", {}).items()}
     return {
         "question": question,
@@ -376,15 +384,12 @@ def study_rate(request: HttpRequest) -> HttpResponse:
         rating = int(request.POST.get("rating", ""))
     except ValueError:
         rating = 0
-    question = Question.objects.filter(pk=data["q"], is_active=True).first()
-    if question is None:
-        return _refuse(request, "This question has been retired from the bank.")
     study_filter = _filter_from(data.get("f", []))
     study_settings = LearnerSettings.of(request.user)
     try:
         review_record(
             learner=request.user,
-            question=question,
+            question=int(data["q"]),
             answer=data["a"],
             correct=data["c"],
             rating=rating,
