@@ -77,6 +77,7 @@ def test_an_assignment_from_course_to_study_to_class_progress(
 
     # The learner studies: every question comes from the assigned deck.
     learner.get_by_role("link", name="Study today's questions").click()
+    learner.wait_for_load_state("load")  # the keyboard script is deferred: let it attach
     deck = set(course.decks.get().questions().values_list("pk", flat=True))
     answered = set()
     for _ in range(4):
