@@ -56,8 +56,9 @@ def bank_resize(total: int, *, now: datetime) -> int:
     every.update(is_active=True)
     count = every.count()
     if count >= total:
-        surplus = list(every.order_by("-pk").values_list("pk", flat=True)[: count - total])
-        Question.objects.filter(pk__in=surplus).update(is_active=False)
+        # The surplus are the highest ids: everything above the total-th lowest.
+        keep_last = every.order_by("pk").values_list("pk", flat=True)[total - 1 : total]
+        Question.objects.filter(default_deck=True, pk__gt=keep_last[0]).update(is_active=False)
         return total
     originals = list(every.filter(key__regex=r"^[a-z]+-[0-9a-f]{12}$").order_by("pk"))
     clone_keys = every.filter(key__regex=r"-c[0-9]+$").values_list("key", flat=True)

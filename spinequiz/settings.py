@@ -102,13 +102,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters sent apart from the SQL: psycopg then prepares a statement once it has
-    # run five times on a connection, and PostgreSQL stops planning the study queue's
-    # queries anew on every request. Turn it off behind PgBouncer in transaction mode
-    # older than 1.21 (which cannot keep prepared statements).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-        "DATABASE_SERVER_SIDE_BINDING", default=True
-    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes may write at once (gunicorn workers): WAL lets readers go on
     # while one writes, and IMMEDIATE transactions take the write lock at the start,
