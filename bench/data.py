@@ -55,6 +55,9 @@ def bank_resize(total: int, *, now: datetime) -> int:
     every = Question.objects.filter(default_deck=True)
     every.update(is_active=True)
     count = every.count()
+    if total <= 0:
+        every.update(is_active=False)
+        return 0
     if count >= total:
         # The surplus are the highest ids: everything above the total-th lowest.
         keep_last = every.order_by("pk").values_list("pk", flat=True)[total - 1 : total]

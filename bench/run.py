@@ -220,6 +220,8 @@ def main() -> None:
                 str(seconds),
             )
         results["databases"][db] = out
+        # Written after each database, so that a failure later keeps what was measured.
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(table(results))
