@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q
@@ -219,7 +219,7 @@ class AssignmentSummary:
 class ClassProgress:
     course: Course
     facts: int  # of the assigned decks, together
-    learners: list[LearnerProgress]
+    learners: Sequence[LearnerProgress]
     assignments: list[AssignmentSummary]
     levels: list[Level] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
@@ -290,14 +290,15 @@ def class_progress(course: Course, now: datetime) -> ClassProgress:
     Computed from every learner's study (a dozen queries, whatever their number) only
     when someone has studied since it was last computed; otherwise read as stored.
     """
-    enrolments = list(
-        Enrolment.objects.filter(course=course)
-        .select_related("learner")
+    enrolments = [
+        Enrolled(*row)
+        for row in Enrolment.objects.filter(course=course)
         .order_by("learner__username", "learner_id")
-    )
+        .values_list("learner_id", "learner__username", "learner__email", "joined_at")
+    ]
     assignments = list(course.assignments.select_related("deck").order_by("due_on", "pk"))
     signature = _signature(
-        [(e.learner_id, e.learner.get_username(), e.learner.email) for e in enrolments],
+        [(e.learner_id, e.username, e.email) for e in enrolments],
         [
             (a.pk, a.deck_id, a.deck.updated_at, a.due_on, a.target_share, a.target_recall)
             for a in assignments
@@ -314,23 +315,7 @@ def class_progress(course: Course, now: datetime) -> ClassProgress:
     result = ClassProgress(
         course=course,
         facts=data["facts"],
-        learners=[
-            LearnerProgress(
-                learner_id=row["learner"],
-                username=row["username"],
-                email=row["email"],
-                joined_at=datetime.fromisoformat(row["joined"]),
-                questions_seen=row["seen"],
-                reviews=row["reviews"],
-                last_review=datetime.fromisoformat(row["last"]) if row["last"] else None,
-                mastery=row["mastery"],
-                assignments=tuple(
-                    LearnerStanding(a, mastered, pacing.Standing(standing))
-                    for a, mastered, standing in row["standings"]
-                ),
-            )
-            for row in data["learners"]
-        ],
+        learners=_LearnerRows(data["learners"]),
         assignments=[
             AssignmentSummary(
                 by_id[a],
@@ -352,8 +337,55 @@ def class_progress(course: Course, now: datetime) -> ClassProgress:
     return result
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    learner_id: int
+    username: str
+    email: str
+    joined_at: datetime
+
+
+class _LearnerRows(Sequence[LearnerProgress]):
+    """The stored rows of a class, made into LearnerProgress only for the rows read (a
+    page of the table reads 25 of 500)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> LearnerProgress: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[LearnerProgress]: ...
+
+    def __getitem__(self, index: int | slice) -> LearnerProgress | list[LearnerProgress]:
+        if isinstance(index, slice):
+            return [self._made(row) for row in self.rows[index]]
+        return self._made(self.rows[index])
+
+    @staticmethod
+    def _made(row: dict[str, Any]) -> LearnerProgress:
+        return LearnerProgress(
+            learner_id=row["learner"],
+            username=row["username"],
+            email=row["email"],
+            joined_at=datetime.fromisoformat(row["joined"]),
+            questions_seen=row["seen"],
+            reviews=row["reviews"],
+            last_review=datetime.fromisoformat(row["last"]) if row["last"] else None,
+            mastery=row["mastery"],
+            assignments=tuple(
+                LearnerStanding(a, mastered, pacing.Standing(standing))
+                for a, mastered, standing in row["standings"]
+            ),
+        )
+
+
 def _class_progress_compute(
-    enrolments: list[Enrolment], assignments: list[Assignment], now: datetime
+    enrolments: list[Enrolled], assignments: list[Assignment], now: datetime
 ) -> dict[str, Any]:
     """Class progress from every learner's fact memories, cards and reviews, as plain values."""
     learner_ids = [e.learner_id for e in enrolments]
@@ -393,8 +425,8 @@ def _class_progress_compute(
         learners.append(
             {
                 "learner": lid,
-                "username": enrolment.learner.get_username(),
-                "email": enrolment.learner.email,
+                "username": enrolment.username,
+                "email": enrolment.email,
                 "joined": enrolment.joined_at.isoformat(),
                 "seen": seen.get(lid, 0),
                 "reviews": row.get("reviews", 0),

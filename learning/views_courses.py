@@ -40,6 +40,7 @@ from learning.services import course_create, course_enrol_emails, course_join
 
 LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25
+ITEMS_SHOWN = 50  # questions on the item statistics page, worst first, unless all are asked
 PREVIEW_SAMPLE = 8
 PICK_CANDIDATES = 50
 
@@ -458,10 +459,19 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
 @require_safe
 def course_items(request: HttpRequest, course: Course) -> HttpResponse:
     report = teaching.item_report(course, timezone.now())
+    every = request.GET.get("all") == "1"
     return render(
         request,
         "learning/teach/items.html",
-        {"course": course, "report": report, "min_learners": MIN_LEARNERS},
+        {
+            "course": course,
+            "report": report,
+            "min_learners": MIN_LEARNERS,
+            # The worst come first; a long tail of good questions is there on request.
+            "questions": report.questions if every else report.questions[:ITEMS_SHOWN],
+            "every": every,
+            "items_shown": ITEMS_SHOWN,
+        },
     )
 
 
