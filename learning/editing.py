@@ -21,10 +21,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from learning import factbase as fb
+from learning.forms import posted
 from learning.generation import Facts, Question, regenerate_touched
 from learning.models import ArguablePair, Fact
 from learning.models import Question as StoredQuestion
@@ -221,6 +222,7 @@ def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
 # Export and import ---------------------------------------------------------
 
 
+@require_safe
 def export_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
     """The whole fact base as a zip of the YAML files `fixtures/factbase/` holds."""
     if not model_admin.has_view_permission(request):
@@ -243,11 +245,12 @@ class ImportForm(forms.Form):
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
     """Upload a fact base: refused whole, naming every problem, or loaded and regenerated."""
     if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
         return HttpResponse(status=403)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(posted(request), request.FILES or None)
     problems: list[fb.Problem] = []
     status = 200
     if request.method == "POST" and form.is_valid():

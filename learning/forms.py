@@ -11,6 +11,12 @@ from learning.models import LearnerSettings, Level, ProblemReport, Question, Top
 from learning.study import StudyFilter
 
 
+def posted(request: Any) -> Any:
+    """The form data of a POST, even an empty one (so its errors show), or None to show
+    a fresh form. `request.POST or None` would take an empty POST for a first visit."""
+    return request.POST if request.method == "POST" else None
+
+
 class BankFilterForm(forms.Form):
     """Filters of the browsable bank; every field is optional."""
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
-from learning.forms import ProblemReportForm
+from learning.forms import ProblemReportForm, posted
 from learning.models import ProblemReport, Question
 
 
@@ -17,7 +17,7 @@ def question_report(request: HttpRequest, pk: int) -> HttpResponse:
     """GET shows the form, POST files the report; htmx gets the fragment."""
     # Learners may report only what they have answered: anything else is not found.
     question = get_object_or_404(Question.objects.reportable_by(request.user), pk=pk)
-    form = ProblemReportForm(request.POST or None)
+    form = ProblemReportForm(posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():

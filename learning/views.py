@@ -24,6 +24,7 @@ from learning.forms import (
     LearnerSettingsForm,
     SignupForm,
     StudyFilterForm,
+    posted,
 )
 from learning.grading import is_correct
 from learning.models import Card, LearnerSettings, Question, ReviewLog, Role, Source
@@ -413,7 +414,7 @@ def study_rate(request: HttpRequest) -> HttpResponse:
 
 def settings_view(request: HttpRequest) -> HttpResponse:
     study_settings = LearnerSettings.of(request.user)
-    form = LearnerSettingsForm(request.POST or None, instance=study_settings)
+    form = LearnerSettingsForm(posted(request), instance=study_settings)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your study settings are saved.")
@@ -445,7 +446,7 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(posted(request))
     if request.method == "POST" and form.is_valid():
         user = form.save()
         user.groups.add(roles_ensure()[Role.LEARNER])

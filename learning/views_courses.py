@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from learning import teaching
+from learning.forms import posted
 from learning.forms_courses import (
     INSTRUCTOR_PERMISSION,
     AssignmentForm,
@@ -89,7 +90,7 @@ def teach(request: HttpRequest) -> HttpResponse:
 
 @instructor_only
 def course_new(request: HttpRequest) -> HttpResponse:
-    form = CourseForm(request.POST or None)
+    form = CourseForm(posted(request))
     if request.method == "POST" and form.is_valid():
         course = course_create(name=form.cleaned_data["name"], instructor=request.user)
         messages.success(request, f"{course.name} is ready. Give your learners its join code.")
@@ -154,7 +155,7 @@ def course_code_rotate(request: HttpRequest, course: Course) -> HttpResponse:
 
 @course_taught
 def course_enrol(request: HttpRequest, course: Course) -> HttpResponse:
-    form = EnrolForm(request.POST or None, request.FILES or None)
+    form = EnrolForm(posted(request), request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
         report = course_enrol_emails(
@@ -374,7 +375,7 @@ def course_assignment_new(request: HttpRequest, course: Course) -> HttpResponse:
     if not course.decks.exists():
         messages.info(request, "Build a deck first: an assignment asks learners to master one.")
         return redirect("teach_deck_new", course.pk)
-    form = AssignmentForm(request.POST or None, course=course)
+    form = AssignmentForm(posted(request), course=course)
     return _assignment_form(request, course, form, creating=True)
 
 
@@ -383,7 +384,7 @@ def course_assignment_edit(
     request: HttpRequest, course: Course, assignment_pk: int
 ) -> HttpResponse:
     assignment = get_object_or_404(course.assignments, pk=assignment_pk)
-    form = AssignmentForm(request.POST or None, instance=assignment, course=course)
+    form = AssignmentForm(posted(request), instance=assignment, course=course)
     return _assignment_form(request, course, form, creating=False)
 
 
@@ -479,7 +480,7 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
 
 
 def join(request: HttpRequest) -> HttpResponse:
-    form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    form = JoinForm(posted(request), initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and form.is_valid():
         course = form.course
         if course_join(course=course, learner=request.user, now=timezone.now()):
