@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
@@ -41,6 +43,34 @@ from learning.models import (
     Topic,
 )
 from learning.services import WHOLE_BANK_ABOVE, Report, bank_regenerate, facts_regenerate
+
+
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up to show it again on a
+    refused form; a value that is no id at all (junk, or a tampered POST) made that a
+    server error. Such a value is left out: the field's own error says what was wrong."""
+
+    def optgroups(self, name: str, value: list[str], attr: Any = None) -> list[Any]:
+        field = self.choices.field
+        kept = []
+        for one in value:
+            try:
+                field.to_python(one)
+            except ValidationError:
+                continue
+            kept.append(one)
+        return super().optgroups(name, kept, attr)
+
+
+class CheckedAutocomplete:
+    """Autocomplete fields with CheckedAutocompleteSelect, in a model admin or an inline."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def _told(request: HttpRequest, report: Report, what: str) -> None:
@@ -215,7 +245,7 @@ class FactForm(forms.ModelForm):
         return data
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(CheckedAutocomplete, admin.TabularInline):
     model = Citation
     form = CitationForm
     extra = 0
@@ -250,7 +280,7 @@ class LevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(Fact)
-class FactAdmin(SimpleHistoryAdmin):
+class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
     list_display = ["subject", "relation", "object", "status", "confidence", "question_count"]
     list_filter = [
         "status",
@@ -395,7 +425,7 @@ class FactAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ArguablePair)
-class ArguablePairAdmin(SimpleHistoryAdmin):
+class ArguablePairAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
     list_display = ["subject", "relation", "object", "reason"]
     list_select_related = ["subject", "relation", "object"]
     list_filter = ["relation"]
