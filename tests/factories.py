@@ -82,6 +82,7 @@ class RelationFactory(factory.django.DjangoModelFactory):
 class FactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Fact
+        skip_postgeneration_save = True
 
     subject = factory.SubFactory(EntityFactory)
     relation = factory.SubFactory(RelationFactory)
@@ -99,6 +100,7 @@ class FactFactory(factory.django.DjangoModelFactory):
 class QuestionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Question
+        skip_postgeneration_save = True
 
     key = factory.Sequence(lambda n: f"mcq-{n:012x}")
     kind = models.Question.Kind.MCQ

@@ -36,21 +36,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from learning import models
-from learning.services import review_record
-from tests.factories import (
-    AssignmentFactory,
-    CourseFactory,
-    DeckFactory,
-    EditorFactory,
-    EnrolmentFactory,
-    InstructorFactory,
-    UserFactory,
-)
+from tests import people
 
 pytestmark = pytest.mark.django_db
 
@@ -597,166 +587,7 @@ def access_for(route: Route) -> Access | None:
 
 @pytest.fixture
 def world(spine_bank) -> dict[str, Any]:
-    from django.core import signing
-
-    from learning import views
-
-    instructor = InstructorFactory(username="teacher-of-the-block")
-    co_instructor = InstructorFactory()
-    course = CourseFactory(instructors=[instructor, co_instructor], name="Zygapophysis block")
-    learner = UserFactory(username="alpha", email="alpha-private@example.org")
-    EnrolmentFactory(course=course, learner=learner)
-    other_course = CourseFactory(name="Another block")
-    other_instructor = other_course.instructors.get()
-    other_learner = UserFactory(username="omega")
-    EnrolmentFactory(course=other_course, learner=other_learner)
-    course_deck = DeckFactory(course=course, levels=["L2"], name="Block deck")
-    spare_deck = DeckFactory(course=course, levels=["L3"], name="Spare deck")
-    assignment = AssignmentFactory(course=course, deck=course_deck)
-    own_deck = DeckFactory(course=None, owner=learner, levels=["L1"], name="Alphas-hidden-deck")
-
-    question = models.Question.objects.active().filter(kind=models.Question.Kind.MCQ).first()
-    now = timezone.now()
-    review_record(
-        learner=learner,
-        question=question,
-        answer=list(question.answers),
-        correct=True,
-        rating=3,
-        expected_count=0,
-        duration_ms=4000,
-        now=now,
-        desired_retention=0.9,
-    )
-    card = models.Card.objects.get(learner=learner, question=question)
-    models.ProblemReport.objects.create(
-        question=question,
-        reporter=learner,
-        problem=models.ProblemReport.Problem.choices[0][0],
-        comment="The wording is unclear",
-        prompt_seen=question.prompt,
-        answers_seen=list(question.answers),
-        created_at=now,
-    )
-    fact = models.Fact.objects.first()
-    # An edit through the model, so the fact base has a past version to show.
-    for model in (
-        models.Source,
-        models.Topic,
-        models.EntityKind,
-        models.Level,
-        models.Entity,
-        models.Relation,
-        models.Fact,
-        models.ArguablePair,
-    ):
-        instance = model.objects.first()
-        if instance is None and model is models.ArguablePair:
-            entities = list(models.Entity.objects.all()[:2])
-            instance = models.ArguablePair.objects.create(
-                subject=entities[0], relation=fact.relation, object=entities[1], reason="test"
-            )
-        instance.save()
-    AccessAttempt.objects.create(
-        username="alpha", ip_address="10.0.0.1", user_agent="test", failures_since_start=1
-    )
-    AccessLog.objects.create(username="alpha", ip_address="10.0.0.1", user_agent="test")
-    AccessFailureLog.objects.create(
-        username="alpha", ip_address="10.0.0.1", user_agent="test", locked_out=False
-    )
-    card_reviews = card.review_count
-    token_body = {
-        "u": learner.pk,
-        "q": question.pk,
-        "n": card_reviews,
-        "t": now.timestamp(),
-        "f": [],
-    }
-    feedback = {
-        "u": learner.pk,
-        "q": question.pk,
-        "a": list(question.answers),
-        "c": True,
-        "f": [],
-        "n": card_reviews,
-    }
-    return {
-        "learner": learner,
-        "other_learner": other_learner,
-        "instructor": instructor,
-        "co_instructor": co_instructor,
-        "other_instructor": other_instructor,
-        "editor": EditorFactory(),
-        "superuser": get_user_model().objects.create_superuser("root", "root@example.org", "pw"),
-        "newcomer": UserFactory(email="newcomer@example.org"),
-        "course": course,
-        "course_deck": course_deck,
-        "spare_deck": spare_deck,
-        "assignment": assignment,
-        "own_deck": own_deck,
-        "question": question,
-        "card": card,
-        "fact": fact,
-        "question_token": signing.dumps(token_body, salt=views.QUESTION_SALT),
-        "rating_token": signing.dumps(
-            {**feedback, "d": 1000, "t": now.timestamp()}, salt=views.RATING_SALT
-        ),
-        "feedback_token": signing.dumps(feedback, salt=views.FEEDBACK_SALT),
-        "admin_objects": {
-            **{m: m.objects.order_by("pk").first() for m in ADMIN_MODELS},
-            get_user_model(): learner,
-            Group: Group.objects.order_by("pk").first(),
-        },
-    }
-
-
-def snapshot() -> dict[str, Any]:
-    """What a request could change: the people, courses, study and the fact base."""
-    small = {
-        "users": get_user_model().objects.values_list(
-            "pk", "username", "email", "password", "is_active", "is_staff"
-        ),
-        "groups": get_user_model().groups.through.objects.values_list("user_id", "group_id"),
-        "courses": models.Course.objects.values_list("pk", "name", "code"),
-        "instructors": models.Course.instructors.through.objects.values_list(
-            "course_id", "user_id"
-        ),
-        "enrolments": models.Enrolment.objects.values_list("course_id", "learner_id"),
-        "decks": models.Deck.objects.values_list("pk", "name", "levels", "owner_id"),
-        "assignments": models.Assignment.objects.values_list("pk", "deck_id", "due_on"),
-        "cards": models.Card.objects.values_list("pk", "learner_id", "question_id", "due"),
-        "reviews": models.ReviewLog.objects.values_list("pk"),
-        "reports": models.ProblemReport.objects.values_list("pk", "resolution"),
-    }
-    state = {name: sorted(rows) for name, rows in small.items()}
-    # Study settings are made with their defaults the first time anyone opens a page that
-    # reads them: only a change to settings someone already has counts.
-    state["settings"] = {row["learner_id"]: row for row in models.LearnerSettings.objects.values()}
-    for model in (
-        models.Source,
-        models.Topic,
-        models.Level,
-        models.Entity,
-        models.Relation,
-        models.Fact,
-        models.Citation,
-        models.Question,
-    ):
-        state[model.__name__] = (
-            model.objects.count(),
-            sorted(model.objects.values_list("pk"))[-1:],
-        )
-    state["Fact updates"] = sorted(models.Fact.objects.values_list("pk", "status"))
-    return state
-
-
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    settings_before, settings_after = before["settings"], after["settings"]
-    if any(settings_after.get(k) != row for k, row in settings_before.items()):
-        return True
-    return {k: v for k, v in before.items() if k != "settings"} != {
-        k: v for k, v in after.items() if k != "settings"
-    }
+    return people.world_build()
 
 
 @dataclass
@@ -786,7 +617,7 @@ def ask(
             body = b"".join(response.streaming_content)
         else:
             body = response.content
-        changed = _changed(before, snapshot())
+        changed = people.changed(before, people.snapshot())
         transaction.set_rollback(True)
     text = body.decode("utf-8", "replace") if b"\x00" not in body[:4096] else ""
     return Answer(response.status_code, response.get("Location", ""), text, changed)
@@ -834,7 +665,7 @@ def test_every_url_answers_everyone_as_the_table_says(world, route):
     access = access_for(route)
     assert access is not None, f"{route.regex} has no row in the refusal matrix"
     problems = []
-    before = snapshot()
+    before = people.snapshot()
     for role in ROLES:
         for method in METHODS:
             expect = access.want[role, method]

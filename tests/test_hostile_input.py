@@ -1,0 +1,556 @@
+"""Hostile input: every form the pages offer, posted wrong on purpose, and hostile content
+read back on every page that shows it.
+
+The forms are not listed by hand: the test signs in as each kind of person, opens the
+pages they use, and reads the forms (and htmx endpoints) out of the HTML. Hypothesis
+then fills each one with what an attacker or a confused browser might send: wrong types,
+strings of 100,000 characters, NUL and other control characters, unknown and other
+people's ids, numbers too big for 64 bits, lists where one value is expected, missing
+fields, unknown fields, HTML and script; with and without the htmx header.
+
+Every answer must be below 500. A 4xx answer, or a page showing a form's errors, must
+say what was wrong and must have changed nothing; and no answer may carry the posted
+script unescaped. Each example runs in a savepoint that is rolled back, so a post that
+is accepted does not change what the next one meets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+from django.core import signing
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from learning import models, views
+from learning.services import review_record
+from tests import people
+from tests.factories import (
+    CourseFactory,
+    DeckFactory,
+    EntityFactory,
+    FactFactory,
+    QuestionFactory,
+    RelationFactory,
+    SourceFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = '<script>alert("sq")</script>'
+IMG = '"><img src=x onerror=alert(1)>'
+ESCAPED_SCRIPT = "&lt;script&gt;alert(&quot;sq&quot;)&lt;/script&gt;"
+EXAMPLES = 25  # per form; the module docstring's figures come from this
+
+
+# Reading forms out of pages -------------------------------------------------------------
+
+
+@dataclass
+class Form:
+    """One form on a page: where it posts, and its fields with the values the page gave."""
+
+    page: str
+    action: str
+    method: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    options: dict[str, list[str]] = field(default_factory=dict)
+    htmx: bool = False
+
+
+class _FormReader(HTMLParser):
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self.forms: list[Form] = []
+        self._form: Form | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            hx = a.get("hx-post") or a.get("hx-get")
+            action = hx or a.get("action") or self.page
+            method = (
+                "post" if (a.get("hx-post") or a.get("method", "get").lower() == "post") else "get"
+            )
+            self._form = Form(self.page, urljoin(self.page, action), method, htmx=bool(hx))
+            self.forms.append(self._form)
+            return
+        form = self._form
+        if form is None or not a.get("name"):
+            return
+        name = a["name"]
+        if tag == "input":
+            kind = a.get("type", "text").lower()
+            if kind in ("checkbox", "radio"):
+                form.options.setdefault(name, []).append(a.get("value", "on"))
+                if "checked" in a:
+                    form.fields.setdefault(name, []).append(a.get("value", "on"))
+                else:
+                    form.fields.setdefault(name, [])
+            elif kind not in ("submit", "button", "image", "reset", "file"):
+                form.fields.setdefault(name, []).append(a.get("value", ""))
+            elif kind == "submit":
+                form.options.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "button" and a.get("value") is not None:
+            form.options.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "select":
+            self._select = name
+            form.fields.setdefault(name, [])
+        elif tag == "option" and self._select:
+            form.options.setdefault(self._select, []).append(a.get("value", ""))
+            if "selected" in a:
+                form.fields[self._select].append(a.get("value", ""))
+        elif tag == "textarea":
+            self._textarea = name
+            form.fields.setdefault(name, [""])
+
+    def handle_data(self, data: str) -> None:
+        if self._form is not None and self._textarea:
+            self._form.fields[self._textarea] = [data]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def forms_on(client: Client, page: str) -> list[Form]:
+    response = client.get(page)
+    assert response.status_code == 200, f"{page}: {response.status_code}"
+    reader = _FormReader(page)
+    reader.feed(response.content.decode())
+    return reader.forms
+
+
+# The forms of the site, as each person meets them ---------------------------------------
+
+
+@dataclass
+class Target:
+    role: str
+    form: Form
+
+    @property
+    def label(self) -> str:
+        return f"{self.role} {self.form.method.upper()} {urlsplit(self.form.action).path}"
+
+
+def _signed_in(world: dict[str, Any], role: str) -> Client:
+    client = Client(raise_request_exception=False)
+    if role != "anonymous":
+        client.force_login(world[role], backend="learning.backends.LearnerBackend")
+    return client
+
+
+def _feedback_page(world: dict[str, Any], client: Client) -> str:
+    """Answer the first question of the study page rightly: the rating form's page."""
+    (form,) = [f for f in forms_on(client, reverse("study")) if "token" in f.fields]
+    token = signing.loads(form.fields["token"][0], salt=views.QUESTION_SALT)
+    question = models.Question.objects.get(pk=token["q"])
+    data: dict[str, Any] = {"token": form.fields["token"][0]}
+    if question.kind == models.Question.Kind.TYPED:
+        data["typed"] = question.answers[0]
+    elif question.kind == models.Question.Kind.ORDER:
+        data.update(
+            {
+                f"place_{i}": str(question.answers.index(c) + 1)
+                for i, c in enumerate(question.choices)
+            }
+        )
+    elif question.kind == models.Question.Kind.MULTI:
+        data["choice"] = [str(question.choices.index(a)) for a in question.answers]
+    else:
+        data["choice"] = str(question.choices.index(question.answers[0]))
+    response = client.post(reverse("study_answer"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"]
+
+
+def site_forms(world: dict[str, Any]) -> list[Target]:
+    course, deck, assignment = world["course"], world["course_deck"], world["assignment"]
+    fact = world["fact"]
+    pages = {
+        "anonymous": [reverse("login"), reverse("signup"), reverse("password_reset")],
+        "learner": [
+            reverse("study"),
+            reverse("study_custom"),
+            reverse("bank"),
+            reverse("settings"),
+            reverse("join"),
+            reverse("decks"),
+            reverse("deck_new"),
+            reverse("deck", args=[world["own_deck"].pk]),
+            reverse("question_report", args=[world["question"].pk]),
+            reverse("account"),
+            reverse("password_change"),
+        ],
+        "instructor": [
+            reverse("teach_course_new"),
+            reverse("teach_course", args=[course.pk]),
+            reverse("teach_enrol", args=[course.pk]),
+            reverse("teach_deck_new", args=[course.pk]),
+            reverse("teach_deck", args=[course.pk, deck.pk]),
+            reverse("teach_assignment_new", args=[course.pk]),
+            reverse("teach_assignment", args=[course.pk, assignment.pk]),
+            reverse("teach_progress", args=[course.pk]),
+        ],
+        "editor": [
+            reverse("admin:learning_fact_add"),
+            reverse("admin:learning_fact_change", args=[fact.pk]),
+            reverse("admin:learning_fact_import"),
+            reverse("admin:learning_problemreport_change", args=[world["report"].pk]),
+        ],
+    }
+    targets: list[Target] = []
+    seen: set[tuple[str, str, str]] = set()
+    for role, role_pages in pages.items():
+        with transaction.atomic():
+            client = _signed_in(world, role)
+            if role == "learner":
+                role_pages = [*role_pages, _feedback_page(world, client)]
+            for page in role_pages:
+                for form in forms_on(client, page):
+                    # The admin's search and filter boxes are GET forms over the changelist.
+                    key = (role, form.method, urlsplit(form.action).path)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    targets.append(Target(role, form))
+            transaction.set_rollback(True)
+    # The fact form's live preview is an htmx endpoint taking the whole fact form.
+    (fact_form,) = [
+        t.form
+        for t in targets
+        if t.role == "editor" and t.form.action.endswith(f"/fact/{fact.pk}/change/")
+    ]
+    preview = Form(
+        fact_form.page,
+        reverse("admin:learning_fact_preview") + f"?fact={fact.pk}",
+        "post",
+        dict(fact_form.fields),
+        dict(fact_form.options),
+        htmx=True,
+    )
+    targets.append(Target("editor", preview))
+    return targets
+
+
+# What hostile posts look like -----------------------------------------------------------
+
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+_control = st.text(st.characters(codec="ascii", max_codepoint=31), min_size=1, max_size=5)
+HOSTILE = st.one_of(
+    _text,
+    _control.map(lambda c: f"a{c}b"),
+    st.just("\x00"),
+    st.just("x" * 100_000),
+    st.just(SCRIPT),
+    st.just(IMG),
+    st.integers().map(str),
+    st.just("9" * 30),
+    st.sampled_from(["-1", "0", "1e309", "NaN", "inf", "1.5", "", " ", "true", "null", "[]"]),
+    st.sampled_from(["2026-02-30", "0000-00-00", "9999-12-31", "31/12/2026"]),
+)
+
+
+def _values(world: dict[str, Any], form: Form, name: str) -> st.SearchStrategy[list[str]]:
+    """The page's own value, another of its options, someone else's id, or anything hostile."""
+    own = form.fields.get(name, [])
+    options = [o for o in form.options.get(name, []) if o]
+    others = [str(pk) for pk in world["foreign_ids"]]
+    one = st.one_of(
+        st.sampled_from(options) if options else HOSTILE,
+        st.sampled_from(others),
+        HOSTILE,
+    )
+    return st.one_of(
+        st.just(own),
+        st.lists(one, min_size=1, max_size=3),
+        st.just([]),
+    )
+
+
+@st.composite
+def posts(draw: st.DrawFn, world: dict[str, Any], form: Form) -> tuple[dict[str, list[str]], bool]:
+    names = sorted(set(form.fields) | set(form.options))
+    data = {name: draw(_values(world, form, name)) for name in names}
+    if draw(st.booleans()):
+        data[draw(st.sampled_from(["id", "pk", "learner", "owner", "course", "is_staff"]))] = [
+            draw(HOSTILE)
+        ]
+    # Keep the CSRF-free test client's posts honest: no field is sent empty-named.
+    return {k: v for k, v in data.items() if v != [] or draw(st.booleans())}, draw(st.booleans())
+
+
+ERROR_SIGNS = ('class="errorlist', 'role="alert"', 'class="errornote', "<h1>")
+
+
+def _says_what_went_wrong(body: str) -> bool:
+    return any(sign in body for sign in ERROR_SIGNS)
+
+
+def _send(client: Client, form: Form, data: dict[str, list[str]], htmx: bool) -> Any:
+    headers = {"HX-Request": "true"} if htmx else {}
+    if form.method == "post":
+        return client.post(form.action, data, headers=headers)
+    query = parse_qs(urlsplit(form.action).query)
+    return client.get(urlsplit(form.action).path, {**query, **data}, headers=headers)
+
+
+# The tests -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(spine_bank) -> dict[str, Any]:
+    w = people.world_build()
+    w["report"] = models.ProblemReport.objects.get(reporter=w["learner"])
+    # Ids that belong to others: another course, its deck, another learner's card.
+    other_course = models.Course.objects.exclude(pk=w["course"].pk).first()
+    foreign_deck = DeckFactory(course=other_course, name="Not yours")
+    w["foreign_ids"] = [other_course.pk, foreign_deck.pk, w["other_learner"].pk, 2**63, 2**64 + 1]
+    return w
+
+
+def test_the_site_offers_the_forms_the_test_fuzzes(world):
+    targets = {t.label for t in site_forms(world)}
+    # A sample of what must be there: if a page stops showing its form, this says so.
+    for expected in (
+        "anonymous POST /accounts/signup/",
+        "learner POST /study/answer/",
+        "learner POST /study/rate/",
+        "learner POST /settings/",
+        "learner POST /my-data/delete/",
+        "instructor POST /teach/courses/new/",
+        f"instructor POST /teach/courses/{world['course'].pk}/enrol/",
+        f"instructor POST /teach/courses/{world['course'].pk}/assignments/new/",
+        "editor POST /admin/learning/fact/add/",
+        "editor POST /admin/learning/fact/preview/",
+    ):
+        assert expected in targets, sorted(targets)
+
+
+def _fuzz_one(world: dict[str, Any], target: Target, before: dict[str, Any], data, htmx) -> None:
+    with transaction.atomic():
+        client = _signed_in(world, target.role)
+        response = _send(client, target.form, data, htmx)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode("utf-8", "replace")
+        changed = people.changed(before, people.snapshot())
+        transaction.set_rollback(True)
+    where = f"{target.label} with {_short(data)} (htmx: {htmx})"
+    assert response.status_code < 500, f"{where}: {response.status_code}"
+    assert SCRIPT not in text, f"{where}: the posted script came back unescaped"
+    is_html = response.get("Content-Type", "").startswith("text/html")
+    if 400 <= response.status_code < 500:
+        assert not changed, f"{where}: refused ({response.status_code}) but changed data"
+        if is_html and response.status_code != 405:
+            assert _says_what_went_wrong(text), f"{where}: {response.status_code} says nothing"
+    elif is_html and ('class="errorlist' in text or 'class="errornote' in text):
+        assert not changed, f"{where}: showed errors but changed data"
+
+
+def _short(data: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: [v[:40] + ("…" if len(v) > 40 else "") for v in vs] for k, vs in data.items()}
+
+
+def _fuzzer(world: dict[str, Any], target: Target, before: dict[str, Any], runs: list[int]):
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(case=posts(world, target.form))
+    def fuzz(case: tuple[dict[str, list[str]], bool]) -> None:
+        runs.append(1)
+        _fuzz_one(world, target, before, *case)
+
+    return fuzz
+
+
+def test_every_form_refuses_hostile_posts_cleanly(world):
+    targets = site_forms(world)
+    assert len(targets) >= 20
+    before = people.snapshot()
+    runs: list[int] = []
+    failures = []
+    for target in targets:
+        try:
+            _fuzzer(world, target, before, runs)()
+        except AssertionError as failure:
+            failures.append(str(failure).splitlines()[0])
+    assert not failures, "\n".join(failures)
+    # Every form got its examples (hypothesis stops early only when it runs out of ideas).
+    assert len(runs) >= len(targets) * 5
+
+
+# Hostile content, shown everywhere it is read ------------------------------------------
+
+
+@pytest.fixture
+def hostile_world(world) -> dict[str, Any]:
+    """The same people, with a fact, its question, a course, decks and a report whose every
+    text is HTML and script."""
+    source = SourceFactory(key="hostile-source", title=f"Title {SCRIPT}", short=f"s {SCRIPT}")
+    topic = TopicFactory(key="hostile-topic", name=f"Topic {SCRIPT}")
+    fact = FactFactory(
+        subject=EntityFactory(key="hostile-a", name=f"A {SCRIPT}"),
+        relation=RelationFactory(key="hostile-r", topic=topic),
+        object=EntityFactory(key="hostile-b", name=f"B {IMG}"),
+        explanation=f"Because {SCRIPT}",
+        cite=source,
+    )
+    question = QuestionFactory(
+        prompt=f"Which {SCRIPT} is it?",
+        choices=[f"One {SCRIPT}", f"Two {IMG}", "Three", "Four"],
+        answers=[f"One {SCRIPT}"],
+        explanation=f"Explained {SCRIPT}",
+        citations=[f"hostile-source: Section {SCRIPT}"],
+        topic=topic,
+        facts=[fact],
+    )
+    learner = world["learner"]
+    review_record(
+        learner=learner,
+        question=question,
+        answer=[f"Two {IMG}"],
+        correct=False,
+        rating=1,
+        expected_count=0,
+        duration_ms=3000,
+        now=timezone.now(),
+        desired_retention=0.9,
+    )
+    world["course"].name = f"Course {SCRIPT}"
+    world["course"].save()
+    world["course_deck"].name = f"Deck {SCRIPT}"
+    world["course_deck"].save()
+    world["own_deck"].name = f"Mine {SCRIPT}"
+    world["own_deck"].save()
+    report = models.ProblemReport.objects.create(
+        question=question,
+        reporter=learner,
+        problem=models.ProblemReport.Problem.choices[0][0],
+        comment=f"Comment {SCRIPT}",
+        prompt_seen=question.prompt,
+        answers_seen=list(question.answers),
+        created_at=timezone.now(),
+    )
+    CourseFactory(name=f"Other {SCRIPT}", instructors=[world["instructor"]])
+    world.update(hostile_question=question, hostile_fact=fact, hostile_report=report)
+    return world
+
+
+def _pages_showing_hostile_content(w: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(who, page, whether the page shows the hostile text) for every page that reads it."""
+    q, course = w["hostile_question"], w["course"]
+    card = models.Card.objects.get(learner=w["learner"], question=q)
+    topic = q.topic.key
+    feedback = signing.dumps(
+        {"u": w["learner"].pk, "q": q.pk, "a": [f"Two {IMG}"], "c": False, "f": [], "n": 0},
+        salt=views.FEEDBACK_SALT,
+    )
+    return [
+        ("learner", reverse("dashboard"), True),
+        ("learner", f"{reverse('study_custom')}?topic={topic}", True),
+        ("learner", f"{reverse('study_feedback')}?token={feedback}", True),
+        ("learner", reverse("card", args=[card.pk]), True),
+        ("learner", f"{reverse('bank')}?topic={topic}", True),
+        ("learner", reverse("assignments"), True),
+        ("learner", reverse("decks"), True),
+        ("learner", reverse("deck", args=[w["own_deck"].pk]), True),
+        ("learner", reverse("question_report", args=[q.pk]), True),
+        ("learner", reverse("account"), False),
+        ("instructor", reverse("teach"), True),
+        ("instructor", reverse("teach_course", args=[course.pk]), True),
+        ("instructor", reverse("teach_progress", args=[course.pk]), True),
+        ("instructor", reverse("teach_items", args=[course.pk]) + "?all=1", True),
+        ("instructor", reverse("teach_deck", args=[course.pk, w["course_deck"].pk]), True),
+        ("instructor", reverse("teach_assignment", args=[course.pk, w["assignment"].pk]), True),
+        ("editor", reverse("admin:learning_fact_changelist") + "?q=hostile", True),
+        ("editor", reverse("admin:learning_fact_change", args=[w["hostile_fact"].pk]), True),
+        ("editor", reverse("admin:learning_question_changelist") + "?q=Which", True),
+        ("editor", reverse("admin:learning_question_change", args=[q.pk]), True),
+        ("editor", reverse("admin:learning_problemreport_changelist"), True),
+        (
+            "editor",
+            reverse("admin:learning_problemreport_change", args=[w["hostile_report"].pk]),
+            True,
+        ),
+        ("editor", reverse("admin:learning_source_changelist"), True),
+        ("editor", reverse("admin:learning_entity_changelist") + "?q=hostile", True),
+    ]
+
+
+def test_html_and_script_in_content_are_shown_escaped_everywhere(hostile_world):
+    w = hostile_world
+    problems = []
+    for role, page, shows in _pages_showing_hostile_content(w):
+        response = _signed_in(w, role).get(page)
+        text = response.content.decode()
+        if response.status_code != 200:
+            problems.append(f"{role} {page}: {response.status_code}")
+            continue
+        if SCRIPT in text or "<img src=x" in text:
+            problems.append(f"{role} {page}: shows the script unescaped")
+        if shows and ESCAPED_SCRIPT not in text:
+            problems.append(f"{role} {page}: does not show the hostile text at all")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_hostile_course_name_is_escaped_in_the_join_message(hostile_world):
+    w = hostile_world
+    client = _signed_in(w, "other_learner")
+    response = client.post(reverse("join"), {"code": w["course"].code}, follow=True)
+    text = response.content.decode()
+    assert "You have joined Course " in text
+    assert SCRIPT not in text and ESCAPED_SCRIPT in text
+
+
+def test_the_progress_spreadsheet_does_not_run_a_deck_name_as_a_formula(hostile_world):
+    w = hostile_world
+    w["course_deck"].name = '=HYPERLINK("http://example.org")'
+    w["course_deck"].save()
+    response = _signed_in(w, "instructor").get(reverse("teach_progress_csv", args=[w["course"].pk]))
+    header = response.content.decode().splitlines()[0]
+    assert "'=HYPERLINK" in header, header
+    assert not re.search(r"(^|,)\"?=", header), header
+
+
+@pytest.mark.parametrize("junk", ["\x00", "abc", "9" * 30, "-1"])
+def test_junk_in_an_autocomplete_field_is_that_fields_error(world, junk):
+    # Django's autocomplete widget looked the junk up to show it again: a server error.
+    client = _signed_in(world, "editor")
+    before = people.snapshot()
+    response = client.post(
+        reverse("admin:learning_fact_add"),
+        {
+            "subject": junk,
+            "object": junk,
+            "citations-TOTAL_FORMS": "1",
+            "citations-INITIAL_FORMS": "0",
+            "citations-0-source": junk,
+        },
+    )
+    assert response.status_code == 200
+    errors = re.findall(r'class="errorlist[^"]*"[^>]*><li>([^<]*)', response.content.decode())
+    expected = "Null characters are not allowed." if junk == "\x00" else "Select a valid choice."
+    assert any(e.startswith(expected) for e in errors), errors
+    assert people.snapshot() == before
