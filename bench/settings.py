@@ -8,3 +8,6 @@ from spinequiz.settings import *  # noqa: F403
 ROOT_URLCONF = "bench.urls"
 # The benchmark measures the app, not the access log of the load test.
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# The class-progress figures "after someone studied" time the report being computed
+# again, which the app does at most once a minute per course; here, every time.
+COURSE_REPORT_FRESH_SECONDS = 0

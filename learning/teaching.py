@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q
 
 from learning import itemstats, pacing, progress
@@ -250,6 +251,12 @@ class ClassProgress:
 REPORT_MAX_AGE = timedelta(hours=1)
 
 
+def _report_fresh() -> timedelta:
+    """How long a report is shown as it is even while the class studies: it is computed
+    again at most this often, however many learners review (settings.COURSE_REPORT_FRESH)."""
+    return timedelta(seconds=settings.COURSE_REPORT_FRESH_SECONDS)
+
+
 def _signature(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
@@ -262,19 +269,21 @@ def _report(
     compute: Callable[[], dict[str, Any]],
 ) -> tuple[dict[str, Any], datetime]:
     """The course's report of `kind` as stored, or computed again when it is stale: when
-    a learner of the course reviewed since, when the learners or the assignments
-    changed, or when it is older than REPORT_MAX_AGE."""
+    the learners or the assignments changed; when a learner of the course reviewed since
+    and it is older than COURSE_REPORT_FRESH_SECONDS; when it is older than REPORT_MAX_AGE."""
     stored = CourseReport.objects.filter(course=course, kind=kind).first()
-    if (
-        stored is not None
-        and stored.signature == signature
-        and now - stored.computed_at < REPORT_MAX_AGE
-        and not LearnerDay.objects.filter(
-            learner__in=Enrolment.objects.filter(course=course).values("learner_id"),
-            last_review_at__gt=stored.computed_at,
-        ).exists()
-    ):
-        return stored.data, stored.computed_at
+    if stored is not None and stored.signature == signature:
+        age = now - stored.computed_at
+        if age < _report_fresh():
+            return stored.data, stored.computed_at
+        if (
+            age < REPORT_MAX_AGE
+            and not LearnerDay.objects.filter(
+                learner__in=Enrolment.objects.filter(course=course).values("learner_id"),
+                last_review_at__gt=stored.computed_at,
+            ).exists()
+        ):
+            return stored.data, stored.computed_at
     data = compute()
     CourseReport.objects.update_or_create(
         course=course,

@@ -155,6 +155,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# A course's class progress and item statistics, computed again once its learners have
+# studied, are computed at most this often (seconds), however busy the class.
+COURSE_REPORT_FRESH_SECONDS = int(os.environ.get("COURSE_REPORT_FRESH_SECONDS", "60"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

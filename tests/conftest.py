@@ -45,6 +45,8 @@ def _test_settings() -> Iterator[None]:
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Class reports follow every review at once (one test checks the minute's wait).
+        COURSE_REPORT_FRESH_SECONDS=0,
     ):
         yield
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import itemstats
+from learning import itemstats, teaching
 from learning.models import Card, Question, ReviewLog
 from learning.services import review_record
 from tests.factories import (
@@ -194,6 +194,25 @@ def test_class_progress_is_computed_again_once_a_learner_studies(teacher, course
     assert reviews_shown() == 0  # read as stored
     answer(learner, assignment.deck.questions().first())
     assert reviews_shown() == 1
+
+
+def test_a_busy_class_has_its_report_computed_at_most_once_a_minute(course, settings):
+    settings.COURSE_REPORT_FRESH_SECONDS = 60
+    assignment = AssignmentFactory(course=course, deck=DeckFactory(course=course, levels=["L2"]))
+    learner = UserFactory(username="busy")
+    EnrolmentFactory(course=course, learner=learner)
+    start = timezone.now()
+
+    def reviews_at(seconds):
+        data = teaching.class_progress(course, start + timedelta(seconds=seconds))
+        return {row.username: row.reviews for row in data.learners}["busy"], data.computed_at
+
+    assert reviews_at(0) == (0, start)
+    answer(learner, assignment.deck.questions().first(), when=start + timedelta(seconds=5))
+    # Within the minute the report is shown as computed, and says when that was ...
+    assert reviews_at(30) == (0, start)
+    # ... and after it, the review is counted.
+    assert reviews_at(61) == (1, start + timedelta(seconds=61))
 
 
 # Item statistics -------------------------------------------------------------------------
