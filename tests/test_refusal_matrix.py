@@ -107,7 +107,6 @@ class Access:
     path: Callable[[dict[str, Any]], str]
     want: Want
     data: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda w: {})
-    owner: str | None = None  # the role this URL's data belongs to, if any
 
 
 def _grid(default: dict[str, Expect], **per_role: dict[str, Expect] | Expect) -> Want:
@@ -249,8 +248,8 @@ ACCESS: dict[str, Access] = {
     ),
     # Studying ------------------------------------------------------------------------
     "home": Access(url("home"), signed_in(get=302, post=302, others=302)),
-    "dashboard": Access(url("dashboard"), signed_in(post=200, others=200), owner="learner"),
-    "study": Access(url("study"), signed_in(post=200, others=200), owner="learner"),
+    "dashboard": Access(url("dashboard"), signed_in(post=200, others=200)),
+    "study": Access(url("study"), signed_in(post=200, others=200)),
     "study_custom": Access(url("study_custom"), signed_in(post=200, others=200)),
     "study_answer": Access(
         url("study_answer"),
@@ -264,14 +263,13 @@ ACCESS: dict[str, Access] = {
     "study_feedback": Access(
         lambda w: f"{reverse('study_feedback')}?token={w['feedback_token']}",
         signed_in(get=404, post=404, others=404, learner={m: 200 for m in METHODS}),
-        owner="learner",
     ),
     "study_rate": Access(
         url("study_rate"),
         signed_in(get=405, post=403, learner={"post": 302}),
         data=lambda w: {"token": w["rating_token"], "rating": 3},
     ),
-    "card": Access(url("card", the("card")), learners_own(post=200, others=200), owner="learner"),
+    "card": Access(url("card", the("card")), learners_own(post=200, others=200)),
     "settings": Access(
         url("settings"),
         signed_in(post=422, others=200),
@@ -288,11 +286,9 @@ ACCESS: dict[str, Access] = {
         ),
     ),
     # The learner's own data ----------------------------------------------------------
-    "account": Access(url("account"), signed_in(post=200, others=200), owner="learner"),
-    "account_data": Access(url("account_data"), signed_in(post=200, others=200), owner="learner"),
-    "account_reviews_csv": Access(
-        url("account_reviews_csv"), signed_in(post=200, others=200), owner="learner"
-    ),
+    "account": Access(url("account"), signed_in(post=200, others=200)),
+    "account_data": Access(url("account_data"), signed_in(post=200, others=200)),
+    "account_reviews_csv": Access(url("account_reviews_csv"), signed_in(post=200, others=200)),
     "account_delete": Access(
         url("account_delete"),
         # Without the password and the tick box nothing is deleted: the form comes back.
@@ -301,12 +297,10 @@ ACCESS: dict[str, Access] = {
     ),
     # Courses, decks and assignments: the learner's side --------------------------------
     "join": Access(url("join"), signed_in(post=422, others=200), data=lambda w: {"code": "nope"}),
-    "assignments": Access(url("assignments"), signed_in(), owner="learner"),
-    "decks": Access(url("decks"), signed_in(), owner="learner"),
+    "assignments": Access(url("assignments"), signed_in()),
+    "decks": Access(url("decks"), signed_in()),
     "deck_new": Access(url("deck_new"), signed_in(post=422, others=200)),
-    "deck": Access(
-        url("deck", the("own_deck")), learners_own(post=422, others=200), owner="learner"
-    ),
+    "deck": Access(url("deck", the("own_deck")), learners_own(post=422, others=200)),
     "deck_delete": Access(url("deck_delete", the("own_deck")), learners_own(get=405, post=302)),
     "deck_anki": Access(url("deck_anki", the("own_deck")), learners_own()),
     "assignment_anki": Access(
@@ -320,7 +314,7 @@ ACCESS: dict[str, Access] = {
         teaching(post=302, others=200, course=False),
         data=lambda w: {"name": "Another block"},
     ),
-    "teach_course": Access(url("teach_course", the("course")), teaching(), owner="instructor"),
+    "teach_course": Access(url("teach_course", the("course")), teaching()),
     "teach_code_rotate": Access(
         url("teach_code_rotate", the("course")), teaching(get=405, post=302)
     ),
@@ -370,11 +364,9 @@ ACCESS: dict[str, Access] = {
         url("teach_assignment_delete", the("course"), the("assignment")),
         teaching(get=405, post=302),
     ),
-    "teach_progress": Access(url("teach_progress", the("course")), teaching(), owner="instructor"),
-    "teach_progress_csv": Access(
-        url("teach_progress_csv", the("course")), teaching(), owner="instructor"
-    ),
-    "teach_items": Access(url("teach_items", the("course")), teaching(), owner="instructor"),
+    "teach_progress": Access(url("teach_progress", the("course")), teaching()),
+    "teach_progress_csv": Access(url("teach_progress_csv", the("course")), teaching()),
+    "teach_items": Access(url("teach_items", the("course")), teaching()),
 }
 
 
