@@ -8,6 +8,7 @@ exactly as the save will read it, and nothing is written.
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import zipfile
 from collections import Counter
@@ -193,13 +194,16 @@ def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
     obj = None
     if "fact" in request.GET:
         pk = request.GET["fact"]
+        # Only plain ids: str.isdigit() also takes "²", which no id column reads.
         obj = (
             Fact.objects.select_related("subject", "relation", "object").filter(pk=pk).first()
-            if pk.isdigit()
+            if re.fullmatch(r"[0-9]{1,18}", pk)
             else None
         )
         if obj is None:
-            return HttpResponse("That fact does not exist.", status=404)
+            return HttpResponse(
+                '<p class="errornote" role="alert">That fact does not exist.</p>', status=404
+            )
         if not model_admin.has_change_permission(request, obj):
             return HttpResponse(status=403)
     elif not model_admin.has_add_permission(request):
