@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 from django.core import signing
@@ -353,7 +353,7 @@ def _fuzz_one(world: dict[str, Any], target: Target, before: dict[str, Any], dat
         text = body.decode("utf-8", "replace")
         changed = people.changed(before, people.snapshot())
         transaction.set_rollback(True)
-    where = f"{target.label} with {_short(data)} (htmx: {htmx})"
+    where = f"{target.role} {target.form.method.upper()} {target.form.action[:120]} with {_short(data)} (htmx: {htmx})"
     assert response.status_code < 500, f"{where}: {response.status_code}"
     assert SCRIPT not in text, f"{where}: the posted script came back unescaped"
     is_html = response.get("Content-Type", "").startswith("text/html")
@@ -554,3 +554,48 @@ def test_junk_in_an_autocomplete_field_is_that_fields_error(world, junk):
     expected = "Null characters are not allowed." if junk == "\x00" else "Select a valid choice."
     assert any(e.startswith(expected) for e in errors), errors
     assert people.snapshot() == before
+
+
+def _query_targets(w: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(who, method, page, parameter) for every query parameter a view reads."""
+    course = w["course"].pk
+    return [
+        ("learner", "get", reverse("bank"), "page"),
+        ("learner", "get", reverse("study_feedback"), "token"),
+        ("learner", "get", reverse("join"), "code"),
+        ("learner", "get", reverse("question_report", args=[w["question"].pk]), "filed"),
+        ("instructor", "get", reverse("teach_course", args=[course]), "page"),
+        ("instructor", "get", reverse("teach_progress", args=[course]), "page"),
+        ("instructor", "get", reverse("teach_items", args=[course]), "all"),
+        ("editor", "post", reverse("admin:learning_fact_preview"), "fact"),
+    ]
+
+
+QUERY_VALUES = st.one_of(
+    HOSTILE,
+    # Characters Python calls digits that are not 0-9, and numbers past any integer column.
+    st.sampled_from(["²", "١٢", "𝟗", "9" * 30, "-0", "0x1F", "1_000"]),
+)
+
+
+def _query_fuzzer(world: dict[str, Any], target: tuple[str, str, str, str], before: Any):
+    role, method, page, parameter = target
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
+    @given(value=QUERY_VALUES, htmx=st.booleans())
+    def fuzz(value: str, htmx: bool) -> None:
+        form = Form(page, f"{page}?{urlencode({parameter: value})}", method)
+        _fuzz_one(world, Target(role, form), before, {}, htmx)
+
+    return fuzz
+
+
+def test_every_query_parameter_a_view_reads_refuses_hostile_values_cleanly(world):
+    before = people.snapshot()
+    failures = []
+    for target in _query_targets(world):
+        try:
+            _query_fuzzer(world, target, before)()
+        except AssertionError as failure:
+            failures.append(str(failure).splitlines()[0])
+    assert not failures, "\n".join(failures)
