@@ -304,16 +304,7 @@ class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
     autocomplete_fields = ["subject", "object"]
     form = FactForm
     inlines = [CitationInline]
-    fields = [
-        "subject",
-        "relation",
-        "object",
-        "qualifier",
-        "explanation",
-        "status",
-        "confidence",
-        "disputed_reason",
-    ]
+    fields = FactForm.Meta.fields
     actions = ["publish", "flag", "retire", "regenerate"]
     change_form_template = "admin/learning/fact/change_form.html"
     change_list_template = "admin/learning/fact/change_list.html"

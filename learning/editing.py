@@ -30,7 +30,7 @@ from learning.forms import posted
 from learning.generation import Facts, Question, regenerate_touched
 from learning.models import ArguablePair, Fact
 from learning.models import Question as StoredQuestion
-from learning.services import factbase_from_db, factbase_import
+from learning.services import fact_value, factbase_from_db, factbase_import
 from learning.slices import DatabaseFacts
 
 if TYPE_CHECKING:
@@ -174,20 +174,6 @@ def _edited_fact(
     )
 
 
-def _stored_value(obj: Fact) -> fb.Fact:
-    return fb.Fact(
-        subject=obj.subject.key,
-        relation=obj.relation.key,
-        object=obj.object.key,
-        citations=tuple(fb.Citation(c.source.key, c.section) for c in obj.citations.all()),
-        explanation=obj.explanation,
-        qualifier=obj.qualifier,
-        confidence=obj.confidence,
-        disputed_reason=obj.disputed_reason,
-        status=obj.status,
-    )
-
-
 @require_POST
 @vary_on_headers("HX-Request")
 def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
@@ -216,7 +202,7 @@ def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
         "edited": edited,
     }
     if edited is not None:
-        context["preview"] = preview(edited, _stored_value(obj) if obj else None)
+        context["preview"] = preview(edited, fact_value(obj) if obj else None)
     template = "admin/learning/fact/preview.html"
     if request.htmx:
         template += "#preview"

@@ -361,6 +361,22 @@ def _load_arguable(
     report.retired["arguable pairs"] += deleted
 
 
+def fact_value(fact: Fact) -> fb.Fact:
+    """A stored fact as the fact-base reader's value (its subject, relation, object and
+    citations' sources loaded or prefetched)."""
+    return fb.Fact(
+        subject=fact.subject.key,
+        relation=fact.relation.key,
+        object=fact.object.key,
+        citations=tuple(fb.Citation(c.source.key, c.section) for c in fact.citations.all()),
+        explanation=fact.explanation,
+        qualifier=fact.qualifier,
+        confidence=fact.confidence,
+        disputed_reason=fact.disputed_reason,
+        status=fact.status,
+    )
+
+
 def factbase_from_db() -> fb.FactBase:
     """The fact base as stored, in the plain values the generator takes."""
     sources = {
@@ -395,17 +411,7 @@ def factbase_from_db() -> fb.FactBase:
         for e in Entity.objects.select_related("kind").prefetch_related("levels")
     }
     facts = tuple(
-        fb.Fact(
-            subject=f.subject.key,
-            relation=f.relation.key,
-            object=f.object.key,
-            citations=tuple(fb.Citation(c.source.key, c.section) for c in f.citations.all()),
-            explanation=f.explanation,
-            qualifier=f.qualifier,
-            confidence=f.confidence,
-            disputed_reason=f.disputed_reason,
-            status=f.status,
-        )
+        fact_value(f)
         for f in Fact.objects.select_related("subject", "relation", "object")
         .prefetch_related("citations__source")
         .order_by("pk")
