@@ -72,11 +72,14 @@ run: install
 	$(PY) manage.py generate_questions
 	$(PY) manage.py create_demo
 	$(PY) manage.py progress_rebuild
+	@# The task worker runs beside the web server and stops with it.
+	@$(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null || true' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Production-like: DEBUG off, hashed and compressed static files served by
-# WhiteNoise, gunicorn (gunicorn.conf.py) against DATABASE_URL (SQLite by
-# default). Without SECRET_KEY in the environment a local one is made once and
+# WhiteNoise, gunicorn (gunicorn.conf.py) and one task worker against
+# DATABASE_URL (SQLite by default). Without SECRET_KEY in the environment a local one is made once and
 # kept in .secret_key. TLS is the load balancer's job, so on plain loopback
 # HTTP the redirect to HTTPS is off unless SECURE_SSL_REDIRECT says otherwise.
 serve: install
@@ -90,7 +93,9 @@ serve: install
 	  && $(PY) manage.py load_factbase \
 	  && $(PY) manage.py generate_questions \
 	  && $(PY) manage.py progress_rebuild \
-	  && exec $(PY) -m gunicorn --config gunicorn.conf.py
+	  && { $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	       trap 'kill $$worker 2>/dev/null || true' EXIT INT TERM; \
+	       $(PY) -m gunicorn --config gunicorn.conf.py; }
 
 test: install chromium
 	@$(MAKE) --no-print-directory test-sqlite

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "simple_history",
+    "django_tasks_db",
     "learning",
 ]
 
@@ -154,6 +155,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Slow work runs outside requests, through Django's tasks framework. The tasks are
+# stored in the database and run by `manage.py db_worker` (make run and make serve
+# start one beside the web server; docs/deploy.md says how many a school needs).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # A course's class progress and item statistics, computed again once its learners have
 # studied, are computed at most this often (seconds), however busy the class.

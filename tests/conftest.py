@@ -47,6 +47,9 @@ def _test_settings() -> Iterator[None]:
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         # Class reports follow every review at once (one test checks the minute's wait).
         COURSE_REPORT_FRESH_SECONDS=0,
+        # Background tasks run at once, inside the test; tests of the worker itself
+        # switch back to the database backend.
+        TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
     ):
         yield
 
