@@ -3,7 +3,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -455,6 +455,16 @@ class CardQuerySet(models.QuerySet["Card"]):
     def for_learner(self, learner: AbstractBaseUser) -> CardQuerySet:
         return self.filter(learner=learner)
 
+    def held(self, day: date) -> CardQuerySet:
+        """Cards kept out of the queue by hand: suspended, or buried for `day`."""
+        return self.filter(Q(suspended=True) | Q(buried_on=day))
+
+    def studiable(self, day: date) -> CardQuerySet:
+        return self.filter(suspended=False).exclude(buried_on=day)
+
+    def started(self) -> CardQuerySet:
+        return self.filter(review_count__gt=0)
+
     def due(self, now: datetime) -> CardQuerySet:
         return self.filter(due__lte=now)
 
@@ -462,8 +472,23 @@ class CardQuerySet(models.QuerySet["Card"]):
         return self.filter(lapses__gte=LEECH_LAPSES)
 
 
+NOTE_MAX_LENGTH = 2000
+
+
+class Flag(models.IntegerChoices):
+    """A learner's own mark on a card, as Anki's coloured flags."""
+
+    NONE = 0, "No flag"
+    RED = 1, "Red"
+    ORANGE = 2, "Orange"
+    GREEN = 3, "Green"
+    BLUE = 4, "Blue"
+
+
 class Card(models.Model):
-    """One learner's memory of one question, as FSRS models it."""
+    """One learner's memory of one question, as FSRS models it. A card the learner
+    has not reviewed yet (state None, no reviews) exists only to hold what they set by
+    hand (suspended, buried, a flag or a note); the question is still new to them."""
 
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cards"
@@ -482,6 +507,20 @@ class Card(models.Model):
         null=True,
         blank=True,
         help_text="When the question's answer changed and its schedule started again.",
+    )
+    # What the learner set by hand, as in Anki: a suspended card leaves every queue
+    # until unsuspended; a buried one waits until the next study day.
+    suspended = models.BooleanField(default=False)
+    buried_on = models.DateField(
+        null=True, blank=True, help_text="The study day the card was buried for."
+    )
+    flag = models.PositiveSmallIntegerField(choices=Flag.choices, default=Flag.NONE)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    undone_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the learner last undid an answer: answers to the question as shown "
+        "before then are not recorded.",
     )
 
     objects = CardQuerySet.as_manager()
@@ -511,6 +550,24 @@ class Card(models.Model):
             reps=self.reps,
             lapses=self.lapses,
         )
+
+    @property
+    def is_started(self) -> bool:
+        """Reviewed at least once (a card may exist before, to hold a flag or a note)."""
+        return self.review_count > 0
+
+    def suspend(self) -> None:
+        self.suspended = True
+        self.save(update_fields=["suspended"])
+
+    def unsuspend(self) -> None:
+        self.suspended = False
+        self.save(update_fields=["suspended"])
+
+    def bury(self, day: date) -> None:
+        """Leave the card out until the study day after `day`."""
+        self.buried_on = day
+        self.save(update_fields=["buried_on"])
 
     def take_state(self, state: CardState) -> None:
         self.state = int(state.state) if state.state else None

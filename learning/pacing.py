@@ -11,14 +11,15 @@ plan covers a little more than the target (`PACE_MARGIN` of the deck), because
 FSRS spreads intervals with a little fuzz and a card may dip just below the
 threshold in the last day before it comes back.
 
-The queue then serves, in this order:
+The queue then serves cards in their learning steps when they are due, and
+mixes due reviews with new questions as `scheduling.compose` does, taking
 
-1. due reviews: the assigned decks' first, then the learner's own decks',
-   then any other card the learner has (most overdue first within each);
-2. new questions an assignment needs today to stay on pace, even beyond the
-   learner's daily new limit (the due date is not the learner's to move);
-3. new questions of the learner's own decks, within the daily new limit;
-4. more new questions of the assignments (getting ahead), within that limit.
+- due reviews in this order: the assigned decks' first, then the learner's own
+  decks', then any other card the learner has (most overdue first within each);
+- new questions in this order: those an assignment needs today to stay on
+  pace, even beyond the learner's daily new limit (the due date is not the
+  learner's to move); then the learner's own decks', within the daily new
+  limit; then more of the assignments' (getting ahead), within that limit.
 
 The default bank is only for a learner with neither assignments nor decks.
 """
@@ -26,12 +27,12 @@ The default bank is only for a learner with neither assignments nor decks.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
-from learning.scheduling import Candidate, Limits, daily_queue
+from learning.scheduling import Candidate, Composed, Limits, compose
 
 PACE_MARGIN = 0.1
 
@@ -120,7 +121,45 @@ class Offer:
     own: bool = False  # held by one of the learner's own decks
 
 
-def planned_queue(
+class PacedNew:
+    """The new questions of a learner with assignments or decks, in the order of the
+    module docstring: an assignment's pace first (beyond the daily limit if need be),
+    then the learner's own decks, then the assignments' again (getting ahead)."""
+
+    def __init__(self, offers: Sequence[Offer], quotas: Mapping[int, int], new_left: int) -> None:
+        self._offers = list(offers)
+        self._quota = {a: q for a, q in quotas.items() if q > 0}
+        self._room = new_left
+        self._taken: set[int] = set()
+
+    def planned(self) -> int:
+        return max(0, self._room) + sum(self._quota.values())
+
+    def take(self, fits: Callable[[Candidate], bool]) -> Candidate | None:
+        for offer in self._offers:
+            wanted = [a for a in offer.paced_for if self._quota.get(a, 0) > 0]
+            if wanted and self._free(offer) and fits(offer.candidate):
+                for a in wanted:
+                    self._quota[a] -= 1
+                return self._take(offer)
+        if self._room <= 0:
+            return None
+        for wanted in (lambda o: o.own, lambda o: o.assigned and not o.own):
+            for offer in self._offers:
+                if wanted(offer) and self._free(offer) and fits(offer.candidate):
+                    return self._take(offer)
+        return None
+
+    def _free(self, offer: Offer) -> bool:
+        return offer.candidate.question_id not in self._taken
+
+    def _take(self, offer: Offer) -> Candidate:
+        self._taken.add(offer.candidate.question_id)
+        self._room -= 1
+        return offer.candidate
+
+
+def compose_planned(
     *,
     due: Sequence[tuple[Rank, Candidate]],
     new: Sequence[Offer],
@@ -128,55 +167,25 @@ def planned_queue(
     now: datetime,
     limits: Limits,
     seen_today: Iterable[Candidate] = (),
-) -> list[Candidate]:
-    """The queue of a learner with assignments or decks, in the order of the module docstring.
+    day_end: datetime | None = None,
+    new_done: int = 0,
+    reviews_done: int = 0,
+) -> Composed:
+    """The queue of a learner with assignments or decks, in the order of the module
+    docstring, composed as `scheduling.compose` does (learning cards when due, reviews
+    and new questions mixed, siblings a day apart).
 
     `new` comes in the order to introduce it; `quotas` gives each assignment's
-    unstudied facts still to start today. Siblings of a fact never come on one day,
-    as in `daily_queue`, which makes each step's choice.
+    unstudied facts still to start today.
     """
-    chosen: list[Candidate] = []
-    seen = list(seen_today)
-
-    def take(candidates: Sequence[Candidate], *, reviews: int = 0, new_left: int = 0) -> None:
-        picked = daily_queue(
-            due=candidates if reviews else (),
-            new=() if reviews else candidates,
-            now=now,
-            limits=Limits(new_left=new_left, reviews_left=reviews),
-            seen_today=seen,
-        )
-        chosen.extend(picked)
-        seen.extend(picked)
-
-    for rank in Rank:
-        left = limits.reviews_left - len(chosen)
-        if left <= 0:
-            break
-        take([c for r, c in due if r == rank], reviews=left)
-
-    quota = {a: q for a, q in quotas.items() if q > 0}
-    new_taken = 0
-    for offer in new:
-        wanted = [a for a in offer.paced_for if quota.get(a, 0) > 0]
-        if not wanted:
-            continue
-        before = len(chosen)
-        take([offer.candidate], new_left=1)
-        if len(chosen) > before:
-            new_taken += 1
-            for a in wanted:
-                quota[a] -= 1
-    taken = {c.question_id for c in chosen}
-    room = limits.new_left - new_taken
-    for wanted in (lambda o: o.own, lambda o: o.assigned and not o.own):
-        if room <= 0:
-            break
-        before = len(chosen)
-        take(
-            [o.candidate for o in new if wanted(o) and o.candidate.question_id not in taken],
-            new_left=room,
-        )
-        room -= len(chosen) - before
-        taken = {c.question_id for c in chosen}
-    return chosen
+    ranked = sorted(due, key=lambda rc: (rc[0], rc[1].due or now, rc[1].question_id))
+    return compose(
+        due=[c for _, c in ranked],
+        new=PacedNew(new, quotas, limits.new_left),
+        now=now,
+        reviews_left=limits.reviews_left,
+        seen_today=seen_today,
+        day_end=day_end,
+        new_done=new_done,
+        reviews_done=reviews_done,
+    )

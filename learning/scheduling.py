@@ -9,9 +9,10 @@ can be rebuilt from its review log and comes out equal to what was stored.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Protocol
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
@@ -209,6 +210,11 @@ def day_start(day: datetime.date, zone: tzinfo) -> datetime:
 
 
 # The daily queue -------------------------------------------------------------
+#
+# As in Anki: a card in its learning steps comes back when it is due, to the
+# minute, before anything else; due reviews and new questions are mixed evenly
+# through the day; and a learning card due in the next few minutes (the
+# learn-ahead limit) is shown early only when nothing else is left.
 
 
 @dataclass(frozen=True)
@@ -218,12 +224,187 @@ class Candidate:
     question_id: int
     facts: frozenset[int]
     due: datetime | None = None
+    learning: bool = False  # in its learning or relearning steps: due to the minute
 
 
 @dataclass(frozen=True)
 class Limits:
     new_left: int
     reviews_left: int
+
+
+class NewSupply(Protocol):
+    """Where a queue's new questions come from, in the order to introduce them."""
+
+    def planned(self) -> int:
+        """How many more new questions the supply means to give today."""
+        ...
+
+    def take(self, fits: Callable[[Candidate], bool]) -> Candidate | None:
+        """The next new question that `fits` allows, now counted as given (None when done)."""
+        ...
+
+
+class NewInOrder:
+    """New questions taken in the given order, up to a limit."""
+
+    def __init__(self, candidates: Iterable[Candidate], limit: int) -> None:
+        self._candidates = list(candidates)
+        self._left = limit
+        self._at = 0
+
+    def planned(self) -> int:
+        return max(0, min(self._left, len(self._candidates) - self._at))
+
+    def take(self, fits: Callable[[Candidate], bool]) -> Candidate | None:
+        while self._left > 0 and self._at < len(self._candidates):
+            candidate = self._candidates[self._at]
+            self._at += 1
+            if fits(candidate):
+                self._left -= 1
+                return candidate
+        return None
+
+
+class Siblings:
+    """The facts asked about today, so that two questions of one fact (siblings) are
+    not shown on the same day; a question may come back for its own learning steps."""
+
+    def __init__(self, seen_today: Iterable[Candidate] = ()) -> None:
+        self._by_fact: dict[int, set[int]] = {}
+        self.answered: set[int] = set()
+        for candidate in seen_today:
+            self.add(candidate)
+            self.answered.add(candidate.question_id)
+
+    def fits(self, candidate: Candidate) -> bool:
+        return not any(
+            self._by_fact.get(fact, set()) - {candidate.question_id} for fact in candidate.facts
+        )
+
+    def add(self, candidate: Candidate) -> None:
+        for fact in candidate.facts:
+            self._by_fact.setdefault(fact, set()).add(candidate.question_id)
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """What is left of today's queue, as Anki counts it: new, learning, review."""
+
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+@dataclass(frozen=True)
+class Composed:
+    """Today's queue in the order it will be shown, and what each entry is."""
+
+    order: tuple[Candidate, ...]
+    new_ids: frozenset[int]
+
+    def remaining(self) -> Remaining:
+        learning = sum(1 for c in self.order if c.learning)
+        new = sum(1 for c in self.order if c.question_id in self.new_ids)
+        return Remaining(new=new, learning=learning, review=len(self.order) - learning - new)
+
+
+def compose(
+    *,
+    due: Sequence[Candidate],
+    new: NewSupply,
+    now: datetime,
+    reviews_left: int,
+    seen_today: Iterable[Candidate] = (),
+    day_end: datetime | None = None,
+    new_done: int = 0,
+    reviews_done: int = 0,
+    ahead_of_time: bool = False,
+) -> Composed:
+    """Today's queue, Anki's way.
+
+    1. Cards in their learning steps that are due now, the longest waiting first.
+    2. Due reviews (in the order given; `day_end` makes a review due for the whole
+       study day, as Anki counts days) mixed evenly with new questions: after
+       `new_done` new questions and `reviews_done` reviews so far today, the next
+       is whichever of the two is further behind its share of the day.
+    3. Only when nothing else is left: learning cards due within the learn-ahead
+       limit. With `ahead_of_time` (a chosen session) cards not yet due come
+       before them, soonest first, but never a card already answered today.
+
+    Learning cards are not counted against the review limit, as in Anki.
+    """
+    siblings = Siblings(seen_today)
+    order: list[Candidate] = []
+    new_ids: set[int] = set()
+    review_until = max(now, day_end or now)
+
+    def take(candidate: Candidate) -> None:
+        siblings.add(candidate)
+        order.append(candidate)
+
+    by_due = sorted((c for c in due if c.learning and c.due is not None), key=_due_order)
+    for candidate in by_due:
+        if candidate.due <= now and siblings.fits(candidate):
+            take(candidate)
+
+    reviews = [c for c in due if not c.learning and c.due is not None and c.due <= review_until]
+    new_total = new_done + new.planned()
+    reviews_total = reviews_done + min(reviews_left, len(reviews))
+    new_given, reviews_given, at = new_done, reviews_done, 0
+    new_open = True
+    while True:
+        reviews_open = reviews_given - reviews_done < reviews_left and at < len(reviews)
+        if not (reviews_open or new_open):
+            break
+        # The one further behind its share of the day goes next; reviews on a tie.
+        if new_open and (not reviews_open or new_given * reviews_total < reviews_given * new_total):
+            candidate = new.take(siblings.fits)
+            if candidate is None:
+                new_open = False
+                continue
+            new_ids.add(candidate.question_id)
+            new_given += 1
+            take(candidate)
+            continue
+        candidate = reviews[at]
+        at += 1
+        if siblings.fits(candidate):
+            reviews_given += 1
+            take(candidate)
+
+    if not order:
+        if ahead_of_time:
+            ahead = sorted(
+                (
+                    c
+                    for c in due
+                    if c.due is not None
+                    and c.due > (now if c.learning else review_until)
+                    and c.question_id not in siblings.answered
+                ),
+                key=_due_order,
+            )
+            for candidate in ahead:
+                if siblings.fits(candidate):
+                    take(candidate)
+        taken = {c.question_id for c in order}
+        for candidate in by_due:
+            if (
+                now < candidate.due <= now + LEARN_AHEAD
+                and candidate.question_id not in taken
+                and siblings.fits(candidate)
+            ):
+                take(candidate)
+    return Composed(tuple(order), frozenset(new_ids))
+
+
+def _due_order(candidate: Candidate) -> tuple[datetime, int]:
+    return (candidate.due, candidate.question_id)
 
 
 def daily_queue(
@@ -233,38 +414,23 @@ def daily_queue(
     now: datetime,
     limits: Limits,
     seen_today: Iterable[Candidate] = (),
+    day_end: datetime | None = None,
+    new_done: int = 0,
+    reviews_done: int = 0,
+    ahead_of_time: bool = False,
 ) -> list[Candidate]:
-    """Today's queue: due reviews (most overdue first), then new questions, within the
-    daily limits. Questions of one fact (siblings) are not shown on the same day; a
-    question already answered today may come back for its own learning steps."""
-    seen: dict[int, set[int]] = {}
-    for candidate in seen_today:
-        for fact in candidate.facts:
-            seen.setdefault(fact, set()).add(candidate.question_id)
-
-    def fits(candidate: Candidate) -> bool:
-        return not any(seen.get(fact, set()) - {candidate.question_id} for fact in candidate.facts)
-
-    def take(candidate: Candidate) -> None:
-        for fact in candidate.facts:
-            seen.setdefault(fact, set()).add(candidate.question_id)
-        queue.append(candidate)
-
-    queue: list[Candidate] = []
-    reviews = sorted(
-        (c for c in due if c.due is not None and c.due <= now + LEARN_AHEAD),
-        key=lambda c: (c.due, c.question_id),
+    """`compose` for due cards in any order (the most overdue go first) and new
+    questions in the order given, within the daily limits."""
+    return list(
+        compose(
+            due=sorted(due, key=lambda c: (c.due is None, c.due or now, c.question_id)),
+            new=NewInOrder(new, limits.new_left),
+            now=now,
+            reviews_left=limits.reviews_left,
+            seen_today=seen_today,
+            day_end=day_end,
+            new_done=new_done,
+            reviews_done=reviews_done,
+            ahead_of_time=ahead_of_time,
+        ).order
     )
-    for candidate in reviews:
-        if len(queue) >= limits.reviews_left:
-            break
-        if fits(candidate):
-            take(candidate)
-    added = 0
-    for candidate in new:
-        if added >= limits.new_left:
-            break
-        if fits(candidate):
-            take(candidate)
-            added += 1
-    return queue

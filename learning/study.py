@@ -1,12 +1,13 @@
 """A learner's queue and progress, read from the database with a fixed number of queries.
 
-The decisions are made by the pure modules (`scheduling.daily_queue`,
+The decisions are made by the pure modules (`scheduling.compose`, `pacing`,
 `progress`); this module only gathers their inputs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from learning import pacing, progress
 from learning.models import (
     Assignment,
     Card,
+    CardQuerySet,
     Course,
     Deck,
     Fact,
@@ -45,7 +47,10 @@ from learning.scheduling import (
     LEECH_LAPSES,
     Candidate,
     Limits,
-    daily_queue,
+    NewInOrder,
+    Remaining,
+    State,
+    compose,
     day_of,
     day_start,
     elapsed_days,
@@ -55,6 +60,7 @@ from learning.scheduling import (
 CALENDAR_DAYS = 366  # the calendar shows 20 weeks; the streak may reach back a year
 NEW_LOOKAHEAD = 4  # new questions fetched per slot, so siblings can be skipped
 DUE_FETCH = 400
+LEARNING_ROOM = 50  # due cards read beyond the review limit: those in their learning steps
 
 
 @dataclass(frozen=True)
@@ -109,28 +115,48 @@ class StudyFilter:
 class Today:
     day: date
     start: datetime
-    reviews_done: int
+    reviews_done: int  # every answer given today
     new_done: int
     seen: tuple[Candidate, ...]  # the questions answered today, with their facts
     first_seen: frozenset[int] = frozenset()  # the questions answered today for the first time
+    review_cards_done: int = 0  # answers to cards that were due as reviews (Anki's count)
+    end: datetime | None = None  # when the study day ends (4 a.m. tomorrow)
 
 
 def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
     """What the learner has done since their study day began (one query)."""
-    day = day_of(now, study_settings.zone)
-    start = day_start(day, study_settings.zone)
+    zone = study_settings.zone
+    day = day_of(now, zone)
+    start = day_start(day, zone)
     logs = list(
         ReviewLog.objects.filter(learner=learner, reviewed_at__gte=start).values_list(
-            "question_id", "number", "question__fact_ids"
+            "question_id", "number", "question__fact_ids", "state_before"
         )
     )
-    facts = {q: frozenset(f) for q, _, f in logs}
+    facts = {q: frozenset(f) for q, _, f, _ in logs}
     seen = tuple(Candidate(q, facts[q]) for q in sorted(facts))
-    first_seen = frozenset(q for q, n, _ in logs if n == 1)
-    return Today(day, start, len(logs), len(first_seen), seen, first_seen)
+    first_seen = frozenset(q for q, n, _, _ in logs if n == 1)
+    return Today(
+        day,
+        start,
+        len(logs),
+        len(first_seen),
+        seen,
+        first_seen,
+        review_cards_done=sum(1 for *_, state in logs if state == State.Review),
+        end=day_start(day + timedelta(days=1), zone),
+    )
 
 
-def queue(
+@dataclass
+class Session:
+    """The next questions of a study session, and what is left of it today."""
+
+    questions: list[Question]
+    remaining: Remaining
+
+
+def session(
     learner: Any,
     now: datetime,
     study_filter: StudyFilter = StudyFilter(),
@@ -138,14 +164,15 @@ def queue(
     limit: int = 1,
     study_settings: LearnerSettings | None = None,
     done: Today | None = None,
-) -> list[Question]:
-    """The next `limit` questions for the learner (five or six queries whatever the bank size)."""
+) -> Session:
+    """The next `limit` questions for the learner and today's remaining counts (new,
+    learning, review), in five or six queries whatever the bank size."""
     study_settings = study_settings or LearnerSettings.of(learner)
     done = done or today(learner, study_settings, now)
     if not study_filter.is_custom:
         learner_plan = plan(learner, done)
         if not learner_plan.is_default:
-            return _planned_queue(
+            return _planned_session(
                 learner, now, learner_plan, limit=limit, study_settings=study_settings, done=done
             )
     pool = (
@@ -161,55 +188,95 @@ def queue(
         cards = Card.objects.filter(
             learner=learner, question__is_active=True, question__default_deck=True
         )
+    cards = cards.studiable(done.day)
     if study_filter.is_custom:
-        # A chosen session takes what is due first, then new, then reviews ahead of time.
+        # A chosen session takes what is due, then new, then reviews ahead of time.
         limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)
-        due_rows = list(cards.order_by("due").values_list(*DUE_FIELDS)[: _due_fetch(limit)])
     else:
-        limits = Limits(
-            new_left=max(0, study_settings.new_per_day - done.new_done),
-            reviews_left=max(0, study_settings.reviews_per_day - done.reviews_done),
-        )
-        due_rows = list(
-            cards.filter(due__lte=now + LEARN_AHEAD)
-            .order_by("due")
-            .values_list(*DUE_FIELDS)[: _due_fetch(limit)]
-        )
+        limits = _limits(study_settings, done)
+        cards = cards.filter(due__lte=_due_by(now, done))
+    due_rows = list(cards.order_by("due").values_list(*DUE_FIELDS)[: _due_fetch(limit, limits)])
     # Siblings of what was answered today are left out in SQL, so a run of them
     # can never make the queue look empty.
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = pool.exclude(cards__learner=learner)
+    unseen = pool.exclude(pk__in=_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
+    new_fetch = min(limits.new_left, DUE_FETCH, max(limit * NEW_LOOKAHEAD, limits.new_left))
     new_rows = (
-        list(
-            unseen.order_by("position", "pk").values_list("pk", "fact_ids")[
-                : min(limits.new_left, limit * NEW_LOOKAHEAD)
-            ]
-        )
-        if limits.new_left
+        list(unseen.order_by("position", "pk").values_list("pk", "fact_ids")[:new_fetch])
+        if new_fetch
         else []
     )
-    chosen = daily_queue(
-        due=[Candidate(q, frozenset(f), d) for q, d, f, *_ in due_rows],
-        new=[Candidate(q, frozenset(f)) for q, f in new_rows],
-        now=now if not study_filter.is_custom else now + timedelta(days=36500),
-        limits=limits,
+    composed = compose(
+        due=[_candidate(row) for row in due_rows],
+        new=NewInOrder([Candidate(q, frozenset(f)) for q, f in new_rows], limits.new_left),
+        now=now,
+        reviews_left=limits.reviews_left,
         seen_today=done.seen,
-    )[:limit]
-    return _with_cards(chosen, due_rows)
+        day_end=done.end,
+        new_done=done.new_done,
+        reviews_done=done.review_cards_done,
+        ahead_of_time=study_filter.is_custom,
+    )
+    return Session(_with_cards(composed.order[:limit], due_rows), composed.remaining())
+
+
+def queue(
+    learner: Any,
+    now: datetime,
+    study_filter: StudyFilter = StudyFilter(),
+    *,
+    limit: int = 1,
+    study_settings: LearnerSettings | None = None,
+    done: Today | None = None,
+) -> list[Question]:
+    """The next `limit` questions for the learner."""
+    return session(
+        learner, now, study_filter, limit=limit, study_settings=study_settings, done=done
+    ).questions
 
 
 # What the queue reads of a due card: enough to choose, and to show the card's state.
 DUE_FIELDS = ("question_id", "due", "question__fact_ids", "review_count", "state", "reset_at")
+LEARNING_STATES = frozenset({int(State.Learning), int(State.Relearning)})
 
 
-def _due_fetch(limit: int) -> int:
-    """How many of the most overdue cards to weigh: a few per slot leave room for siblings."""
-    return min(DUE_FETCH, max(50, 25 * limit))
+def _candidate(row: tuple[Any, ...]) -> Candidate:
+    question_id, due, fact_ids, _, state, *_ = row
+    return Candidate(question_id, frozenset(fact_ids), due, learning=state in LEARNING_STATES)
 
 
-def _with_cards(chosen: list[Candidate], due_rows: list[tuple[Any, ...]]) -> list[Question]:
+def _not_new(learner: Any, done: Today) -> QuerySet[Any]:
+    """Ids of the questions that are not new to the learner today, as a subquery: those
+    reviewed before, and those held back by hand (suspended, or buried today)."""
+    return (
+        Card.objects.filter(learner=learner)
+        .filter(Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=done.day))
+        .values("question_id")
+    )
+
+
+def _due_by(now: datetime, done: Today) -> datetime:
+    """The latest due moment a card can have and still be shown today: reviews due
+    before the study day ends, learning cards within the learn-ahead limit."""
+    return max(now + LEARN_AHEAD, done.end or now)
+
+
+def _limits(study_settings: LearnerSettings, done: Today) -> Limits:
+    return Limits(
+        new_left=max(0, study_settings.new_per_day - done.new_done),
+        reviews_left=max(0, study_settings.reviews_per_day - done.review_cards_done),
+    )
+
+
+def _due_fetch(limit: int, limits: Limits) -> int:
+    """How many of the most overdue cards to weigh: what today's review limit allows and
+    room for cards in their learning steps, so the remaining counts are right."""
+    return min(DUE_FETCH, max(50, 25 * limit, limits.reviews_left + LEARNING_ROOM))
+
+
+def _with_cards(chosen: Sequence[Candidate], due_rows: list[tuple[Any, ...]]) -> list[Question]:
     """The chosen questions (one query), each with what the learner's card says of it:
     `card_reviews` (reviews recorded so far), `card_is_new` (never reviewed, or started
     again) and `card_changed` (started again because its answer changed)."""
@@ -233,6 +300,7 @@ class Counts:
     done_today: int
     streak: int
     new_today: int = 0
+    remaining: Remaining = field(default_factory=Remaining)
 
 
 def counts(
@@ -243,37 +311,19 @@ def counts(
     done: Today | None = None,
     review_days: list[date] | None = None,
 ) -> Counts:
-    """Today at a glance: due now and new available (within the daily limits), done, streak."""
+    """Today at a glance: what is left (due now, new within the daily limits), done, streak.
+    The same queries as the study page's, so the two always agree."""
     done = done or today(learner, study_settings, now)
-    learner_plan = plan(learner, done)
-    new_left = max(0, study_settings.new_per_day - done.new_done)
-    if learner_plan.is_default:
-        due_now = Card.objects.filter(
-            learner=learner,
-            due__lte=now + LEARN_AHEAD,
-            question__is_active=True,
-            question__default_deck=True,
-        ).count()
-        pool = Question.objects.in_default_decks()
-    else:
-        due_now = learner_plan.cards(learner).filter(due__lte=now + LEARN_AHEAD).count()
-        pool = learner_plan.questions()
-        # An assignment's pace may go beyond the daily new limit.
-        new_left = max(new_left, sum(learner_plan.quotas.values()))
-    # Only up to today's limit matters: counting stops there, whatever the bank's size.
-    # Newest positions first: the learner meets questions in position order, so the
-    # unseen ones are found at once from that end.
-    unseen = (
-        pool.exclude(cards__learner=learner).order_by("-position").values("pk")[:new_left].count()
-    )
+    remaining = session(learner, now, limit=0, study_settings=study_settings, done=done).remaining
     if review_days is None:
         review_days = _review_days(learner, study_settings, since=now - timedelta(days=400))
     return Counts(
-        due_now=min(due_now, max(0, study_settings.reviews_per_day - done.reviews_done)),
-        new_available=unseen,
+        due_now=remaining.learning + remaining.review,
+        new_available=remaining.new,
         done_today=done.reviews_done,
         streak=progress.streak(review_days, done.day),
         new_today=done.new_done,
+        remaining=remaining,
     )
 
 
@@ -307,7 +357,7 @@ class Plan:
             [a.deck.filter for a in self.assignments] + [d.filter for d in self.own]
         )
 
-    def cards(self, learner: Any) -> QuerySet[Card]:
+    def cards(self, learner: Any) -> CardQuerySet:
         """The learner's cards the queue reviews: the decks' and any of the default bank."""
         return Card.objects.filter(learner=learner, question__is_active=True).filter(
             Q(question__default_deck=True) | Q(question__in=self.questions().values("pk"))
@@ -316,7 +366,9 @@ class Plan:
 
 def _studied_facts(learner: Any, *, before_today: Today | None = None) -> QuerySet[Any]:
     """Ids of the facts the learner has studied (before today), as a subquery."""
-    cards = Question.facts.through.objects.filter(question__cards__learner=learner)
+    cards = Question.facts.through.objects.filter(
+        question__cards__learner=learner, question__cards__review_count__gt=0
+    )
     if before_today is not None:
         cards = cards.exclude(question_id__in=before_today.first_seen)
     return cards.values("fact_id")
@@ -425,13 +477,12 @@ def _any_of(decks: list[Deck]) -> Q:
 
 
 def _new_offers(
-    learner: Any, learner_plan: Plan, done: Today, *, limit: int, new_left: int
+    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int
 ) -> list[pacing.Offer]:
     """A few never-seen questions of each pool: those that serve an assignment's pace
     (one query), and the others, the learner's own decks first (one query)."""
-    fetch = limit * NEW_LOOKAHEAD
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = learner_plan.questions().exclude(cards__learner=learner)
+    unseen = learner_plan.questions().exclude(pk__in=_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
     links = Question.facts.through.objects
@@ -483,7 +534,7 @@ def _new_offers(
     return list(offers.values())
 
 
-def _planned_queue(
+def _planned_session(
     learner: Any,
     now: datetime,
     learner_plan: Plan,
@@ -491,12 +542,9 @@ def _planned_queue(
     limit: int,
     study_settings: LearnerSettings,
     done: Today,
-) -> list[Question]:
-    """`queue` for a learner with assignments or decks (four or five more queries)."""
-    limits = Limits(
-        new_left=max(0, study_settings.new_per_day - done.new_done),
-        reviews_left=max(0, study_settings.reviews_per_day - done.reviews_done),
-    )
+) -> Session:
+    """`session` for a learner with assignments or decks (four or five more queries)."""
+    limits = _limits(study_settings, done)
     assigned = [a.deck for a in learner_plan.assignments]
     whens = []
     if assigned:
@@ -507,21 +555,28 @@ def _planned_queue(
         )
     due_rows = list(
         learner_plan.cards(learner)
-        .filter(due__lte=now + LEARN_AHEAD)
+        .studiable(done.day)
+        .filter(due__lte=_due_by(now, done))
         .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
         .order_by("rank", "due")
-        .values_list(*DUE_FIELDS, "rank")[: _due_fetch(limit)]
+        .values_list(*DUE_FIELDS, "rank")[: _due_fetch(limit, limits)]
     )
-    offers = _new_offers(learner, learner_plan, done, limit=limit, new_left=limits.new_left)
-    chosen = pacing.planned_queue(
-        due=[(pacing.Rank(r), Candidate(q, frozenset(f), d)) for q, d, f, *_, r in due_rows],
+    # Enough new questions to fill today's pace and limit, and a few over for siblings.
+    planned_new = limits.new_left + sum(learner_plan.quotas.values())
+    fetch = min(DUE_FETCH, max(limit * NEW_LOOKAHEAD, planned_new + NEW_LOOKAHEAD))
+    offers = _new_offers(learner, learner_plan, done, fetch=fetch, new_left=limits.new_left)
+    composed = pacing.compose_planned(
+        due=[(pacing.Rank(row[-1]), _candidate(row)) for row in due_rows],
         new=offers,
         quotas=learner_plan.quotas,
         now=now,
         limits=limits,
         seen_today=done.seen,
-    )[:limit]
-    return _with_cards(chosen, due_rows)
+        day_end=done.end,
+        new_done=done.new_done,
+        reviews_done=done.review_cards_done,
+    )
+    return Session(_with_cards(composed.order[:limit], due_rows), composed.remaining())
 
 
 # The dashboard ---------------------------------------------------------------

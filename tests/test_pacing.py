@@ -9,10 +9,10 @@ from learning.pacing import (
     Offer,
     Rank,
     Standing,
+    compose_planned,
     days_left,
     new_facts_today,
     planned_facts,
-    planned_queue,
     standing,
     target_facts,
 )
@@ -92,6 +92,10 @@ def test_standing_compares_mastery_with_the_target_for_the_days_gone():
     after = TODAY + timedelta(days=7)
     assert standing(mastered=31, today=after, **week) == Standing.MISSED
     assert standing(mastered=32, today=after, **week) == Standing.DONE
+
+
+def planned_queue(**kwargs):
+    return list(compose_planned(**kwargs).order)
 
 
 def _new(question_id, *facts, assignments=(), own=False):

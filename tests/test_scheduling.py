@@ -140,14 +140,34 @@ def new(question_id, facts):
     return Candidate(question_id, frozenset(facts))
 
 
-def test_due_reviews_come_first_most_overdue_first_then_new():
+def learning(question_id, minutes_from_now, facts=None):
+    return Candidate(
+        question_id,
+        frozenset(facts or {question_id}),
+        T0 + timedelta(minutes=minutes_from_now),
+        learning=True,
+    )
+
+
+def test_due_reviews_most_overdue_first_mixed_evenly_with_new():
     queue = daily_queue(
         due=[due(1, 1, {10}), due(2, 5, {20}), due(3, 3, {30})],
         new=[new(4, {40}), new(5, {50})],
         now=T0,
         limits=Limits(new_left=5, reviews_left=10),
     )
-    assert [c.question_id for c in queue] == [2, 3, 1, 4, 5]
+    # Three reviews and two new questions: a review, then whichever is behind its share.
+    assert [c.question_id for c in queue] == [2, 4, 3, 5, 1]
+
+
+def test_the_mix_carries_on_from_what_was_done_earlier_today():
+    reviews = [due(n, n, {n}) for n in range(1, 5)]
+    news = [new(10 + n, {10 + n}) for n in range(4)]
+    # Four of each planned today, two new already done and no review yet: reviews catch up.
+    queue = daily_queue(
+        due=reviews, new=news, now=T0, limits=Limits(new_left=2, reviews_left=4), new_done=2
+    )
+    assert [c.question_id for c in queue] == [4, 3, 2, 10, 1, 11]
 
 
 def test_cards_not_yet_due_wait():
@@ -160,6 +180,19 @@ def test_cards_not_yet_due_wait():
     assert queue == []
 
 
+def test_a_review_is_due_all_study_day_long():
+    later_today = Candidate(1, frozenset({1}), T0 + timedelta(hours=5))
+    tomorrow = Candidate(2, frozenset({2}), T0 + timedelta(hours=30))
+    queue = daily_queue(
+        due=[later_today, tomorrow],
+        new=[],
+        now=T0,
+        limits=Limits(5, 5),
+        day_end=T0 + timedelta(hours=12),
+    )
+    assert [c.question_id for c in queue] == [1]
+
+
 def test_daily_limits_hold():
     queue = daily_queue(
         due=[due(n, n, {n}) for n in range(1, 11)],
@@ -168,8 +201,49 @@ def test_daily_limits_hold():
         limits=Limits(new_left=2, reviews_left=3),
     )
     ids = [c.question_id for c in queue]
-    assert ids[:3] == [10, 9, 8] and len(ids) == 5
-    assert all(i >= 100 for i in ids[3:])
+    assert [i for i in ids if i < 100] == [10, 9, 8]
+    assert len([i for i in ids if i >= 100]) == 2
+
+
+def test_a_learning_card_comes_back_when_due_and_before_anything_else():
+    queue = daily_queue(
+        due=[due(1, 2, {10}), learning(2, -1), learning(3, 5)],
+        new=[new(4, {40})],
+        now=T0,
+        limits=Limits(new_left=5, reviews_left=10),
+    )
+    # 2 is due (a minute ago) and goes first; 3 is due in five minutes: not yet.
+    assert [c.question_id for c in queue] == [2, 1, 4]
+
+
+def test_learning_cards_due_soon_are_shown_early_only_when_nothing_else_is_left():
+    soon = [learning(5, 15), learning(6, 3), learning(7, 25)]
+    queue = daily_queue(due=soon, new=[new(8, {80})], now=T0, limits=Limits(5, 5))
+    assert [c.question_id for c in queue] == [8]
+    queue = daily_queue(due=soon, new=[], now=T0, limits=Limits(5, 5))
+    # Within the 20-minute learn-ahead limit, soonest first; 7 is beyond it.
+    assert [c.question_id for c in queue] == [6, 5]
+
+
+def test_learning_cards_are_not_held_back_by_the_review_limit():
+    queue = daily_queue(due=[learning(1, -2), due(2, 1, {20})], new=[], now=T0, limits=Limits(0, 0))
+    assert [c.question_id for c in queue] == [1]
+
+
+def test_ahead_of_time_never_brings_back_what_was_answered_today():
+    just_rated = Candidate(1, frozenset({1}), T0 + timedelta(days=3))
+    answered_yesterday = Candidate(2, frozenset({2}), T0 + timedelta(days=9))
+    in_steps = learning(3, 10)
+    queue = daily_queue(
+        due=[just_rated, answered_yesterday, in_steps],
+        new=[],
+        now=T0,
+        limits=Limits(5, 5),
+        seen_today=[Candidate(1, frozenset({1})), Candidate(3, frozenset({3}))],
+        ahead_of_time=True,
+    )
+    # Reviews ahead of time first, then the learning card within the learn-ahead limit.
+    assert [c.question_id for c in queue] == [2, 3]
 
 
 def test_siblings_of_one_fact_are_not_shown_on_the_same_day():

@@ -205,6 +205,90 @@ def test_rebuilding_cards_from_the_review_log_gives_the_stored_state(learner_cli
 # Refusals ---------------------------------------------------------------------------
 
 
+class Clock:
+    """The site's clock, moved by the test: `timezone.now` everywhere reads it."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def tick(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    # Mid-morning in the learner's zone, far from the study day's 4 a.m. boundary.
+    moment = Clock(timezone.now().replace(hour=10, minute=0, second=0, microsecond=0))
+    monkeypatch.setattr(timezone, "now", moment)
+    return moment
+
+
+def study_one(client, *, right):
+    """Answer the question the study page shows, right (rated Good) or wrong; return it."""
+    question, token, _ = shown(client)
+    page = client.post(reverse("study_answer"), answer_data(question, token, right=right)).url
+    if right:
+        feedback = client.get(page).content.decode()
+        client.post(reverse("study_rate"), {"token": rating_token(feedback), "rating": "3"})
+    return question
+
+
+def test_a_new_learner_meets_a_new_question_each_time_and_a_failed_one_after_its_step(
+    learner_client, learner, clock
+):
+    answered = []
+    for n in range(20):
+        answered.append(study_one(learner_client, right=n % 3 != 1))
+        clock.tick(seconds=2)
+    # Right or wrong, twenty different questions: nothing waits for its step in between.
+    assert len({q.pk for q in answered}) == 20
+    assert ReviewLog.objects.filter(learner=learner).count() == 20
+    failed = answered[1]
+    # The daily new limit (20) is used up; learning cards due within the learn-ahead
+    # limit come early only now that nothing else is left, soonest first.
+    assert shown(learner_client)[0] == failed
+    clock.tick(minutes=1)
+    # Its one-minute step has passed: it comes back, before anything else.
+    assert study_one(learner_client, right=True) == failed
+
+
+def test_learning_cards_come_back_when_due_among_new_questions(learner_client, learner, clock):
+    failed = study_one(learner_client, right=False)
+    clock.tick(seconds=5)
+    second = study_one(learner_client, right=True)
+    clock.tick(seconds=5)
+    # Not due yet (one minute): a new question, not the one just failed or rated.
+    third = shown(learner_client)[0]
+    assert third not in (failed, second)
+    clock.tick(minutes=1)
+    assert shown(learner_client)[0] == failed
+
+
+def test_studying_ahead_of_time_never_brings_back_the_card_just_answered(
+    learner_client, learner, clock
+):
+    custom = reverse("study_custom") + "?level=L2&kind=mcq"
+    question, token, _ = shown(learner_client, custom)
+    page = learner_client.post(
+        reverse("study_answer"), answer_data(question, token), headers={"HX-Request": "true"}
+    ).content.decode()
+    learner_client.post(reverse("study_rate"), {"token": rating_token(page), "rating": "4"})
+    seen = {question.pk}
+    for _ in range(5):
+        clock.tick(seconds=3)
+        following, token, _ = shown(learner_client, custom)
+        assert following.pk not in seen
+        seen.add(following.pk)
+        learner_client.post(
+            reverse("study_answer"),
+            answer_data(following, token, right=False),
+            headers={"HX-Request": "true"},
+        )
+
+
 def test_a_tampered_form_is_refused_and_changes_nothing(learner_client):
     question, token, _ = shown(learner_client)
     data = answer_data(question, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
@@ -327,6 +411,8 @@ def test_leeches_are_listed_and_can_be_studied(learner_client, learner):
     question, token, _ = shown(learner_client)
     learner_client.post(reverse("study_answer"), answer_data(question, token, right=False))
     Card.objects.filter(learner=learner).update(lapses=8, due=timezone.now() + timedelta(days=3))
+    # Answered before today: a session of leeches takes it ahead of time.
+    ReviewLog.objects.filter(learner=learner).update(reviewed_at=timezone.now() - timedelta(days=2))
     page = learner_client.get(reverse("dashboard")).content.decode()
     assert question.prompt[:40] in page and "Study my leeches" in page
     again, _, _ = shown(learner_client, reverse("study_custom") + "?leeches=1")
