@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django_tasks_db.models import DBTaskResult
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
@@ -612,3 +613,10 @@ class DeckAdmin(admin.ModelAdmin):
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = ["deck", "course", "due_on", "target_share", "target_recall"]
     list_select_related = ["deck", "course"]
+
+
+# The fact base's admin is for content editors. django-tasks-db registers its task
+# results here too; an editor sees the outcome of their own work on its own page, and
+# operators read task results in the database.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
