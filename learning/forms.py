@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from learning.models import LearnerSettings, Level, ProblemReport, Question, Topic
+from learning.models import Card, LearnerSettings, Level, ProblemReport, Question, Topic
 from learning.study import StudyFilter
 
 
@@ -188,3 +188,13 @@ class ProblemReportForm(forms.ModelForm):
         fields = ["problem", "comment"]
         widgets = {"comment": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
         labels = {"comment": "Tell the editors more (optional)"}
+
+
+class CardNoteForm(forms.ModelForm):
+    """A learner's own flag and private note on a card."""
+
+    class Meta:
+        model = Card
+        fields = ["flag", "note"]
+        labels = {"flag": "Flag", "note": "Your note (only you see it)"}
+        widgets = {"note": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}

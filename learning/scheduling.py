@@ -306,11 +306,14 @@ class Composed:
 
     order: tuple[Candidate, ...]
     new_ids: frozenset[int]
+    learning_soon: int = 0  # learning cards due now or within the learn-ahead limit
 
     def remaining(self) -> Remaining:
-        learning = sum(1 for c in self.order if c.learning)
+        """As Anki counts: a card in its learning steps counts once it is due within the
+        learn-ahead limit, even while other cards go first."""
         new = sum(1 for c in self.order if c.question_id in self.new_ids)
-        return Remaining(new=new, learning=learning, review=len(self.order) - learning - new)
+        reviews = sum(1 for c in self.order if not c.learning) - new
+        return Remaining(new=new, learning=self.learning_soon, review=reviews)
 
 
 def compose(
@@ -400,7 +403,8 @@ def compose(
                 and siblings.fits(candidate)
             ):
                 take(candidate)
-    return Composed(tuple(order), frozenset(new_ids))
+    soon = sum(1 for c in by_due if c.due <= now + LEARN_AHEAD)
+    return Composed(tuple(order), frozenset(new_ids), soon)
 
 
 def _due_order(candidate: Candidate) -> tuple[datetime, int]:

@@ -715,12 +715,15 @@ def review_record(
     now: datetime,
     desired_retention: float,
     day: date | None = None,
+    shown_at: datetime | None = None,
 ) -> ReviewLog:
     """Record one review: the card's new state, its log entry and its mark on the
     progress tables, together, exactly once.
 
     `expected_count` is how many reviews the card had when the question was shown;
     any other count means this answer was already recorded, and nothing is written.
+    So does an answer to the question as shown (`shown_at`) before the learner undid
+    an answer of this card: the undone answer cannot come back by a replayed form.
     `question` may be given by its id: it is then read with the learner's card, in
     the query that locks the card. A retired question is refused. `day` is the
     learner's study day of `now` (looked up when not given).
@@ -755,6 +758,8 @@ def review_record(
                     raise DuplicateReview
                 card = Card(learner=learner, question=question)
             elif card.review_count != expected_count:
+                raise DuplicateReview
+            if card.undone_at and shown_at and shown_at < card.undone_at:
                 raise DuplicateReview
             before = card.as_state()
             after = review(
@@ -794,6 +799,75 @@ def review_record(
         # Another request recorded this review between our read and our write.
         raise DuplicateReview from exc
     return log
+
+
+class NothingToUndo(Exception):
+    """The answer cannot be undone; the message says why, for the learner."""
+
+
+def review_undo(*, learner: Any, card_id: int, number: int, now: datetime) -> Card:
+    """Undo the learner's latest answer, as Anki's undo does: its log entry goes, and the
+    card and the progress tables are as they were before it. Exactly once: a second undo
+    of the same answer (a double click, another tab) changes nothing.
+
+    `number` is the answer's place in the card's log. Only the learner's latest answer
+    can be undone, so that undoing never reorders what they did."""
+    with transaction.atomic():
+        card = (
+            Card.objects.select_for_update(of=("self",))
+            .select_related("question")
+            .filter(pk=card_id, learner=learner)
+            .first()
+        )
+        if card is None or card.review_count != number:
+            raise NothingToUndo("That answer was already undone.")
+        log = card.reviews.get(number=number)
+        later = ReviewLog.objects.filter(learner=learner, reviewed_at__gt=log.reviewed_at)
+        if later.exists():
+            raise NothingToUndo("Only your latest answer can be undone.")
+        log.delete()
+        before = card_rebuild(card)
+        card.take_state(before)
+        card.review_count = number - 1
+        if before.is_new:
+            # Never reviewed again: new once more, or (after its answer changed) due again.
+            card.due = card.reset_at if card.review_count else None
+        card.undone_at = now
+        card.save()
+        _progress_unrecord(learner=learner, log=log, question=card.question, now=now)
+    return card
+
+
+def _progress_unrecord(*, learner: Any, log: ReviewLog, question: Question, now: datetime) -> None:
+    """Take an undone review's mark off the progress tables (inside the undo's transaction)."""
+    day = day_of(log.reviewed_at, LearnerSettings.of(learner).zone)
+    mature = log.interval_days_before >= MATURE_DAYS
+    LearnerDay.objects.filter(learner=learner, day=day).update(
+        # Class reports compare this with their age: what they counted has changed.
+        last_review_at=now,
+        reviews=models.F("reviews") - 1,
+        new=models.F("new") - int(log.number == 1),
+        correct=models.F("correct") - int(log.correct),
+        mature=models.F("mature") - int(mature),
+        mature_correct=models.F("mature_correct") - int(mature and log.correct),
+        duration_ms=models.F("duration_ms") - log.duration_ms,
+    )
+    # A fact's memory is the state its most recently reviewed question left behind.
+    latest: dict[int, tuple[datetime, int, float]] = {}
+    for fact_id, state, stability, last_review in Card.objects.filter(
+        learner=learner, state__isnull=False, question__facts__in=question.fact_ids
+    ).values_list("question__facts", "state", "stability", "last_review"):
+        if fact_id in question.fact_ids and (
+            fact_id not in latest or last_review > latest[fact_id][0]
+        ):
+            latest[fact_id] = (last_review, state, stability)
+    FactMemory.objects.filter(
+        learner=learner, fact_id__in=set(question.fact_ids) - set(latest)
+    ).delete()
+    for fact_id, (last_review, state, stability) in latest.items():
+        FactMemory.objects.filter(learner=learner, fact_id=fact_id).update(
+            state=state, stability=stability, last_review_ts=last_review.timestamp()
+        )
 
 
 def card_rebuild(card: Card) -> CardState:

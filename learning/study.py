@@ -121,6 +121,9 @@ class Today:
     first_seen: frozenset[int] = frozenset()  # the questions answered today for the first time
     review_cards_done: int = 0  # answers to cards that were due as reviews (Anki's count)
     end: datetime | None = None  # when the study day ends (4 a.m. tomorrow)
+    right: int = 0
+    duration_ms: int = 0
+    latest: tuple[int, int] | None = None  # the latest answer: (card id, its number)
 
 
 def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
@@ -129,13 +132,21 @@ def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today
     day = day_of(now, zone)
     start = day_start(day, zone)
     logs = list(
-        ReviewLog.objects.filter(learner=learner, reviewed_at__gte=start).values_list(
-            "question_id", "number", "question__fact_ids", "state_before"
+        ReviewLog.objects.filter(learner=learner, reviewed_at__gte=start)
+        .order_by("reviewed_at", "pk")
+        .values_list(
+            "question_id",
+            "number",
+            "question__fact_ids",
+            "state_before",
+            "correct",
+            "duration_ms",
+            "card_id",
         )
     )
-    facts = {q: frozenset(f) for q, _, f, _ in logs}
+    facts = {log[0]: frozenset(log[2]) for log in logs}
     seen = tuple(Candidate(q, facts[q]) for q in sorted(facts))
-    first_seen = frozenset(q for q, n, _, _ in logs if n == 1)
+    first_seen = frozenset(log[0] for log in logs if log[1] == 1)
     return Today(
         day,
         start,
@@ -143,8 +154,11 @@ def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today
         len(first_seen),
         seen,
         first_seen,
-        review_cards_done=sum(1 for *_, state in logs if state == State.Review),
+        review_cards_done=sum(1 for log in logs if log[3] == State.Review),
         end=day_start(day + timedelta(days=1), zone),
+        right=sum(1 for log in logs if log[4]),
+        duration_ms=sum(log[5] for log in logs),
+        latest=(logs[-1][6], logs[-1][1]) if logs else None,
     )
 
 
@@ -282,15 +296,69 @@ def _with_cards(chosen: Sequence[Candidate], due_rows: list[tuple[Any, ...]]) ->
     again) and `card_changed` (started again because its answer changed)."""
     cards = {row[0]: row for row in due_rows}
     by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
-    questions = []
-    for candidate in chosen:
-        question = by_id[candidate.question_id]
-        row = cards.get(question.pk)
-        question.card_reviews = row[3] if row else 0
-        question.card_is_new = row is None or row[4] is None
-        question.card_changed = row is not None and row[4] is None and row[5] is not None
-        questions.append(question)
-    return questions
+    return [_as_shown(by_id[c.question_id], cards.get(c.question_id)) for c in chosen]
+
+
+def _as_shown(question: Question, row: tuple[Any, ...] | None) -> Question:
+    """The question with its card's `DUE_FIELDS` row (None: no card yet) read onto it."""
+    question.card_reviews = row[3] if row else 0
+    question.card_is_new = row is None or row[4] is None
+    question.card_changed = row is not None and row[4] is None and row[5] is not None
+    return question
+
+
+def question_again(learner: Any, question_id: int) -> Question | None:
+    """A question to show first, as `session` would show it (its answer was just undone);
+    None when it has been retired since (two queries)."""
+    question = (
+        Question.objects.select_related("topic").filter(pk=question_id, is_active=True).first()
+    )
+    if question is None:
+        return None
+    row = Card.objects.filter(learner=learner, question=question).values_list(*DUE_FIELDS).first()
+    return _as_shown(question, row)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The day's study at a glance, for the end of a session."""
+
+    answered: int
+    right: int
+    minutes: int
+    next_due_in: timedelta | None  # until the next card comes back, however soon
+    due_tomorrow: int  # reviews due by the end of tomorrow's study day
+
+    @property
+    def soon(self) -> bool:
+        """The next card comes back within the hour: worth waiting for."""
+        return self.next_due_in is not None and self.next_due_in <= timedelta(hours=1)
+
+
+def summary(learner: Any, now: datetime, done: Today) -> Summary:
+    """What the learner did today and when the next card is due (two queries)."""
+    upcoming = Card.objects.filter(
+        learner=learner, question__is_active=True, due__gt=now
+    ).studiable(done.day)
+    tomorrow_ends = (done.end or now) + timedelta(days=1)
+    next_due = upcoming.order_by("due").values_list("due", flat=True).first()
+    return Summary(
+        answered=done.reviews_done,
+        right=done.right,
+        minutes=round(done.duration_ms / 60000),
+        next_due_in=next_due - now if next_due else None,
+        due_tomorrow=upcoming.filter(due__lt=tomorrow_ends).count(),
+    )
+
+
+def held_cards(learner: Any, day: date) -> CardQuerySet:
+    """The learner's cards held back by hand: suspended, or buried for today."""
+    return (
+        Card.objects.filter(learner=learner)
+        .held(day)
+        .select_related("question")
+        .order_by("-suspended", "question__prompt")
+    )
 
 
 @dataclass

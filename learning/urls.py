@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learning import reports, views, views_account, views_anki, views_courses
+from learning import reports, views, views_account, views_anki, views_cards, views_courses
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,7 +10,12 @@ urlpatterns = [
     path("study/answer/", views.study_answer, name="study_answer"),
     path("study/feedback/", views.study_feedback, name="study_feedback"),
     path("study/rate/", views.study_rate, name="study_rate"),
+    path("study/undo/", views.study_undo, name="study_undo"),
+    path("study/hold/", views_cards.study_hold, name="study_hold"),
+    path("study/note/", views_cards.study_note, name="study_note"),
+    path("cards/held/", views_cards.cards_held, name="cards_held"),
     path("cards/<int:pk>/", views.card_detail, name="card"),
+    path("cards/<int:pk>/release/", views_cards.card_release, name="card_release"),
     path("settings/", views.settings_view, name="settings"),
     path("bank/", views.bank, name="bank"),
     path("accounts/signup/", views.signup, name="signup"),

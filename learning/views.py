@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +21,7 @@ from learning.charts import calendar_svg, forecast_svg, spine_svg
 from learning.forms import (
     AnswerForm,
     BankFilterForm,
+    CardNoteForm,
     LearnerSettingsForm,
     SignupForm,
     StudyFilterForm,
@@ -38,9 +39,12 @@ from learning.scheduling import (
 )
 from learning.services import (
     DuplicateReview,
+    NothingToUndo,
     ReviewRefused,
     review_record,
+    review_undo,
 )
+from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
 
 BANK_PAGE_SIZE = 25
 QUESTION_SALT = "spinequiz.study.question"
@@ -154,7 +158,7 @@ def bank(request: HttpRequest) -> HttpResponse:
 # Studying ---------------------------------------------------------------------
 
 
-def _filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFilter:
+def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFilter:
     values: dict[str, list[str]] = {"level": [], "topic": [], "kind": [], "leeches": []}
     for name, value in pairs:
         values.setdefault(name, []).append(value)
@@ -166,31 +170,38 @@ def _filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyF
     )
 
 
-def _study_url(study_filter: study.StudyFilter) -> str:
+def study_url(study_filter: study.StudyFilter) -> str:
     if not study_filter.is_custom:
         return reverse("study")
     return f"{reverse('study_custom')}?{urlencode(study_filter.as_query())}"
 
 
-def _question_context(
-    request: HttpRequest, study_filter: study.StudyFilter, now: datetime
+def question_context(
+    request: HttpRequest,
+    study_filter: study.StudyFilter,
+    now: datetime,
+    *,
+    first: Question | None = None,
 ) -> dict[str, Any]:
-    """The next question of the session, with its signed token, or why there is none."""
+    """The next question of the session (or `first`), with its signed token and what is
+    left today, or why there is nothing left."""
     study_settings = LearnerSettings.of(request.user)
     done = study.today(request.user, study_settings, now)
-    upcoming = study.queue(
+    current = study.session(
         request.user, now, study_filter, study_settings=study_settings, done=done
     )
     context: dict[str, Any] = {
         "filter": study_filter,
-        "study_url": _study_url(study_filter),
+        "study_url": study_url(study_filter),
         "done": done,
         "settings": study_settings,
+        "remaining": current.remaining,
+        "undo_token": _undo_token(request.user, done, study_filter),
     }
-    if not upcoming:
-        context["counts"] = study.counts(request.user, now, study_settings)
+    question = first or (current.questions[0] if current.questions else None)
+    if question is None:
+        context["summary"] = study.summary(request.user, now, done)
         return context
-    question = upcoming[0]
     token = signing.dumps(
         {
             "u": request.user.pk,
@@ -208,31 +219,60 @@ def _question_context(
             # Its answer changed since the learner last saw it, so it starts again.
             "changed": question.card_changed,
             "form": AnswerForm(question=question, initial={"token": token}),
+            "card_token": CardToken(request.user.pk, question.pk, study_filter.as_query()).sign(),
         }
     )
     return context
 
 
-@vary_on_headers("HX-Request")
-def study_today(request: HttpRequest) -> HttpResponse:
-    context = _question_context(request, study.StudyFilter(), timezone.now())
+def _undo_token(user: Any, done: study.Today, study_filter: study.StudyFilter) -> str | None:
+    """The learner's latest answer today, signed for the undo button (None: nothing to undo)."""
+    if done.latest is None:
+        return None
+    card_id, number = done.latest
+    return UndoToken(user.pk, card_id, number, study_filter.as_query()).sign()
+
+
+def session_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     template = "learning/study.html" + ("#session" if request.htmx else "")
     return render(request, template, context)
+
+
+@vary_on_headers("HX-Request")
+def study_today(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    return session_page(
+        request, question_context(request, study.StudyFilter(), now, first=_again(request))
+    )
 
 
 @vary_on_headers("HX-Request")
 def study_custom(request: HttpRequest) -> HttpResponse:
-    form = StudyFilterForm(request.GET or None)
-    if not request.GET or not form.is_valid():
+    query = request.GET.copy()
+    query.pop("again", None)
+    form = StudyFilterForm(query or None)
+    if not query or not form.is_valid():
         return render(request, "learning/study_custom.html", {"form": form})
     study_filter = form.study_filter()
-    context = _question_context(request, study_filter, timezone.now())
+    context = question_context(request, study_filter, timezone.now(), first=_again(request))
     context["custom_form"] = form
-    template = "learning/study.html" + ("#session" if request.htmx else "")
-    return render(request, template, context)
+    return session_page(request, context)
 
 
-def _refuse(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
+def _again(request: HttpRequest) -> Question | None:
+    """The question the study page was asked to show first (`?again=`, after an undo)."""
+    if "again" not in request.GET:
+        return None
+    try:
+        again = AgainToken.load(request.GET.get("again", ""))
+    except TokenInvalid:
+        return None
+    if again.learner != request.user.pk:
+        return None
+    return study.question_again(request.user, again.question)
+
+
+def refuse(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
     template = "learning/study_refused.html" + ("#refusal" if request.htmx else "")
     return render(request, template, {"message": message}, status=status)
 
@@ -252,29 +292,29 @@ def study_answer(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     data = _read_token(request, request.POST.get("token", ""), QUESTION_SALT)
     if data is None:
-        return _refuse(
+        return refuse(
             request,
             "This answer was not recorded: the question form was changed "
             "or did not come from SpineQuiz.",
         )
     if data.get("expired"):
-        return _refuse(
+        return refuse(
             request,
             "This question was shown more than a day ago, so the answer "
             "was not recorded. Here is a fresh one.",
         )
     if data.get("u") != request.user.pk:
-        return _refuse(
+        return refuse(
             request,
             "This answer was not recorded: that question was shown to someone else.",
             status=403,
         )
     question = Question.objects.filter(pk=data.get("q"), is_active=True).first()
     if question is None:
-        return _refuse(
+        return refuse(
             request, "This question has been retired from the bank, so the answer was not recorded."
         )
-    study_filter = _filter_from(data.get("f", []))
+    study_filter = filter_from(data.get("f", []))
     form = AnswerForm(request.POST, question=question)
     if not form.is_valid():
         context = _question_context_for(request, question, study_filter, form)
@@ -294,6 +334,7 @@ def study_answer(request: HttpRequest) -> HttpResponse:
         "f": data.get("f", []),
         "n": data["n"],
     }
+    card: Card | None = None
     if correct:
         card = Card.objects.filter(learner=request.user, question=question).first()
         state = card.as_state() if card else NEW_CARD
@@ -309,7 +350,7 @@ def study_answer(request: HttpRequest) -> HttpResponse:
         feedback["i"] = {int(r): format_interval(intervals[r]) for r in Rating}
     else:
         try:
-            review_record(
+            card = review_record(
                 learner=request.user,
                 question=question,
                 answer=given,
@@ -319,11 +360,12 @@ def study_answer(request: HttpRequest) -> HttpResponse:
                 duration_ms=duration_ms,
                 now=now,
                 desired_retention=study_settings.desired_retention,
-            )
+                shown_at=_moment(data.get("t")),
+            ).card
         except DuplicateReview:
             feedback["dup"] = True
     if request.htmx:
-        context = _feedback_context(request, feedback, question)
+        context = _feedback_context(request, feedback, question, card=card)
         return render(request, "learning/study.html#feedback", context)
     token = signing.dumps(feedback, salt=FEEDBACK_SALT)
     return redirect(f"{reverse('study_feedback')}?{urlencode({'token': token})}")
@@ -339,17 +381,26 @@ def _question_context_for(
         "is_new": card is None or card.state is None,
         "form": form,
         "filter": study_filter,
-        "study_url": _study_url(study_filter),
+        "study_url": study_url(study_filter),
     }
 
 
 def _feedback_context(
-    request: HttpRequest, feedback: dict[str, Any], question: Question | None = None
+    request: HttpRequest,
+    feedback: dict[str, Any],
+    question: Question | None = None,
+    *,
+    card: Card | None = None,
 ) -> dict[str, Any]:
+    """The feedback on an answer; `card` is the learner's card of the question as it is
+    now (read when not given; None when there is none yet)."""
     if question is None or question.pk != feedback["q"]:
         question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback["q"])
+        card = Card.objects.filter(learner=request.user, question=question).first()
     sources = {s.key: s for s in Source.objects.filter(key__in=_cited_keys(question))}
     intervals = {int(k): v for k, v in feedback.get("i", {}).items()}
+    study_filter = filter_from(feedback.get("f", []))
+    recorded = not feedback["c"] and card is not None and card.review_count
     return {
         "question": question,
         "given": feedback["a"],
@@ -360,15 +411,50 @@ def _feedback_context(
             (int(r), label, intervals.get(int(r), "")) for r, label in RATINGS if r != Rating.Again
         ],
         "cited": cited(question, sources),
-        "study_url": _study_url(_filter_from(feedback.get("f", []))),
+        "study_url": study_url(study_filter),
+        "card_token": CardToken(request.user.pk, question.pk, study_filter.as_query()).sign(),
+        "note_form": CardNoteForm(instance=card or Card()),
+        # A wrong answer is recorded at once, so it can be undone from here.
+        "undo_token": (
+            UndoToken(request.user.pk, card.pk, card.review_count, study_filter.as_query()).sign()
+            if recorded
+            else None
+        ),
     }
 
 
 def study_feedback(request: HttpRequest) -> HttpResponse:
     data = _read_token(request, request.GET.get("token", ""), FEEDBACK_SALT)
     if data is None or data.get("expired") or data.get("u") != request.user.pk:
-        return _refuse(request, "That feedback link is not valid for you.", status=404)
+        return refuse(request, "That feedback link is not valid for you.", status=404)
     return render(request, "learning/study_feedback.html", _feedback_context(request, data))
+
+
+@require_POST
+def study_undo(request: HttpRequest) -> HttpResponse:
+    """Undo the learner's latest answer and show its question again, as Anki does."""
+    now = timezone.now()
+    try:
+        token = UndoToken.load(request.POST.get("token", ""))
+    except TokenInvalid:
+        return refuse(request, "Nothing was undone: the form was changed or is too old.")
+    if token.learner != request.user.pk:
+        return refuse(request, "Nothing was undone: that answer was someone else's.", status=403)
+    study_filter = filter_from(token.session)
+    try:
+        card = review_undo(learner=request.user, card_id=token.card, number=token.number, now=now)
+    except NothingToUndo as reason:
+        messages.info(request, str(reason))
+        if request.htmx:
+            return session_page(request, question_context(request, study_filter, now))
+        return redirect(study_url(study_filter))
+    messages.success(request, "Your last answer was undone. Here is its question again.")
+    if request.htmx:
+        again = study.question_again(request.user, card.question_id)
+        return session_page(request, question_context(request, study_filter, now, first=again))
+    again_token = AgainToken(request.user.pk, card.question_id, study_filter.as_query()).sign()
+    url = study_url(study_filter)
+    return redirect(f"{url}{'&' if '?' in url else '?'}{urlencode({'again': again_token})}")
 
 
 @require_POST
@@ -376,16 +462,16 @@ def study_rate(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     data = _read_token(request, request.POST.get("token", ""), RATING_SALT)
     if data is None or data.get("expired"):
-        return _refuse(request, "This rating was not recorded: the form was changed or is too old.")
+        return refuse(request, "This rating was not recorded: the form was changed or is too old.")
     if data.get("u") != request.user.pk:
-        return _refuse(
+        return refuse(
             request, "This rating was not recorded: that answer was someone else's.", status=403
         )
     try:
         rating = int(request.POST.get("rating", ""))
     except ValueError:
         rating = 0
-    study_filter = _filter_from(data.get("f", []))
+    study_filter = filter_from(data.get("f", []))
     study_settings = LearnerSettings.of(request.user)
     try:
         review_record(
@@ -398,15 +484,22 @@ def study_rate(request: HttpRequest) -> HttpResponse:
             duration_ms=int(data.get("d", 0)),
             now=now,
             desired_retention=study_settings.desired_retention,
+            shown_at=_moment(data.get("t")),
         )
     except ReviewRefused as refusal:
-        return _refuse(request, f"This rating was not recorded: {refusal}")
+        return refuse(request, f"This rating was not recorded: {refusal}")
     except DuplicateReview:
         messages.info(request, "That answer was already recorded; here is the next question.")
     if request.htmx:
-        context = _question_context(request, study_filter, now)
-        return render(request, "learning/study.html#session", context)
-    return redirect(_study_url(study_filter))
+        return session_page(request, question_context(request, study_filter, now))
+    return redirect(study_url(study_filter))
+
+
+def _moment(timestamp: Any) -> datetime | None:
+    """A moment a signed token recorded (seconds since the epoch)."""
+    if not isinstance(timestamp, int | float):
+        return None
+    return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
 # Settings, cards, accounts -----------------------------------------------------
@@ -438,6 +531,8 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reviews": card.reviews.all(),
             "cited": cited(card.question, sources),
             "recall": retrievability(card.as_state(), now),
+            "note_form": CardNoteForm(instance=card),
+            "card_token": CardToken(request.user.pk, card.question_id).sign(),
         },
     )
 

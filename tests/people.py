@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from learning import models
 from learning.services import review_record
+from learning.tokens import CardToken, UndoToken
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
@@ -133,6 +134,8 @@ def world_build() -> dict[str, Any]:
             {**feedback, "d": 1000, "t": now.timestamp()}, salt=views.RATING_SALT
         ),
         "feedback_token": signing.dumps(feedback, salt=views.FEEDBACK_SALT),
+        "undo_token": UndoToken(learner.pk, card.pk, card.review_count).sign(),
+        "card_token": CardToken(learner.pk, question.pk).sign(),
         "admin_objects": {
             **{m: m.objects.order_by("pk").first() for m in admin.site._registry},
             get_user_model(): learner,
@@ -155,7 +158,9 @@ def snapshot() -> dict[str, Any]:
         "enrolments": models.Enrolment.objects.values_list("course_id", "learner_id"),
         "decks": models.Deck.objects.values_list("pk", "name", "levels", "owner_id"),
         "assignments": models.Assignment.objects.values_list("pk", "deck_id", "due_on"),
-        "cards": models.Card.objects.values_list("pk", "learner_id", "question_id", "due"),
+        "cards": models.Card.objects.values_list(
+            "pk", "learner_id", "question_id", "due", "suspended", "buried_on", "flag", "note"
+        ),
         "reviews": models.ReviewLog.objects.values_list("pk"),
         "reports": models.ProblemReport.objects.values_list("pk", "resolution"),
     }

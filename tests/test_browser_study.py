@@ -12,7 +12,7 @@ STUDY = "#study"
 
 
 def question_on(page: Page) -> Question:
-    token = page.locator(f"{STUDY} input[name=token]").first.input_value()
+    token = page.locator(f"{STUDY} form[data-answer] input[name=token]").input_value()
     return Question.objects.get(pk=signing.loads(token, salt="spinequiz.study.question")["q"])
 
 

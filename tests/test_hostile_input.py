@@ -160,7 +160,9 @@ def _signed_in(world: dict[str, Any], role: str) -> Client:
 
 def _feedback_page(world: dict[str, Any], client: Client) -> str:
     """Answer the first question of the study page rightly: the rating form's page."""
-    (form,) = [f for f in forms_on(client, reverse("study")) if "token" in f.fields]
+    (form,) = [
+        f for f in forms_on(client, reverse("study")) if f.action.endswith(reverse("study_answer"))
+    ]
     token = signing.loads(form.fields["token"][0], salt=views.QUESTION_SALT)
     question = models.Question.objects.get(pk=token["q"])
     data: dict[str, Any] = {"token": form.fields["token"][0]}

@@ -269,6 +269,23 @@ ACCESS: dict[str, Access] = {
         signed_in(get=405, post=403, learner={"post": 302}),
         data=lambda w: {"token": w["rating_token"], "rating": 3},
     ),
+    "study_undo": Access(
+        url("study_undo"),
+        signed_in(get=405, post=403, learner={"post": 302}),
+        data=lambda w: {"token": w["undo_token"]},
+    ),
+    "study_hold": Access(
+        url("study_hold"),
+        signed_in(get=405, post=403, learner={"post": 302}),
+        data=lambda w: {"token": w["card_token"], "action": "suspend"},
+    ),
+    "study_note": Access(
+        url("study_note"),
+        signed_in(get=405, post=403, learner={"post": 302}),
+        data=lambda w: {"token": w["card_token"], "flag": "1", "note": "Hip flexion: L2"},
+    ),
+    "cards_held": Access(url("cards_held"), signed_in()),
+    "card_release": Access(url("card_release", the("card")), learners_own(get=405, post=302)),
     "card": Access(url("card", the("card")), learners_own(post=200, others=200)),
     "settings": Access(
         url("settings"),

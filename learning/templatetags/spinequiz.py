@@ -24,3 +24,18 @@ def minutes(value: timedelta | None) -> str:
         return ""
     count = max(1, round(value.total_seconds() / 60))
     return f"{count} minute{'s' if count != 1 else ''}"
+
+
+@register.filter
+def due_in(value: timedelta | None) -> str:
+    """How long until something is due, in words: "in 8 minutes", "in 3 hours", "in 2 days"."""
+    if value is None:
+        return ""
+    minutes = max(1, round(value.total_seconds() / 60))
+    if minutes < 60:
+        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+    hours = round(minutes / 60)
+    if hours < 24:
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
+    days = round(hours / 24)
+    return f"in {days} day{'s' if days != 1 else ''}"

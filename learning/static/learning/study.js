@@ -1,17 +1,38 @@
 // Keyboard study: number keys choose options, Enter checks; after feedback,
-// 1-4 rate (2 Hard, 3 Good, 4 Easy) and Space or Enter takes Good or Next.
+// 1-4 rate (2 Hard, 3 Good, 4 Easy) and Space or Enter takes Good or Next;
+// u or Ctrl+Z undoes the latest answer, - buries and @ suspends the question.
 // Everything works without this file too: it only adds keys.
 (function () {
   "use strict";
   function typing(target) {
     return target.matches("input[type=text], input[type=search], textarea, select, [contenteditable]");
   }
+  function submit(form, name, value) {
+    var button = value ? form.querySelector('[name="' + name + '"][value="' + value + '"]') : form.querySelector("button[type=submit]");
+    if (button) button.click();
+  }
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    // Keys inside the "Report a problem" form belong to the form.
-    if (event.target.closest && event.target.closest("[data-report]")) return;
     var study = document.getElementById("study");
     if (!study) return;
+    var inForm = event.target.closest && event.target.closest("[data-report], [data-note]");
+    // Undo the latest answer: u, or Ctrl+Z / Cmd+Z outside a text field.
+    var undo = study.querySelector("form[data-undo]");
+    if (undo && !inForm && !typing(event.target) && !event.altKey &&
+        ((event.key === "z" && (event.ctrlKey || event.metaKey)) || (event.key === "u" && !event.ctrlKey && !event.metaKey))) {
+      event.preventDefault();
+      submit(undo);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Keys inside the "Report a problem" and note forms belong to the forms.
+    if (inForm) return;
+    // Bury (-) or suspend (@) the question on screen, as in Anki.
+    var hold = study.querySelector("form[data-hold]");
+    if (hold && !typing(event.target) && (event.key === "-" || event.key === "@")) {
+      event.preventDefault();
+      submit(hold, "action", event.key === "-" ? "bury" : "suspend");
+      return;
+    }
     var rating = study.querySelector("form[data-rating]");
     var next = study.querySelector("[data-next]");
     var answer = study.querySelector("form[data-answer]");

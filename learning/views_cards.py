@@ -1,0 +1,124 @@
+"""What a learner does to their own cards: bury, suspend, flag, note, and let go again."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
+
+from learning import study
+from learning.forms import CardNoteForm
+from learning.models import Card, LearnerSettings, Question
+from learning.scheduling import day_of
+from learning.tokens import CardToken, TokenInvalid
+from learning.views import filter_from, question_context, refuse, session_page, study_url
+
+HOLDS = {
+    "bury": "Buried until tomorrow.",
+    "suspend": "Suspended: it stays out of your queues until you unsuspend it "
+    "(Settings, Suspended and buried cards).",
+    "unsuspend": "Back in your queues.",
+}
+
+
+def _card_of(request: HttpRequest) -> tuple[CardToken, Card] | HttpResponse:
+    """The learner's card of the question a signed form names (made, not yet studied, if
+    they have none), or the refusal to show."""
+    try:
+        token = CardToken.load(request.POST.get("token", ""))
+    except TokenInvalid:
+        return refuse(request, "Nothing was changed: the form was changed or is too old.")
+    if token.learner != request.user.pk:
+        return refuse(request, "Nothing was changed: that card is someone else's.", status=403)
+    question = Question.objects.filter(pk=token.question, is_active=True).first()
+    if question is None:
+        return refuse(request, "Nothing was changed: this question has been retired.")
+    card, _ = Card.objects.get_or_create(learner=request.user, question=question)
+    return token, card
+
+
+def _next(request: HttpRequest, default: str) -> str:
+    """Where a form without htmx goes back to: its `next`, when it is a page of this site."""
+    wanted = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return default
+
+
+@require_POST
+def study_hold(request: HttpRequest) -> HttpResponse:
+    """Bury a card until tomorrow, suspend it, or unsuspend it. From the study page the
+    next question follows."""
+    action = request.POST.get("action", "")
+    if action not in HOLDS:
+        return refuse(request, "Nothing was changed: choose bury, suspend or unsuspend.")
+    found = _card_of(request)
+    if isinstance(found, HttpResponse):
+        return found
+    token, card = found
+    if action == "bury":
+        card.bury(day_of(timezone.now(), LearnerSettings.of(request.user).zone))
+    elif action == "suspend":
+        card.suspend()
+    else:
+        card.unsuspend()
+    messages.success(request, HOLDS[action])
+    study_filter = filter_from(token.session)
+    if request.htmx and "next" not in request.POST:
+        return session_page(request, question_context(request, study_filter, timezone.now()))
+    return redirect(_next(request, study_url(study_filter)))
+
+
+@require_POST
+def study_note(request: HttpRequest) -> HttpResponse:
+    """Save the learner's flag and private note on a card."""
+    found = _card_of(request)
+    if isinstance(found, HttpResponse):
+        return found
+    token, card = found
+    form = CardNoteForm(request.POST, instance=card)
+    saved = form.is_valid()
+    if saved:
+        form.save()
+    if request.htmx:
+        return render(
+            request,
+            "learning/study.html#card-note",
+            {"note_form": form, "card_token": token.sign(), "saved": saved},
+            status=200 if saved else 422,
+        )
+    if saved:
+        messages.success(request, "Your flag and note are saved.")
+        return redirect(_next(request, reverse("card", args=[card.pk])))
+    return render(
+        request,
+        "learning/card_note.html",
+        {"note_form": form, "card_token": token.sign(), "question": card.question},
+        status=422,
+    )
+
+
+@require_safe
+def cards_held(request: HttpRequest) -> HttpResponse:
+    """The learner's suspended cards and those buried for today, to let go again."""
+    day = day_of(timezone.now(), LearnerSettings.of(request.user).zone)
+    return render(
+        request, "learning/cards_held.html", {"cards": study.held_cards(request.user, day)}
+    )
+
+
+@require_POST
+def card_release(request: HttpRequest, pk: int) -> HttpResponse:
+    # Scoped to the learner: someone else's card is simply not found.
+    card = get_object_or_404(Card, pk=pk, learner=request.user)
+    card.suspended = False
+    card.buried_on = None
+    card.save(update_fields=["suspended", "buried_on"])
+    messages.success(request, "Back in your queues.")
+    return redirect(_next(request, reverse("cards_held")))
