@@ -25,9 +25,8 @@ HOLDS = {
 }
 
 
-def _card_of(request: HttpRequest) -> tuple[CardToken, Card] | HttpResponse:
-    """The learner's card of the question a signed form names (made, not yet studied, if
-    they have none), or the refusal to show."""
+def _shown(request: HttpRequest) -> tuple[CardToken, Question] | HttpResponse:
+    """The question a signed form says was shown to this learner, or the refusal to show."""
     try:
         token = CardToken.load(request.POST.get("token", ""))
     except TokenInvalid:
@@ -37,8 +36,13 @@ def _card_of(request: HttpRequest) -> tuple[CardToken, Card] | HttpResponse:
     question = Question.objects.filter(pk=token.question, is_active=True).first()
     if question is None:
         return refuse(request, "Nothing was changed: this question has been retired.")
+    return token, question
+
+
+def _card_of(request: HttpRequest, question: Question) -> Card:
+    """The learner's card of the question; made (not yet studied) if they have none."""
     card, _ = Card.objects.get_or_create(learner=request.user, question=question)
-    return token, card
+    return card
 
 
 def _next(request: HttpRequest, default: str) -> str:
@@ -58,10 +62,11 @@ def study_hold(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in HOLDS:
         return refuse(request, "Nothing was changed: choose bury, suspend or unsuspend.")
-    found = _card_of(request)
+    found = _shown(request)
     if isinstance(found, HttpResponse):
         return found
-    token, card = found
+    token, question = found
+    card = _card_of(request, question)
     if action == "bury":
         card.bury(day_of(timezone.now(), LearnerSettings.of(request.user).zone))
     elif action == "suspend":
@@ -78,14 +83,16 @@ def study_hold(request: HttpRequest) -> HttpResponse:
 @require_POST
 def study_note(request: HttpRequest) -> HttpResponse:
     """Save the learner's flag and private note on a card."""
-    found = _card_of(request)
+    found = _shown(request)
     if isinstance(found, HttpResponse):
         return found
-    token, card = found
-    form = CardNoteForm(request.POST, instance=card)
+    token, question = found
+    form = CardNoteForm(request.POST)
     saved = form.is_valid()
     if saved:
-        form.save()
+        card = _card_of(request, question)
+        card.flag, card.note = form.cleaned_data["flag"], form.cleaned_data["note"]
+        card.save(update_fields=["flag", "note"])
     if request.htmx:
         return render(
             request,
@@ -99,7 +106,7 @@ def study_note(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "learning/card_note.html",
-        {"note_form": form, "card_token": token.sign(), "question": card.question},
+        {"note_form": form, "card_token": token.sign(), "question": question},
         status=422,
     )
 

@@ -1,5 +1,6 @@
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,29 @@ def spine_bank(db) -> None:
 
     if not Question.objects.exists():
         _load_spine()
+
+
+# The site's clock --------------------------------------------------------------------
+
+
+class Clock:
+    """The site's clock, moved by the test: `timezone.now` everywhere reads it."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def tick(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from django.utils import timezone
+
+    # Mid-morning in the learner's zone, far from the study day's 4 a.m. boundary.
+    moment = Clock(timezone.now().replace(hour=10, minute=0, second=0, microsecond=0))
+    monkeypatch.setattr(timezone, "now", moment)
+    return moment

@@ -13,18 +13,22 @@ from learning import study
 from learning.models import Card, FactMemory, LearnerDay, LearnerSettings, ReviewLog
 from learning.services import card_rebuild
 from tests.factories import UserFactory
-from tests.test_views_study import (  # noqa: F401 - fixtures used by name
-    answer_data,
-    clock,
-    learner,
-    learner_client,
-    rating_token,
-    shown,
-    study_one,
-)
+from tests.test_views_study import answer_data, rating_token, shown, study_one
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def learner():
+    return UserFactory()
+
+
+@pytest.fixture
+def learner_client(learner):
+    client = Client()
+    client.force_login(learner)
+    return client
 
 
 def token_of(html, form_marker):

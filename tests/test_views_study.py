@@ -205,27 +205,6 @@ def test_rebuilding_cards_from_the_review_log_gives_the_stored_state(learner_cli
 # Refusals ---------------------------------------------------------------------------
 
 
-class Clock:
-    """The site's clock, moved by the test: `timezone.now` everywhere reads it."""
-
-    def __init__(self, start):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-    def tick(self, **delta):
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    # Mid-morning in the learner's zone, far from the study day's 4 a.m. boundary.
-    moment = Clock(timezone.now().replace(hour=10, minute=0, second=0, microsecond=0))
-    monkeypatch.setattr(timezone, "now", moment)
-    return moment
-
-
 def study_one(client, *, right):
     """Answer the question the study page shows, right (rated Good) or wrong; return it."""
     question, token, _ = shown(client)
