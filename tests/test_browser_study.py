@@ -80,3 +80,46 @@ def test_a_new_learner_studies_ten_questions_by_keyboard_and_sees_progress(page,
     expect(page.locator("svg.forecast")).to_have_attribute(
         "aria-label", re.compile(r": [1-9]\d* in all")
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undo_bury_and_suspend_by_keyboard_and_the_rating_buttons_in_reach_on_a_phone(
+    page, spine_bank
+):
+    from django.contrib.auth import get_user_model
+
+    from learning.models import Card, ReviewLog
+
+    get_user_model().objects.create_user("phone-student", "p@example.org", "iliopsoas-L2-hip")
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "phone-student")
+    page.fill("#id_password", "iliopsoas-L2-hip")
+    page.keyboard.press("Enter")
+    page.goto("/study/")
+
+    expect(page.locator(f"{STUDY} .remaining")).to_contain_text("20 new")
+    first = question_on(page)
+    answer_by_keyboard(page, first, right=True)
+    rate = page.locator(f"{STUDY} .rate-buttons")
+    expect(rate).to_be_visible()
+    box = rate.bounding_box()
+    assert box and box["y"] + box["height"] <= 667, "the rating buttons are on screen"
+    page.keyboard.press("Space")  # Good
+    expect(page.locator(f"{STUDY} form[data-answer]")).to_be_visible()
+    assert ReviewLog.objects.count() == 1
+
+    page.keyboard.press("u")  # undo: the same question again, its review gone
+    expect(page.locator(f"{STUDY} .messages")).to_contain_text("undone")
+    assert question_on(page) == first
+    assert ReviewLog.objects.count() == 0
+
+    page.keyboard.press("-")  # bury it until tomorrow
+    expect(page.locator(f"{STUDY} .messages")).to_contain_text("Buried")
+    assert question_on(page) != first
+    second = question_on(page)
+    page.keyboard.press("@")  # suspend the next one
+    expect(page.locator(f"{STUDY} .messages")).to_contain_text("Suspended")
+    assert question_on(page) not in (first, second)
+    held = {c.question_id: (c.buried_on is not None, c.suspended) for c in Card.objects.all()}
+    assert held == {first.pk: (True, False), second.pk: (False, True)}
