@@ -108,27 +108,50 @@ def calendar_svg(weeks: Sequence[Sequence[tuple[date, int]]]) -> SafeString:
 
 
 def forecast_svg(days: Sequence[tuple[date, int]]) -> SafeString:
-    """Cards due on each of the coming days, as bars."""
-    bar, gap, height = 12, 4, 90
-    most = max((n for _, n in days), default=0) or 1
+    """Cards due on each of the coming days, as bars over a day axis, with a count axis."""
+    bar, gap, height, left, top = 12, 4, 90, 30, 8
+    most = max((n for _, n in days), default=0)
+    scale = _nice_ceiling(most)
     parts: list[str] = []
+    ticks = (0, scale // 2, scale) if scale >= 2 else (0, scale)[: scale + 1]
+    for value in ticks:
+        y = top + height - round(height * value / scale) if scale else top + height
+        parts.append(
+            f'<line x1="{left - 4}" x2="{left + len(days) * (bar + gap)}" y1="{y}" y2="{y}" '
+            f'class="{"baseline" if value == 0 else "grid"}"/>'
+            f'<text x="{left - 7}" y="{y + 4}" text-anchor="end" class="axis">{value}</text>'
+        )
     for index, (day, count) in enumerate(days):
-        x = index * (bar + gap)
-        h = 0 if count == 0 else max(2, round(height * count / most))
+        x = left + index * (bar + gap)
+        h = 0 if count == 0 else max(2, round(height * count / scale))
         label = "today" if index == 0 else f"{day:%a %d %b}"
         parts.append(
-            f'<rect x="{x}" y="{height - h + 4}" width="{bar}" height="{h}" rx="2" '
+            f'<rect x="{x}" y="{top + height - h}" width="{bar}" height="{h}" rx="2" '
             f'class="bar"><title>{label}: {count} due</title></rect>'
         )
         if index % 7 == 0:
             parts.append(
-                f'<text x="{x}" y="{height + 18}" class="axis">'
+                f'<text x="{x}" y="{top + height + 16}" class="axis">'
                 f"{'Today' if index == 0 else f'{day:%d %b}'}</text>"
             )
-    width = len(days) * (bar + gap)
+    width = left + len(days) * (bar + gap)
     total = sum(n for _, n in days)
+    peak = f", at most {most} on one day" if most else ""
     return mark_safe(
-        f'<svg class="forecast" viewBox="0 0 {width} {height + 22}" role="img" '
-        f'aria-label="Reviews due over the next {len(days)} days: {total} in all">'
+        f'<svg class="forecast" viewBox="0 0 {width} {top + height + 22}" role="img" '
+        f'aria-label="Reviews due over the next {len(days)} days: {total} in all{peak}">'
+        f'<text x="0" y="{top - 1}" class="axis">cards</text>'
         f"{''.join(parts)}</svg>"
     )
+
+
+def _nice_ceiling(value: int) -> int:
+    """The axis's top: `value` rounded up to 1, 2 or 5 times a power of ten (0 stays 0)."""
+    if value <= 0:
+        return 0
+    power = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * power >= value:
+                return step * power
+        power *= 10

@@ -90,12 +90,22 @@ def new_facts_today(
 
 
 def standing(
-    *, facts: int, mastered: int, target_share: float, start: date, due_on: date, today: date
+    *,
+    facts: int,
+    mastered: int,
+    studied: int,
+    target_share: float,
+    start: date,
+    due_on: date,
+    today: date,
 ) -> Standing:
     """Whether a learner has reached an assignment's target, is on track, behind, or missed it.
 
-    On track means at least the target's share for the days gone: a learner who
-    masters the target evenly from the day the assignment was set is never behind.
+    `mastered` counts the deck's facts known for good (teaching says how), `studied` those
+    begun at all. On track means keeping to the pace: at least the target's share of
+    facts begun for the days gone since `start`, so a learner who follows the pace from
+    the day they start is never behind. Mastery follows the facts begun by a few days, as
+    their reviews come; the target itself decides done or missed.
     """
     target = target_facts(facts, target_share)
     if mastered >= target:
@@ -105,7 +115,7 @@ def standing(
     total_days = max(1, (due_on - start).days + 1)
     gone = min(total_days, max(0, (today - start).days))
     expected = math.floor(target * gone / total_days)
-    return Standing.ON_TRACK if mastered >= expected else Standing.BEHIND
+    return Standing.ON_TRACK if studied >= expected else Standing.BEHIND
 
 
 @dataclass(frozen=True)

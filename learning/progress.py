@@ -10,6 +10,12 @@ from datetime import date, timedelta
 from learning.scheduling import MATURE_DAYS
 
 NO_LEVEL = ""  # the row of facts that belong to no single level (drugs, advice ...)
+# A fact is mastered when its predicted recall is still at the target this long from
+# now: durable knowledge, not a card answered twice in a minute.
+MASTERED_AFTER = timedelta(days=7)
+# True retention is a share of reviews of mature cards; below this many it is too
+# uncertain to show (at 90%, 30 reviews still leave about 11 points either way).
+RETENTION_MIN_REVIEWS = 30
 
 
 def fact_mastery(

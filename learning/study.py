@@ -665,6 +665,17 @@ class Dashboard:
     leeches: list[Card] = field(default_factory=list)
     reviews_total: int = 0
 
+    @property
+    def retention_judged(self) -> bool:
+        """Enough reviews of mature cards for true retention to mean something."""
+        return (
+            self.retention is not None and self.retention_reviews >= progress.RETENTION_MIN_REVIEWS
+        )
+
+    @property
+    def retention_min_reviews(self) -> int:
+        return progress.RETENTION_MIN_REVIEWS
+
 
 def fact_places(
     facts: QuerySet[Fact], topic_root: dict[int, str]

@@ -15,7 +15,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,7 @@ from learning.models import (
     ReviewLog,
     Topic,
 )
-from learning.scheduling import day_of, elapsed_days, recall_after_days
+from learning.scheduling import day_of, day_start, elapsed_days, recall_after_days
 from learning.study import fact_places, plan, today
 
 
@@ -88,22 +88,30 @@ def deck_contents(decks: Iterable[Deck]) -> DeckContents:
     return DeckContents(questions, facts)
 
 
-def _mastery_by_learner(
-    learner_ids: Iterable[int], facts: set[int], now: datetime
-) -> dict[int, dict[int, float]]:
-    """Each learner's mastery of the facts they have studied: the recall now of each
-    fact's memory, as on their own dashboard (one query)."""
+Memory = tuple[float, float]  # a fact's stability (days) and last review (epoch seconds)
+
+
+def _memories_by_learner(
+    learner_ids: Iterable[int], facts: set[int]
+) -> dict[int, dict[int, Memory]]:
+    """Each learner's memory of each of the facts they have studied (one query)."""
+    memories: dict[int, dict[int, Memory]] = defaultdict(dict)
     if not facts:
-        return {}
-    now_ts = now.timestamp()
-    mastery: dict[int, dict[int, float]] = defaultdict(dict)
+        return memories
     for learner_id, fact_id, stability, last_review_ts in FactMemory.objects.filter(
         learner_id__in=list(learner_ids), fact_id__in=facts
     ).values_list("learner_id", "fact_id", "stability", "last_review_ts"):
-        mastery[learner_id][fact_id] = recall_after_days(
-            stability, elapsed_days(last_review_ts, now_ts)
-        )
-    return mastery
+        memories[learner_id][fact_id] = (stability, last_review_ts)
+    return memories
+
+
+def _recall_at(memories: dict[int, Memory], moment: datetime) -> dict[int, float]:
+    """Predicted recall of each studied fact at `moment`: at now, the learner's mastery."""
+    stamp = moment.timestamp()
+    return {
+        fact: recall_after_days(stability, elapsed_days(last_review_ts, stamp))
+        for fact, (stability, last_review_ts) in memories.items()
+    }
 
 
 def _questions_seen(learner_ids: Iterable[int], questions: set[int]) -> dict[int, int]:
@@ -129,7 +137,7 @@ def _questions_seen(learner_ids: Iterable[int], questions: set[int]) -> dict[int
 class AssignmentProgress:
     assignment: Assignment
     facts: int
-    mastered: int  # facts at or above the assignment's recall threshold now
+    mastered: int  # facts still recalled at the assignment's threshold a week from now
     target: int  # facts the target asks for
     standing: pacing.Standing
     days_left: int
@@ -141,17 +149,34 @@ class AssignmentProgress:
 
 
 def _standing(
-    assignment: Assignment, facts: set[int], mastery: dict[int, float], zone: ZoneInfo, today: date
+    assignment: Assignment,
+    facts: set[int],
+    memories: dict[int, Memory],
+    zone: ZoneInfo,
+    now: datetime,
+    joined_at: datetime | None,
 ) -> tuple[int, pacing.Standing]:
-    # Only studied facts are in `mastery`; an unseen one (0) never reaches a threshold.
-    mastered = sum(1 for f, m in mastery.items() if m >= assignment.target_recall and f in facts)
+    """How many of the deck's facts the learner has mastered, and their standing.
+
+    Mastered means durable: predicted recall at the assignment's threshold a week from now
+    (progress.MASTERED_AFTER), or at the end of the due day if that comes sooner, not this
+    minute. On track means keeping to the pace of new facts since the assignment was set,
+    or since the learner joined if that was later."""
+    due_ends = day_start(assignment.due_on + timedelta(days=1), zone)
+    horizon = max(now, min(now + progress.MASTERED_AFTER, due_ends))
+    durable = _recall_at({f: m for f, m in memories.items() if f in facts}, horizon)
+    mastered = sum(1 for recall in durable.values() if recall >= assignment.target_recall)
+    start = day_of(assignment.created_at, zone)
+    if joined_at is not None:
+        start = max(start, day_of(joined_at, zone))
     return mastered, pacing.standing(
         facts=len(facts),
         mastered=mastered,
+        studied=len(durable),
         target_share=assignment.target_share,
-        start=day_of(assignment.created_at, zone),
+        start=start,
         due_on=assignment.due_on,
-        today=today,
+        today=day_of(now, zone),
     )
 
 
@@ -162,11 +187,14 @@ def learner_assignments(learner: Any, now: datetime) -> list[AssignmentProgress]
     learner_plan = plan(learner, done)
     assignments = sorted(learner_plan.assignments, key=lambda a: (a.due_on, a.pk))
     contents = deck_contents(a.deck for a in assignments)
-    mine = _mastery_by_learner([learner.pk], contents.all_facts(), now).get(learner.pk, {})
+    mine = _memories_by_learner([learner.pk], contents.all_facts()).get(learner.pk, {})
+    joined = dict(Enrolment.objects.filter(learner=learner).values_list("course_id", "joined_at"))
     out = []
     for a in assignments:
         facts = contents.facts[a.deck_id]
-        mastered, standing = _standing(a, facts, mine, study_settings.zone, done.day)
+        mastered, standing = _standing(
+            a, facts, mine, study_settings.zone, now, joined.get(a.course_id)
+        )
         out.append(
             AssignmentProgress(
                 assignment=a,
@@ -404,7 +432,8 @@ def _class_progress_compute(
     zones = {
         s.learner_id: s.zone for s in LearnerSettings.objects.filter(learner_id__in=learner_ids)
     }
-    mastery = _mastery_by_learner(learner_ids, course_facts, now)
+    memories = _memories_by_learner(learner_ids, course_facts)
+    mastery = {lid: _recall_at(mine, now) for lid, mine in memories.items()}
     seen = _questions_seen(learner_ids, course_questions)
     activity = {
         row["learner_id"]: row
@@ -423,11 +452,12 @@ def _class_progress_compute(
     for enrolment in enrolments:
         lid = enrolment.learner_id
         zone = zones.get(lid, default_zone)
-        today = day_of(now, zone)
         mine = mastery.get(lid, {})
         standings = []
         for a in assignments:
-            mastered, standing = _standing(a, contents.facts[a.deck_id], mine, zone, today)
+            mastered, standing = _standing(
+                a, contents.facts[a.deck_id], memories.get(lid, {}), zone, now, enrolment.joined_at
+            )
             standings.append((a.pk, mastered, standing.value))
             counts[a.pk][standing] += 1
         row = activity.get(lid, {})

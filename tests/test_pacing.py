@@ -81,17 +81,25 @@ def test_following_the_pace_covers_the_plan_by_the_due_date(facts, share, days, 
     assert covered <= facts
 
 
-def test_standing_compares_mastery_with_the_target_for_the_days_gone():
+def test_standing_keeps_to_the_pace_and_the_target_decides_done_or_missed():
     week = dict(facts=40, target_share=0.8, start=TODAY, due_on=TODAY + timedelta(days=6))
-    assert standing(mastered=0, today=TODAY, **week) == Standing.ON_TRACK  # nothing due yet
-    # After 3 of 7 days, 32 * 3/7 = 13.7: 13 facts are enough, 12 are not.
+    assert standing(mastered=0, studied=0, today=TODAY, **week) == Standing.ON_TRACK
+    # After 3 of 7 days, 32 * 3/7 = 13.7: 13 facts begun are enough, 12 are not,
+    # however few of them are known for good yet.
     later = TODAY + timedelta(days=3)
-    assert standing(mastered=13, today=later, **week) == Standing.ON_TRACK
-    assert standing(mastered=12, today=later, **week) == Standing.BEHIND
-    assert standing(mastered=32, today=later, **week) == Standing.DONE
+    assert standing(mastered=2, studied=13, today=later, **week) == Standing.ON_TRACK
+    assert standing(mastered=12, studied=12, today=later, **week) == Standing.BEHIND
+    assert standing(mastered=32, studied=32, today=later, **week) == Standing.DONE
     after = TODAY + timedelta(days=7)
-    assert standing(mastered=31, today=after, **week) == Standing.MISSED
-    assert standing(mastered=32, today=after, **week) == Standing.DONE
+    assert standing(mastered=31, studied=40, today=after, **week) == Standing.MISSED
+    assert standing(mastered=32, studied=32, today=after, **week) == Standing.DONE
+
+
+def test_a_late_joiner_is_measured_from_the_day_they_joined():
+    joined = TODAY + timedelta(days=4)
+    week = dict(facts=40, target_share=0.8, due_on=TODAY + timedelta(days=6))
+    assert standing(mastered=0, studied=0, start=TODAY, today=joined, **week) == Standing.BEHIND
+    assert standing(mastered=0, studied=0, start=joined, today=joined, **week) == Standing.ON_TRACK
 
 
 def planned_queue(**kwargs):

@@ -268,3 +268,29 @@ def test_the_end_of_a_session_sums_up_the_day_and_says_when_the_next_card_is_due
     assert "Answered today 2" in summary and "Right 1 (50%)" in summary
     assert "Next card in 45 minutes" in summary
     assert "Look again" in page
+
+
+# Progress that means what it says -----------------------------------------------------
+
+
+def test_true_retention_waits_for_enough_mature_reviews(learner_client, learner):
+    LearnerDay.objects.create(
+        learner=learner, day=timezone.localdate(), reviews=1, mature=1, mature_correct=1
+    )
+    page = learner_client.get(reverse("dashboard")).content.decode()
+    assert "too few reviews of mature cards to judge yet (1 of the 30" in page
+    assert '<strong id="retention">' not in page
+    LearnerDay.objects.filter(learner=learner).update(reviews=40, mature=40, mature_correct=36)
+    page = learner_client.get(reverse("dashboard")).content.decode()
+    assert '<strong id="retention">90%</strong> of 40 reviews' in page
+
+
+def test_the_forecast_has_a_count_axis_and_a_day_axis():
+    from learning.charts import forecast_svg
+
+    start = timezone.localdate()
+    counts = [(n * 7) % 58 for n in range(30)]
+    svg = str(forecast_svg([(start + timedelta(days=n), c) for n, c in enumerate(counts)]))
+    labels = re.findall(r'text-anchor="end" class="axis">(\d+)</text>', svg)
+    assert max(counts) == 56 and labels == ["0", "50", "100"]
+    assert ">Today</text>" in svg and "at most 56 on one day" in svg

@@ -44,14 +44,14 @@ def teacher(instructor):
     return client
 
 
-def answer(learner, question, *, right=True, when=None):
+def answer(learner, question, *, right=True, when=None, rating=ReviewLog.Rating.GOOD):
     card = Card.objects.filter(learner=learner, question=question).first()
     review_record(
         learner=learner,
         question=question,
         answer=list(question.answers) if right else ["not this"],
         correct=right,
-        rating=ReviewLog.Rating.GOOD if right else ReviewLog.Rating.AGAIN,
+        rating=rating if right else ReviewLog.Rating.AGAIN,
         expected_count=card.review_count if card else 0,
         duration_ms=3000,
         now=when or timezone.now(),
@@ -105,14 +105,36 @@ def test_standings_move_from_behind_to_target_reached(teacher, course):
         created_at=timezone.now() - timedelta(days=4),
         due_on=timezone.localdate() + timedelta(days=2),
     )
-    learner = UserFactory(username="late")
-    EnrolmentFactory(course=course, learner=learner)
+    learner = UserFactory(username="early")
+    EnrolmentFactory(course=course, learner=learner, joined_at=assignment.created_at)
+    late = UserFactory(username="late")
+    EnrolmentFactory(course=course, learner=late)
     column = f"{deck.name} (due {assignment.due_on:%Y-%m-%d}): standing"
 
-    assert exported(teacher, course)[0][column] == "behind"
+    # Four days gone and nothing begun: behind; but not someone who joined today.
+    assert [row[column] for row in exported(teacher, course)] == ["behind", "on track"]
     for question in deck.questions():
         answer(learner, question)
+    # Begun, but a single Good answer today fades below 90% before the due day ends.
+    assert exported(teacher, course)[0][column] == "on track"
+    for question in deck.questions():
+        answer(learner, question, rating=ReviewLog.Rating.EASY)
     assert exported(teacher, course)[0][column] == "target reached"
+
+
+def test_mastered_means_known_for_good_not_answered_a_minute_ago(teacher, course):
+    deck = DeckFactory(course=course, levels=["L1"], topics=["dermatome"])
+    assignment = AssignmentFactory(
+        course=course, deck=deck, due_on=timezone.localdate() + timedelta(days=30)
+    )
+    learner = UserFactory(username="quick")
+    EnrolmentFactory(course=course, learner=learner)
+    question = deck.questions().first()
+    answer(learner, question)
+    answer(learner, question, when=timezone.now() + timedelta(minutes=1))
+    facts = len(assignment.deck.taught_facts())
+    column = f"{deck.name} (due {assignment.due_on:%Y-%m-%d}): facts mastered of {facts}"
+    assert exported(teacher, course)[0][column] == "0"
 
 
 def test_the_export_has_everyone_while_the_page_shows_a_page_at_a_time(teacher, course):
