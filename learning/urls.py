@@ -12,6 +12,7 @@ urlpatterns = [
     path("study/rate/", views.study_rate, name="study_rate"),
     path("cards/<int:pk>/", views.card_detail, name="card"),
     path("settings/", views.settings_view, name="settings"),
+    path("settings/exam/", views.exam_edit, name="exam"),
     path("bank/", views.bank, name="bank"),
     path("accounts/signup/", views.signup, name="signup"),
     path("my-data/", views_account.account, name="account"),
