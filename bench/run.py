@@ -36,6 +36,7 @@ TARGETS = {
     "load": "0 errors, 0 lost reviews, throughput >= 0.5 x floor",
     "fact save": "time flat from 1x to 100x; queries the same",
     "generation": "questions per second flat (time linear in the fact base)",
+    "memory model": "a fit well under a minute at 20,000 reviews; the exam plan at or above its target",
 }
 
 
@@ -175,7 +176,7 @@ def main() -> None:
         "--only",
         default="",
         help="comma-separated sections: review cycle, learner dashboard, class progress, "
-        "fact save, generation",
+        "fact save, generation, memory model",
     )
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load test")
     args = parser.parse_args()
@@ -189,11 +190,22 @@ def main() -> None:
     results: dict[str, Any] = {"smoke": args.smoke, "redis": bool(REDIS_URL), "databases": {}}
     smoke = ["--smoke"] if args.smoke else []
     # Sections on the suite's shared database, and those that need a database of their own.
-    sections = [x for x in args.only.split(",") if x] or [*IN_SUITE, *OWN_DATABASE, "generation"]
+    sections = [x for x in args.only.split(",") if x] or [
+        *IN_SUITE,
+        *OWN_DATABASE,
+        "generation",
+        "memory model",
+    ]
     shared = [x for x in sections if x in IN_SUITE]
     if "generation" in sections:
         print("==> question generation")
         results["shared"] = _run("bench.generation", None, *smoke)
+    if "memory model" in sections:
+        # Figures of the optimiser and the simulator: the same on any database.
+        print("==> memory models and exam plans")
+        results.setdefault("shared", {})["memory model"] = _run(
+            "bench.memory", _sqlite_fresh(folder, "memory"), *smoke
+        )
     for db in wanted:
         fresh = (lambda name: _sqlite_fresh(folder, name)) if db == "sqlite" else None
         if db == "postgresql":

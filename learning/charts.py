@@ -1,4 +1,4 @@
-"""Server-rendered SVG pictures for the dashboard: the spine, the calendar, the forecast."""
+"""Server-rendered SVG pictures: the spine, the calendar, the forecast, the workload."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from learning.models import Level
 from learning.progress import Cell, mastery_colour
+from learning.workload import Point
 
 VERTEBRA_HEIGHT = 40
 DISC_HEIGHT = 14
@@ -155,3 +156,56 @@ def _nice_ceiling(value: int) -> int:
             if step * power >= value:
                 return step * power
         power *= 10
+
+
+def workload_svg(
+    points: Sequence[Point], *, best: float | None, measure: str, title: str
+) -> SafeString:
+    """One measure of the workload forecast (`reviews_per_day` or `known`) against desired
+    retention, a line for the first 30 days and one for 90, the best retention marked.
+    Drawn narrow and tall enough to read on a phone; the page gives the table beside it."""
+    width, height, left, bottom, top = 320, 170, 34, 26, 12
+    plot_w, plot_h = width - left - 10, height - bottom - top
+    series = [(f"{measure}_30", "30 days", "w30"), (f"{measure}_90", "90 days", "w90")]
+    most = max((getattr(p, key) for p in points for key, _, _ in series), default=0) or 1
+    low, high = (points[0].retention, points[-1].retention) if points else (0.75, 0.97)
+    span = (high - low) or 1
+
+    def x(retention: float) -> float:
+        return left + plot_w * (retention - low) / span
+
+    def y(value: float) -> float:
+        return top + plot_h * (1 - value / most)
+
+    parts = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        f'class="axis-line"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis-line"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" class="axis">{most:g}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" class="axis">0</text>',
+    ]
+    for index, point in enumerate(points):
+        if index % 2 == 0:
+            parts.append(
+                f'<text x="{x(point.retention):.1f}" y="{height - 10}" text-anchor="middle" '
+                f'class="axis">{round(point.retention * 100)}%</text>'
+            )
+    if best is not None:
+        parts.append(
+            f'<line x1="{x(best):.1f}" y1="{top}" x2="{x(best):.1f}" y2="{top + plot_h}" '
+            f'class="best"><title>Most knowledge per minute at {round(best * 100)}%</title></line>'
+        )
+    for key, label, css in series:
+        coords = " ".join(f"{x(p.retention):.1f},{y(getattr(p, key)):.1f}" for p in points)
+        parts.append(f'<polyline points="{coords}" class="{css}"/>')
+        for p in points:
+            parts.append(
+                f'<circle cx="{x(p.retention):.1f}" cy="{y(getattr(p, key)):.1f}" r="3" '
+                f'class="{css}"><title>{round(p.retention * 100)}%, {label}: '
+                f"{getattr(p, key):g}</title></circle>"
+            )
+    parts.append(f'<text x="{left + 4}" y="{height - 1}" class="axis">desired retention</text>')
+    return mark_safe(
+        f'<svg class="workload" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">{"".join(parts)}</svg>'
+    )

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.db.models import Q
 
-from learning.models import Card, LearnerSettings, Level, ProblemReport, Question, Topic
+from learning.models import Card, Deck, LearnerSettings, Level, ProblemReport, Question, Topic
 from learning.study import StudyFilter
 
 
@@ -198,3 +200,40 @@ class CardNoteForm(forms.ModelForm):
         fields = ["flag", "note"]
         labels = {"flag": "Flag", "note": "Your note (only you see it)"}
         widgets = {"note": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
+
+
+class ExamForm(forms.Form):
+    """A learner's own exam: which deck, which day, how much of it to recall."""
+
+    deck = forms.ModelChoiceField(Deck.objects.none(), empty_label=None, label="Deck")
+    on = forms.DateField(
+        label="Exam day",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    target_percent = forms.IntegerField(
+        min_value=50,
+        max_value=97,
+        initial=90,
+        label="Share of the deck to recall on the day (%)",
+    )
+
+    def __init__(self, *args: Any, learner: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        # The decks the learner studies: their own and their courses' assigned decks.
+        self.fields["deck"].queryset = (
+            Deck.objects.filter(
+                Q(owner=learner, course__isnull=True)
+                | Q(assignments__course__enrolments__learner=learner)
+            )
+            .distinct()
+            .order_by("name", "pk")
+        )
+
+    def clean_on(self) -> date:
+        on = self.cleaned_data["on"]
+        if on <= self.today:
+            raise forms.ValidationError("The exam day must be after today.")
+        if on > self.today + timedelta(days=730):
+            raise forms.ValidationError("Set an exam within the next two years.")
+        return on

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -17,6 +17,7 @@ from learning.models import (
     Course,
     Deck,
     DeckFilter,
+    Exam,
     Fact,
     Level,
     Question,
@@ -286,6 +287,20 @@ class AssignmentForm(forms.ModelForm):
         initial=90,
         label="A fact is mastered at a recall probability of at least (%)",
     )
+    exam_on = forms.DateField(
+        required=False,
+        label="Exam day (optional)",
+        help_text="Each learner's new questions and intervals are then planned so that the "
+        "deck is recalled on that day.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    exam_percent = forms.IntegerField(
+        min_value=50,
+        max_value=97,
+        initial=90,
+        required=False,
+        label="Share of the deck to recall on the exam day (%)",
+    )
 
     class Meta:
         model = Assignment
@@ -300,6 +315,10 @@ class AssignmentForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["target_percent"].initial = round(self.instance.target_share * 100)
             self.fields["recall_percent"].initial = round(self.instance.target_recall * 100)
+            exam = Exam.objects.filter(assignment=self.instance).first()
+            if exam is not None:
+                self.fields["exam_on"].initial = exam.on
+                self.fields["exam_percent"].initial = round(exam.target * 100)
 
     def clean_due_on(self) -> date:
         due_on = self.cleaned_data["due_on"]
@@ -307,6 +326,23 @@ class AssignmentForm(forms.ModelForm):
         if due_on < timezone.localdate() and not unchanged:
             raise forms.ValidationError("The due date is in the past.")
         return due_on
+
+    def clean_exam_on(self) -> date | None:
+        exam_on = self.cleaned_data.get("exam_on")
+        if exam_on is None:
+            return None
+        current = (
+            Exam.objects.filter(assignment=self.instance).first() if self.instance.pk else None
+        )
+        if exam_on <= timezone.localdate() and not (current and current.on == exam_on):
+            raise forms.ValidationError("The exam day must be after today.")
+        if exam_on > timezone.localdate() + timedelta(days=730):
+            raise forms.ValidationError("Set an exam within the next two years.")
+        return exam_on
+
+    def exam_target(self) -> float | None:
+        percent = self.cleaned_data.get("exam_percent")
+        return percent / 100 if percent else 0.9
 
     def save(self, commit: bool = True) -> Assignment:
         assignment = super().save(commit=False)

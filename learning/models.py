@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from learning.scheduling import LEECH_LAPSES, CardState, State
+from learning.scheduling import LEECH_LAPSES, CardState, Parameters, State
 
 
 class Source(models.Model):
@@ -425,6 +425,23 @@ class LearnerSettings(models.Model):
         default="Europe/London",
         help_text="Your study day starts at 4 a.m. in this time zone.",
     )
+    # The memory model in force, and a copy of its parameters: the settings come with
+    # the user (learning.backends), so a review reads them without a query.
+    memory_model = models.ForeignKey(
+        "MemoryModel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The learner's own FSRS parameters in force (none: FSRS's defaults).",
+    )
+    parameters = models.JSONField(default=list, blank=True)
+    exams_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The last exam day that may shape this learner's intervals (theirs or a "
+        "course's). Without one, a review looks for no exam.",
+    )
 
     class Meta:
         verbose_name_plural = "learner settings"
@@ -449,6 +466,64 @@ class LearnerSettings(models.Model):
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             return ZoneInfo("UTC")
+
+    @property
+    def fsrs_parameters(self) -> Parameters | None:
+        """The parameters reviews are scheduled with (None: FSRS's defaults)."""
+        return tuple(self.parameters) if self.parameters else None
+
+
+class MemoryModel(models.Model):
+    """One fit of a learner's own FSRS parameters to their review log, kept or not.
+
+    Both figures are the log loss on the learner's later reviews (time-ordered
+    splits: each part predicted from the reviews before it): `log_loss_fitted` for
+    parameters fitted by the optimiser, `log_loss_current` for the parameters in force
+    when it ran. Lower is better; the fit is adopted only when it is lower.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_models"
+    )
+    requested_at = models.DateTimeField()
+    fitted_at = models.DateTimeField(null=True, blank=True)
+    reviews = models.PositiveIntegerField(
+        default=0, help_text="Reviews in the log it was fitted to."
+    )
+    parameters = models.JSONField(default=list, blank=True)
+    log_loss_current = models.FloatField(null=True, blank=True)
+    log_loss_fitted = models.FloatField(null=True, blank=True)
+    adopted = models.BooleanField(default=False)
+    failure = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["learner", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"memory model of {self.learner_id} at {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.fitted_at is None and not self.failure
+
+
+class WorkloadForecast(models.Model):
+    """Reviews a day and facts known at each desired retention, simulated for a learner
+    from their memory model and their deck (computed in the background, then shown)."""
+
+    learner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workload_forecast"
+    )
+    memory_model = models.ForeignKey(
+        MemoryModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    computed_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"workload forecast of {self.learner_id}"
 
 
 class CardQuerySet(models.QuerySet["Card"]):
@@ -603,6 +678,18 @@ class ReviewLog(models.Model):
     desired_retention = models.FloatField()
     state_before = models.PositiveSmallIntegerField(null=True, blank=True)
     interval_days_before = models.FloatField(default=0)
+    # What the review was scheduled with, so the card can be rebuilt from its log exactly.
+    memory_model = models.ForeignKey(
+        MemoryModel,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scheduled_reviews",
+        help_text="The learner's parameters in force (none: FSRS's defaults).",
+    )
+    due_cap = models.DateTimeField(
+        null=True, blank=True, help_text="An exam plan brought the next review forward to here."
+    )
 
     class Meta:
         ordering = ["reviewed_at", "pk"]
@@ -946,6 +1033,50 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deck} by {self.due_on:%d %b %Y}"
+
+
+class Exam(models.Model):
+    """A day on which a share of a deck should be recalled: a learner's own ("90% of the
+    L1-L2 deck on 20 January"), or a course's, set by an instructor for an assignment."""
+
+    learner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exam",
+    )
+    assignment = models.OneToOneField(
+        Assignment, null=True, blank=True, on_delete=models.CASCADE, related_name="exam"
+    )
+    deck = models.ForeignKey(
+        Deck,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exams",
+        help_text="For a learner's own exam; an assignment's exam is on its deck.",
+    )
+    on = models.DateField(help_text="The day of the exam.")
+    target = models.FloatField(
+        default=0.9,
+        validators=[MinValueValidator(0.5), MaxValueValidator(0.97)],
+        help_text="Share of the deck's facts to recall on the day.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(learner__isnull=False, assignment__isnull=True, deck__isnull=False))
+                | Q(learner__isnull=True, assignment__isnull=False),
+                name="exam_is_a_learners_or_an_assignments",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"exam on {self.on:%d %b %Y}"
 
 
 class CourseReport(models.Model):

@@ -16,9 +16,15 @@ from typing import Protocol
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
-from fsrs.scheduler import FUZZ_RANGES
+from fsrs.scheduler import FUZZ_RANGES, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
 __all__ = ["Rating", "State"]
+
+# The parameters of a learner's memory model: FSRS-6's 21 numbers. None anywhere below
+# means the package's defaults (the population's), for a learner without a model of
+# their own.
+Parameters = tuple[float, ...]
+DEFAULT_PARAMETERS: Parameters = tuple(Scheduler().parameters)
 
 DAY_STARTS_AT = time(4)  # as in Anki: a late-night session still counts as that day
 LEARN_AHEAD = timedelta(minutes=20)
@@ -60,13 +66,41 @@ class ReviewEntry:
     rating: Rating
     reviewed_at: datetime
     desired_retention: float
+    parameters: Parameters | None = None  # the memory model in force (None: defaults)
+    due_cap: datetime | None = None  # an exam plan ended the interval here
+
+
+def parameters_checked(values: Sequence[float]) -> Parameters:
+    """Parameters as the `fsrs` package takes them: 21 numbers within its bounds.
+
+    An optimiser works in 32-bit floats, so a value it clamped to a bound may come
+    back a hair beyond it; such a value is put back on the bound. Any other count,
+    or a value that is not a finite number, is refused.
+    """
+    if len(values) != len(LOWER_BOUNDS_PARAMETERS):
+        raise ValueError(
+            f"FSRS-6 takes {len(LOWER_BOUNDS_PARAMETERS)} parameters, not {len(values)}"
+        )
+    checked = []
+    for value, lower, upper in zip(
+        values, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True
+    ):
+        value = float(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("a parameter is not a finite number")
+        checked.append(min(max(round(value, 6), lower), upper))
+    return tuple(checked)
 
 
 class _SeededScheduler(Scheduler):
     """FSRS exactly as the package computes it, but with fuzz from a seeded generator."""
 
-    def __init__(self, *, seed: str, desired_retention: float) -> None:
-        super().__init__(desired_retention=desired_retention)
+    def __init__(
+        self, *, seed: str, desired_retention: float, parameters: Parameters | None = None
+    ) -> None:
+        super().__init__(
+            parameters=parameters or DEFAULT_PARAMETERS, desired_retention=desired_retention
+        )
         self._rng = random.Random(seed)
 
     def _get_fuzzed_interval(self, *, interval: timedelta) -> timedelta:
@@ -101,19 +135,35 @@ def _to_fsrs(card: CardState, now: datetime) -> FsrsCard:
 
 
 def review(
-    card: CardState, rating: Rating, now: datetime, *, desired_retention: float, seed: str
+    card: CardState,
+    rating: Rating,
+    now: datetime,
+    *,
+    desired_retention: float,
+    seed: str,
+    parameters: Parameters | None = None,
+    due_cap: datetime | None = None,
 ) -> CardState:
-    """The card after one review at `now`. `seed` names the card; the review number is added."""
+    """The card after one review at `now`. `seed` names the card; the review number is added.
+
+    `parameters` are the learner's memory model (the package's defaults when None);
+    `due_cap`, when given, is the latest the card may come back (an exam plan's cap).
+    """
     now = now.astimezone(UTC)  # fsrs insists on UTC
-    scheduler = _SeededScheduler(seed=f"{seed}:{card.reps}", desired_retention=desired_retention)
+    scheduler = _SeededScheduler(
+        seed=f"{seed}:{card.reps}", desired_retention=desired_retention, parameters=parameters
+    )
     after, _ = scheduler.review_card(_to_fsrs(card, now), rating, review_datetime=now)
     lapsed = card.state == State.Review and rating == Rating.Again
+    due = after.due
+    if due_cap is not None and due > due_cap:
+        due = max(due_cap.astimezone(UTC), now)
     return CardState(
         state=after.state,
         step=after.step,
         stability=after.stability,
         difficulty=after.difficulty,
-        due=after.due,
+        due=due,
         last_review=after.last_review,
         reps=card.reps + 1,
         lapses=card.lapses + lapsed,
@@ -121,7 +171,8 @@ def review(
 
 
 def replay(entries: Iterable[ReviewEntry], *, seed: str) -> CardState:
-    """Rebuild a card from its review log, oldest first."""
+    """Rebuild a card from its review log, oldest first, each review with the memory
+    model and the cap it was made with."""
     card = NEW_CARD
     for entry in sorted(entries, key=lambda e: e.reviewed_at):
         card = review(
@@ -130,16 +181,31 @@ def replay(entries: Iterable[ReviewEntry], *, seed: str) -> CardState:
             entry.reviewed_at,
             desired_retention=entry.desired_retention,
             seed=seed,
+            parameters=entry.parameters,
+            due_cap=entry.due_cap,
         )
     return card
 
 
 def next_intervals(
-    card: CardState, now: datetime, *, desired_retention: float, seed: str
+    card: CardState,
+    now: datetime,
+    *,
+    desired_retention: float,
+    seed: str,
+    parameters: Parameters | None = None,
 ) -> dict[Rating, timedelta]:
     """How long each rating would put the card away, for the rating buttons."""
     return {
-        rating: review(card, rating, now, desired_retention=desired_retention, seed=seed).due - now
+        rating: review(
+            card,
+            rating,
+            now,
+            desired_retention=desired_retention,
+            seed=seed,
+            parameters=parameters,
+        ).due
+        - now
         for rating in Rating
     }
 
@@ -162,6 +228,27 @@ def recall_probability(
 def recall_after_days(stability: float, elapsed_days: int) -> float:
     """The probability of recalling a memory of `stability` after whole days elapsed."""
     return (1 + FACTOR * elapsed_days / stability) ** DECAY
+
+
+def forgetting_curve(parameters: Parameters | None) -> tuple[float, float]:
+    """(decay, factor) of the forgetting curve of a memory model (its last parameter)."""
+    decay = -(parameters or DEFAULT_PARAMETERS)[20]
+    return decay, 0.9 ** (1 / decay) - 1
+
+
+def recall_after(stability: float, days: float, parameters: Parameters | None = None) -> float:
+    """The probability of recalling a memory of `stability` after `days`, under a learner's
+    own forgetting curve (the default one when `parameters` is None)."""
+    decay, factor = forgetting_curve(parameters)
+    return (1 + factor * max(0.0, days) / stability) ** decay
+
+
+def days_until_recall(
+    stability: float, recall: float, parameters: Parameters | None = None
+) -> float:
+    """How many days after a review recall falls to `recall` (the inverse of `recall_after`)."""
+    decay, factor = forgetting_curve(parameters)
+    return stability / factor * (recall ** (1 / decay) - 1)
 
 
 def elapsed_days(since_ts: float, now_ts: float) -> int:

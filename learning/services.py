@@ -19,9 +19,11 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from simple_history.utils import bulk_create_with_history
 
+from learning import exam as exam_plan
 from learning import factbase as fb
 from learning.generation import Question as GeneratedQuestion
 from learning.generation import generate_questions, regenerate_touched
+from learning.memorymodel import PENDING_FOR
 from learning.models import (
     ArguablePair,
     Card,
@@ -30,12 +32,14 @@ from learning.models import (
     Enrolment,
     Entity,
     EntityKind,
+    Exam,
     Fact,
     FactMemory,
     FactPlace,
     LearnerDay,
     LearnerSettings,
     Level,
+    MemoryModel,
     Question,
     Relation,
     ReviewLog,
@@ -45,9 +49,12 @@ from learning.models import (
 from learning.scheduling import (
     MATURE_DAYS,
     CardState,
+    Parameters,
     Rating,
     ReviewEntry,
     day_of,
+    day_start,
+    parameters_checked,
     replay,
     review,
 )
@@ -727,9 +734,15 @@ def review_record(
     `question` may be given by its id: it is then read with the learner's card, in
     the query that locks the card. A retired question is refused. `day` is the
     learner's study day of `now` (looked up when not given).
+
+    The card is scheduled with the learner's memory model in force, and brought
+    forward when an exam plan caps its interval; both are recorded with the review
+    (`card_rebuild` replays them).
     """
+    study_settings = LearnerSettings.of(learner)
     if day is None:
-        day = day_of(now, LearnerSettings.of(learner).zone)
+        day = day_of(now, study_settings.zone)
+    parameters = study_settings.fsrs_parameters
     if rating not in ReviewLog.Rating.values:
         raise ReviewRefused("That rating does not exist.")
     if not correct and rating != ReviewLog.Rating.AGAIN:
@@ -763,8 +776,31 @@ def review_record(
                 raise DuplicateReview
             before = card.as_state()
             after = review(
-                before, Rating(rating), now, desired_retention=desired_retention, seed=card.seed
+                before,
+                Rating(rating),
+                now,
+                desired_retention=desired_retention,
+                seed=card.seed,
+                parameters=parameters,
             )
+            cap = exam_due_cap(
+                learner=learner,
+                study_settings=study_settings,
+                question=question,
+                after=after,
+                now=now,
+                day=day,
+            )
+            if cap is not None:
+                after = review(
+                    before,
+                    Rating(rating),
+                    now,
+                    desired_retention=desired_retention,
+                    seed=card.seed,
+                    parameters=parameters,
+                    due_cap=cap,
+                )
             card.take_state(after)
             card.review_count += 1
             # A first review writes the card once, with its state (two tabs colliding
@@ -783,6 +819,8 @@ def review_record(
                 desired_retention=desired_retention,
                 state_before=int(before.state) if before.state else None,
                 interval_days_before=before.interval_days(),
+                memory_model_id=study_settings.memory_model_id,
+                due_cap=cap,
             )
             _progress_record(
                 learner=learner,
@@ -871,14 +909,172 @@ def _progress_unrecord(*, learner: Any, log: ReviewLog, question: Question, now:
 
 
 def card_rebuild(card: Card) -> CardState:
-    """The card's state replayed from its review log (since its last reset)."""
-    reviews = card.reviews.all()
+    """The card's state replayed from its review log (since its last reset), each review
+    with the parameters and the exam cap it was scheduled with."""
+    reviews = card.reviews.select_related("memory_model")
     if card.reset_at:
         reviews = reviews.filter(reviewed_at__gt=card.reset_at)
     return replay(
-        (ReviewEntry(Rating(r.rating), r.reviewed_at, r.desired_retention) for r in reviews),
+        (
+            ReviewEntry(
+                Rating(r.rating),
+                r.reviewed_at,
+                r.desired_retention,
+                parameters=tuple(r.memory_model.parameters) if r.memory_model else None,
+                due_cap=r.due_cap,
+            )
+            for r in reviews
+        ),
         seed=card.seed,
     )
+
+
+# Exams and memory models -----------------------------------------------------------
+
+
+def exams_of(learner: Any, *, since: date) -> list[Exam]:
+    """The learner's own exam and their courses' assignment exams, from `since` on,
+    each with its deck (one query)."""
+    return list(
+        Exam.objects.filter(
+            Q(learner=learner) | Q(assignment__course__enrolments__learner=learner),
+            on__gte=since,
+        )
+        .select_related("deck", "assignment__deck", "assignment__course")
+        .order_by("on", "pk")
+    )
+
+
+def exam_deck(exam: Exam) -> Any:
+    return exam.assignment.deck if exam.assignment_id else exam.deck
+
+
+def exam_due_cap(
+    *,
+    learner: Any,
+    study_settings: LearnerSettings,
+    question: Question,
+    after: CardState,
+    now: datetime,
+    day: date,
+) -> datetime | None:
+    """How far an exam plan brings the card's next review forward (None: not at all).
+
+    No query at all for a learner without an exam to come (`exams_until`); one when
+    they have, and a second only when some exam's cap would bite, to ask whether
+    that exam's deck holds the question.
+    """
+    if study_settings.exams_until is None or study_settings.exams_until < day:
+        return None
+    zone = study_settings.zone
+    biting = []
+    for exam in exams_of(learner, since=day):
+        cap = exam_plan.due_cap(
+            after,
+            now=now,
+            exam_starts=day_start(exam.on, zone),
+            recall=exam_plan.card_recall(exam.target),
+            parameters=study_settings.fsrs_parameters,
+        )
+        if cap is not None:
+            biting.append((cap, exam))
+    if not biting:
+        return None
+    held = Question.objects.filter(pk=question.pk).aggregate(
+        **{
+            f"exam_{exam.pk}": models.Count("pk", filter=exam_deck(exam).filter.q())
+            for _, exam in biting
+        }
+    )
+    caps = [cap for cap, exam in biting if held[f"exam_{exam.pk}"]]
+    return min(caps, default=None)
+
+
+def exams_until_note(learner: Any, study_settings: LearnerSettings, until: date | None) -> None:
+    """Remember that an exam may shape this learner's intervals up to `until` (so that
+    reviews look for it), whether the learner set it or a course did."""
+    if until is None or (study_settings.exams_until and study_settings.exams_until >= until):
+        return
+    study_settings.exams_until = until
+    LearnerSettings.objects.filter(pk=study_settings.pk).update(exams_until=until)
+
+
+@transaction.atomic
+def exam_set(*, learner: Any, deck: Any, on: date, target: float, now: datetime) -> Exam:
+    """Set (or move) the learner's own exam: one deck, one day, one target."""
+    exam, _ = Exam.objects.update_or_create(
+        learner=learner, defaults={"deck": deck, "on": on, "target": target, "created_at": now}
+    )
+    exams_until_note(learner, LearnerSettings.of(learner), on)
+    return exam
+
+
+@transaction.atomic
+def assignment_exam_set(
+    *, assignment: Any, on: date | None, target: float | None, now: datetime
+) -> Exam | None:
+    """Set, move or clear (no date) the exam of a course's assignment. Each learner's
+    reviews take it into account from their next study page on (`study.plan`)."""
+    if on is None:
+        Exam.objects.filter(assignment=assignment).delete()
+        return None
+    exam, created = Exam.objects.get_or_create(
+        assignment=assignment, defaults={"on": on, "target": target or 0.9, "created_at": now}
+    )
+    if not created and (exam.on, exam.target) != (on, target):
+        exam.on, exam.target = on, target or exam.target
+        exam.save(update_fields=["on", "target"])
+    return exam
+
+
+def memory_model_request(*, learner: Any, now: datetime) -> MemoryModel:
+    """Ask for a fit of the learner's memory model (the task makes it); a fit asked for
+    within the hour and not done yet is returned instead of asking again."""
+    pending = (
+        MemoryModel.objects.filter(
+            learner=learner,
+            fitted_at__isnull=True,
+            failure="",
+            requested_at__gte=now - PENDING_FOR,
+        )
+        .order_by("-requested_at")
+        .first()
+    )
+    if pending is not None:
+        return pending
+    return MemoryModel.objects.create(learner=learner, requested_at=now)
+
+
+@transaction.atomic
+def memory_model_record(
+    *,
+    model: MemoryModel,
+    parameters: Parameters,
+    reviews: int,
+    log_loss_current: float,
+    log_loss_fitted: float,
+    fitted_against: int | None,
+    now: datetime,
+) -> bool:
+    """Store a finished fit, and adopt it when it predicts better than the parameters in
+    force, provided those are still the ones it was compared with (another fit may
+    have been adopted meanwhile). Returns whether it was adopted."""
+    study_settings = LearnerSettings.objects.select_for_update().get_or_create(
+        learner_id=model.learner_id
+    )[0]
+    adopt = log_loss_fitted < log_loss_current and study_settings.memory_model_id == fitted_against
+    model.parameters = list(parameters_checked(parameters))
+    model.reviews = reviews
+    model.log_loss_current = log_loss_current
+    model.log_loss_fitted = log_loss_fitted
+    model.fitted_at = now
+    model.adopted = adopt
+    model.save()
+    if adopt:
+        study_settings.memory_model = model
+        study_settings.parameters = model.parameters
+        study_settings.save(update_fields=["memory_model", "parameters"])
+    return adopt
 
 
 # Progress ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.db.models import (
     When,
 )
 
+from learning import exam as exam_plan
 from learning import pacing, progress
 from learning.models import (
     Assignment,
@@ -32,7 +33,9 @@ from learning.models import (
     CardQuerySet,
     Course,
     Deck,
+    Exam,
     Fact,
+    FactMemory,
     FactPlace,
     LearnerDay,
     LearnerSettings,
@@ -414,6 +417,11 @@ class Plan:
     quotas: dict[int, int]  # new questions each current assignment still needs today
     # The facts each current assignment teaches that the learner has not studied yet.
     unstudied: dict[int, frozenset[int]] = field(default_factory=dict)
+    # What sets a pace for new questions: the current assignments, and an exam plan for
+    # each exam to come (an unsaved Assignment keyed by the exam's negated id, due on
+    # the exam plan's last day for new facts). Their quotas and unstudied facts are
+    # kept as the assignments' are.
+    paced: list[Assignment] = field(default_factory=list)
 
     @property
     def is_default(self) -> bool:
@@ -458,6 +466,9 @@ def _assignments_and_own_decks(learner: Any) -> tuple[list[Assignment], list[Dec
             assignment_created_at=F("assignments__created_at"),
             assignment_course_id=F("assignments__course_id"),
             assignment_course_name=F("assignments__course__name"),
+            assignment_exam_on=F("assignments__exam__on"),
+            assignment_exam_target=F("assignments__exam__target"),
+            assignment_exam_set_at=F("assignments__exam__created_at"),
         )
         .order_by("assignment_pk", "pk")
     )
@@ -476,14 +487,53 @@ def _assignments_and_own_decks(learner: Any) -> tuple[list[Assignment], list[Dec
             created_at=deck.assignment_created_at,
         )
         assignment._state.adding = False  # read from the database, not a new one
+        # Its exam, if the course set one: (day, target, when it was set).
+        assignment.exam_values = (
+            (deck.assignment_exam_on, deck.assignment_exam_target, deck.assignment_exam_set_at)
+            if deck.assignment_exam_on
+            else None
+        )
         assignments.append(assignment)
     return assignments, own
 
 
+def _exam_paces(learner: Any, assignments: list[Assignment], today: date) -> list[Assignment]:
+    """The pace of each exam to come, as an unsaved assignment of the exam's deck due on
+    its last day for new facts: the assignments' exams (read with them), and the
+    learner's own (one query, only for a learner who has set one). Reviews are told
+    that an exam may cap their intervals (`services.exams_until_note`)."""
+    from learning.services import exams_until_note
+
+    study_settings = LearnerSettings.of(learner)
+    exams = [
+        (a.deck, *a.exam_values) for a in assignments if a.exam_values and a.exam_values[0] >= today
+    ]
+    if study_settings.exams_until and study_settings.exams_until >= today:
+        own = Exam.objects.filter(learner=learner, on__gte=today).select_related("deck").first()
+        if own is not None:
+            exams.append((own.deck, own.on, own.target, own.created_at))
+    paces = []
+    for n, (deck, on, target, set_at) in enumerate(exams, 1):
+        set_on = day_of(set_at, study_settings.zone)
+        pace = Assignment(
+            pk=-n,
+            deck=deck,
+            due_on=exam_plan.last_new_day(set_on, on),
+            target_share=exam_plan.facts_share(target),
+            target_recall=exam_plan.card_recall(target),
+            created_at=set_at,
+        )
+        paces.append(pace)
+    exams_until_note(learner, study_settings, max((on for _, on, _, _ in exams), default=None))
+    return paces
+
+
 def plan(learner: Any, done: Today) -> Plan:
-    """The learner's assignments, own decks and today's pace (one or two queries)."""
+    """The learner's assignments, own decks and today's pace (one or two queries; one
+    more for a learner who has set an exam of their own)."""
     assignments, own = _assignments_and_own_decks(learner)
     current = [a for a in assignments if a.due_on >= done.day]
+    current += _exam_paces(learner, assignments, done.day)
     quotas: dict[int, int] = {}
     unstudied: dict[int, frozenset[int]] = {}
     if current:
@@ -529,7 +579,7 @@ def plan(learner: Any, done: Today) -> Plan:
                 due_on=a.due_on,
             )
             unstudied[a.pk] = frozenset(facts - studied_now)
-    return Plan(assignments, own, quotas, unstudied)
+    return Plan(assignments, own, quotas, unstudied, paced=current)
 
 
 def _held_by(decks: list[Deck]) -> QuerySet[Any]:
@@ -556,7 +606,7 @@ def _new_offers(
     links = Question.facts.through.objects
     paced = [
         a
-        for a in learner_plan.assignments
+        for a in learner_plan.paced
         if learner_plan.quotas.get(a.pk, 0) > 0 and learner_plan.unstudied.get(a.pk)
     ]
     offers: dict[int, pacing.Offer] = {}
@@ -769,3 +819,91 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         leeches=leeches,
         reviews_total=totals["reviews"] or 0,
     )
+
+
+# Exams ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExamOutlook:
+    """An exam as the dashboard shows it: the plan, and the recall it predicts on the day."""
+
+    exam: Exam
+    deck: Deck
+    outlook: exam_plan.Outlook
+
+
+def exam_outlooks(learner: Any, now: datetime) -> list[ExamOutlook]:
+    """The learner's exams to come, each with its plan and predicted recall on the day.
+    No query for a learner without an exam; three per exam otherwise."""
+    from learning.services import exam_deck, exams_of
+
+    study_settings = LearnerSettings.of(learner)
+    zone = study_settings.zone
+    day = day_of(now, zone)
+    if study_settings.exams_until is None or study_settings.exams_until < day:
+        return []
+    done = today(learner, study_settings, now)
+    first_today = {fact for c in done.seen if c.question_id in done.first_seen for fact in c.facts}
+    parameters = study_settings.fsrs_parameters
+    out = []
+    for exam in exams_of(learner, since=day):
+        deck = exam_deck(exam)
+        facts = set(deck.taught_facts().values_list("pk", flat=True))
+        memories = [
+            (stability, datetime.fromtimestamp(ts, tz=now.tzinfo))
+            for stability, ts in FactMemory.objects.filter(
+                learner=learner, fact__in=facts
+            ).values_list("stability", "last_review_ts")
+        ]
+        studied = len(memories)
+        starts = day_start(exam.on, zone)
+        set_on = day_of(exam.created_at, zone)
+        last_new = exam_plan.last_new_day(set_on, exam.on)
+        to_study = exam_plan.facts_to_study(len(facts), exam.target)
+        new_today = exam_plan.new_facts_today(
+            facts=len(facts),
+            target=exam.target,
+            covered_at_day_start=studied - len(first_today & facts),
+            covered_now=studied,
+            today=day,
+            set_on=set_on,
+            exam_on=exam.on,
+        )
+        new_days = max(0, (last_new - day).days + 1)
+        if_stopped = exam_plan.recall_on_day(
+            memories, len(facts), exam_starts=starts, parameters=parameters
+        )
+        planned = exam_plan.recall_with_plan(
+            memories,
+            len(facts),
+            target=exam.target,
+            exam_starts=starts,
+            now=now,
+            new_possible=max(0, to_study - studied) if new_days else 0,
+            parameters=parameters,
+        )
+        outlook = exam_plan.Outlook(
+            exam_on=exam.on,
+            target=exam.target,
+            facts=len(facts),
+            studied=studied,
+            to_study=to_study,
+            last_new_day=last_new,
+            new_today=new_today,
+            recall_if_stopped=if_stopped,
+            recall_with_plan=planned,
+            standing=exam_plan.standing(
+                studied=studied,
+                to_study=to_study,
+                recall_if_stopped=if_stopped,
+                recall_planned=planned,
+                target=exam.target,
+                set_on=set_on,
+                last_new=last_new,
+                today=day,
+                exam_on=exam.on,
+            ),
+        )
+        out.append(ExamOutlook(exam, deck, outlook))
+    return out

@@ -17,6 +17,7 @@ urlpatterns = [
     path("cards/<int:pk>/", views.card_detail, name="card"),
     path("cards/<int:pk>/release/", views_cards.card_release, name="card_release"),
     path("settings/", views.settings_view, name="settings"),
+    path("settings/exam/", views.exam_edit, name="exam"),
     path("bank/", views.bank, name="bank"),
     path("accounts/signup/", views.signup, name="signup"),
     path("my-data/", views_account.account, name="account"),

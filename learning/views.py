@@ -16,23 +16,34 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from learning import study
-from learning.charts import calendar_svg, forecast_svg, spine_svg
+from learning import memorymodel, study, tasks, workload
+from learning.charts import calendar_svg, forecast_svg, spine_svg, workload_svg
 from learning.forms import (
     AnswerForm,
     BankFilterForm,
     CardNoteForm,
+    ExamForm,
     LearnerSettingsForm,
     SignupForm,
     StudyFilterForm,
     posted,
 )
 from learning.grading import is_correct
-from learning.models import Card, LearnerSettings, Question, ReviewLog, Role, Source
+from learning.models import (
+    Card,
+    Exam,
+    LearnerSettings,
+    MemoryModel,
+    Question,
+    ReviewLog,
+    Role,
+    Source,
+)
 from learning.roles import roles_ensure
 from learning.scheduling import (
     NEW_CARD,
     Rating,
+    day_of,
     format_interval,
     next_intervals,
     retrievability,
@@ -41,6 +52,7 @@ from learning.services import (
     DuplicateReview,
     NothingToUndo,
     ReviewRefused,
+    exam_set,
     review_record,
     review_undo,
 )
@@ -119,6 +131,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "spine": spine_svg(data.levels, data.by_level),
             "calendar": calendar_svg(data.calendar),
             "forecast": forecast_svg(data.forecast),
+            "exams": study.exam_outlooks(request.user, timezone.now()),
         },
     )
 
@@ -343,6 +356,7 @@ def study_answer(request: HttpRequest) -> HttpResponse:
             now,
             desired_retention=study_settings.desired_retention,
             seed=card.seed if card else f"{request.user.pk}:{question.pk}",
+            parameters=study_settings.fsrs_parameters,
         )
         feedback["r"] = signing.dumps(
             {**feedback, "d": duration_ms, "t": now.timestamp()}, salt=RATING_SALT
@@ -512,9 +526,101 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Your study settings are saved.")
         return redirect("settings")
-    return render(
-        request, "learning/settings.html", {"form": form}, status=422 if form.errors else 200
+    context = {"form": form, **_settings_context(request, timezone.now())}
+    return render(request, "learning/settings.html", context, status=422 if form.errors else 200)
+
+
+def _settings_context(
+    request: HttpRequest, now: datetime, exam_form: ExamForm | None = None
+) -> dict[str, Any]:
+    """The memory model, the workload forecast and the exam form of the settings page.
+    Slow work is only asked for here (a task does it); the page shows what is stored."""
+    learner = request.user
+    study_settings = LearnerSettings.of(learner)
+    latest = tasks.memory_model_ask_if_due(learner=learner, now=now)
+    if latest is None:
+        latest = MemoryModel.objects.filter(learner=learner).order_by("-requested_at").first()
+    forecast_row = tasks.workload_forecast_request(learner=learner, now=now)
+    forecast = workload.Forecast.from_data(forecast_row.data) if forecast_row.computed_at else None
+    best = forecast.best if forecast else None
+    charts = {}
+    if forecast is not None:
+        best_retention = best.retention if best else None
+        charts = {
+            "reviews": workload_svg(
+                forecast.points,
+                best=best_retention,
+                measure="reviews_per_day",
+                title="Reviews a day against desired retention, over the first 30 and 90 days",
+            ),
+            "known": workload_svg(
+                forecast.points,
+                best=best_retention,
+                measure="known",
+                title="Facts known after 30 and 90 days against desired retention",
+            ),
+        }
+    day = day_of(now, study_settings.zone)
+    own_exam = Exam.objects.filter(learner=learner).select_related("deck").first()
+    if exam_form is None:
+        initial = (
+            {
+                "deck": own_exam.deck_id,
+                "on": own_exam.on,
+                "target_percent": round(own_exam.target * 100),
+            }
+            if own_exam
+            else {}
+        )
+        exam_form = ExamForm(learner=learner, today=day, initial=initial)
+    return {
+        "memory": {
+            "reviews": tasks.learner_reviews(learner),
+            "min_reviews": memorymodel.MIN_REVIEWS,
+            "in_force": study_settings.memory_model,
+            "latest": latest,
+        },
+        "forecast": forecast,
+        "forecast_row": forecast_row,
+        "best": best,
+        "charts": charts,
+        "exam_form": exam_form,
+        "own_exam": own_exam,
+    }
+
+
+@require_POST
+def exam_edit(request: HttpRequest) -> HttpResponse:
+    """Set, move or remove the learner's own exam."""
+    now = timezone.now()
+    learner = request.user
+    study_settings = LearnerSettings.of(learner)
+    if request.POST.get("remove"):
+        deleted, _ = Exam.objects.filter(learner=learner).delete()
+        if deleted:
+            messages.success(request, "Your exam is removed; your queue is planned as before.")
+        return redirect("settings")
+    form = ExamForm(request.POST, learner=learner, today=day_of(now, study_settings.zone))
+    if not form.is_valid():
+        context = {
+            "form": LearnerSettingsForm(instance=study_settings),
+            **_settings_context(request, now, exam_form=form),
+        }
+        return render(request, "learning/settings.html", context, status=422)
+    data = form.cleaned_data
+    exam = exam_set(
+        learner=learner,
+        deck=data["deck"],
+        on=data["on"],
+        target=data["target_percent"] / 100,
+        now=now,
     )
+    messages.success(
+        request,
+        f"Exam set: {round(exam.target * 100)}% of {exam.deck.name} on {exam.on:%d %B %Y}. "
+        "Your dashboard shows the plan.",
+    )
+    return redirect("settings")
 
 
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:

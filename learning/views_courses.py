@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,7 +38,12 @@ from learning.forms_courses import (
 )
 from learning.itemstats import MIN_LEARNERS
 from learning.models import Course, Deck, DeckFilter, Enrolment, Fact, Question
-from learning.services import course_create, course_enrol_emails, course_join
+from learning.services import (
+    assignment_exam_set,
+    course_create,
+    course_enrol_emails,
+    course_join,
+)
 
 LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25
@@ -354,9 +360,16 @@ def _assignment_form(
     request: HttpRequest, course: Course, form: AssignmentForm, *, creating: bool
 ) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
-        assignment = form.save(commit=False)
-        assignment.course = course
-        assignment.save()
+        with transaction.atomic():
+            assignment = form.save(commit=False)
+            assignment.course = course
+            assignment.save()
+            assignment_exam_set(
+                assignment=assignment,
+                on=form.cleaned_data["exam_on"],
+                target=form.exam_target(),
+                now=timezone.now(),
+            )
         messages.success(
             request,
             f"{assignment.deck.name} is {'assigned' if creating else 'updated'}, due {assignment.due_on:%d %B %Y}.",

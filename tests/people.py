@@ -158,6 +158,7 @@ def snapshot() -> dict[str, Any]:
         "enrolments": models.Enrolment.objects.values_list("course_id", "learner_id"),
         "decks": models.Deck.objects.values_list("pk", "name", "levels", "owner_id"),
         "assignments": models.Assignment.objects.values_list("pk", "deck_id", "due_on"),
+        "exams": models.Exam.objects.values_list("pk", "on", "target", "deck_id"),
         "cards": models.Card.objects.values_list(
             "pk", "learner_id", "question_id", "due", "suspended", "buried_on", "flag", "note"
         ),

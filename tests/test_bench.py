@@ -40,4 +40,8 @@ def test_the_benchmarks_run_and_the_load_test_loses_no_review(tmp_path):
     assert load["answers recorded (pages)"] > 0
     assert load["no review lost or doubled"] is True
     assert results["shared"]["generation"]["1x"]["questions"] > 2000
+    memory = results["shared"]["memory model"]
+    assert memory["optimiser"]["2,000 reviews"]["seconds"] > 0
+    exam = memory["exam in 30 days, L1-L2 deck"]
+    assert exam["exam plan (target 90%)"]["recall on the day"] >= 0.9
     assert "review cycle" in result.stdout  # the table was printed

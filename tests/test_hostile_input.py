@@ -342,6 +342,7 @@ def test_the_site_offers_the_forms_the_test_fuzzes(world):
         "learner POST /study/hold/",
         "learner POST /study/note/",
         "learner POST /settings/",
+        "learner POST /settings/exam/",
         "learner POST /my-data/delete/",
         "instructor POST /teach/courses/new/",
         f"instructor POST /teach/courses/{world['course'].pk}/enrol/",

@@ -292,6 +292,12 @@ ACCESS: dict[str, Access] = {
         signed_in(post=422, others=200),
         data=lambda w: {"desired_retention": "2"},
     ),
+    "exam": Access(
+        url("exam"),
+        # One's own exam only: a bad form comes back with its errors, nothing is set.
+        signed_in(get=405, post=422),
+        data=lambda w: {"on": "not a day", "target_percent": "9000"},
+    ),
     "bank": Access(url("bank"), signed_in(post=200, others=200)),
     "question_report": Access(
         url("question_report", the("question")),
