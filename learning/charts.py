@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from urllib.parse import urlencode
@@ -110,7 +111,7 @@ def calendar_svg(weeks: Sequence[Sequence[tuple[date, int]]]) -> SafeString:
 
 def forecast_svg(days: Sequence[tuple[date, int]]) -> SafeString:
     """Cards due on each of the coming days, as bars over a day axis, with a count axis."""
-    bar, gap, height, left, top = 12, 4, 90, 30, 8
+    bar, gap, height, left, top = 12, 4, 90, 30, 18
     most = max((n for _, n in days), default=0)
     scale = _nice_ceiling(most)
     parts: list[str] = []
@@ -141,7 +142,7 @@ def forecast_svg(days: Sequence[tuple[date, int]]) -> SafeString:
     return mark_safe(
         f'<svg class="forecast" viewBox="0 0 {width} {top + height + 22}" role="img" '
         f'aria-label="Reviews due over the next {len(days)} days: {total} in all{peak}">'
-        f'<text x="0" y="{top - 1}" class="axis">cards</text>'
+        f'<text x="0" y="9" class="axis">cards due</text>'
         f"{''.join(parts)}</svg>"
     )
 
@@ -164,10 +165,15 @@ def workload_svg(
     """One measure of the workload forecast (`reviews_per_day` or `known`) against desired
     retention, a line for the first 30 days and one for 90, the best retention marked.
     Drawn narrow and tall enough to read on a phone; the page gives the table beside it."""
-    width, height, left, bottom, top = 320, 170, 34, 26, 12
+    width, height, left, bottom, top = 320, 180, 34, 36, 12
     plot_w, plot_h = width - left - 10, height - bottom - top
     series = [(f"{measure}_30", "30 days", "w30"), (f"{measure}_90", "90 days", "w90")]
-    most = max((getattr(p, key) for p in points for key, _, _ in series), default=0) or 1
+    most = (
+        _nice_ceiling(
+            math.ceil(max((getattr(p, key) for p in points for key, _, _ in series), default=0))
+        )
+        or 1
+    )
     low, high = (points[0].retention, points[-1].retention) if points else (0.75, 0.97)
     span = (high - low) or 1
 
@@ -187,7 +193,7 @@ def workload_svg(
     for index, point in enumerate(points):
         if index % 2 == 0:
             parts.append(
-                f'<text x="{x(point.retention):.1f}" y="{height - 10}" text-anchor="middle" '
+                f'<text x="{x(point.retention):.1f}" y="{height - 20}" text-anchor="middle" '
                 f'class="axis">{round(point.retention * 100)}%</text>'
             )
     if best is not None:
@@ -204,7 +210,10 @@ def workload_svg(
                 f'class="{css}"><title>{round(p.retention * 100)}%, {label}: '
                 f"{getattr(p, key):g}</title></circle>"
             )
-    parts.append(f'<text x="{left + 4}" y="{height - 1}" class="axis">desired retention</text>')
+    parts.append(
+        f'<text x="{left + plot_w / 2:.0f}" y="{height - 3}" text-anchor="middle" '
+        f'class="axis">desired retention</text>'
+    )
     return mark_safe(
         f'<svg class="workload" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}">{"".join(parts)}</svg>'

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -39,3 +41,13 @@ def due_in(value: timedelta | None) -> str:
         return f"in {hours} hour{'s' if hours != 1 else ''}"
     days = round(hours / 24)
     return f"in {days} day{'s' if days != 1 else ''}"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """How long ago a moment was, in words: "just now", "5 minutes ago"."""
+    if value is None:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value)} ago"
