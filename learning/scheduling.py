@@ -381,6 +381,7 @@ class Remaining:
     new: int = 0
     learning: int = 0
     review: int = 0
+    new_more: bool = False  # more new questions wait than were counted
 
     @property
     def total(self) -> int:

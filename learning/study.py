@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,8 @@ CALENDAR_DAYS = 366  # the calendar shows 20 weeks; the streak may reach back a 
 NEW_LOOKAHEAD = 4  # new questions fetched per slot, so siblings can be skipped
 DUE_FETCH = 400
 LEARNING_ROOM = 50  # due cards read beyond the review limit: those in their learning steps
+# New questions read to count them; past this many the study page says "50+".
+NEW_COUNTED = 50
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,7 @@ def session(
     unseen = pool.exclude(pk__in=_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
-    new_fetch = min(limits.new_left, DUE_FETCH, max(limit * NEW_LOOKAHEAD, limits.new_left))
+    new_fetch = min(limits.new_left, max(limit * NEW_LOOKAHEAD, NEW_COUNTED))
     new_rows = (
         list(unseen.order_by("position", "pk").values_list("pk", "fact_ids")[:new_fetch])
         if new_fetch
@@ -236,7 +238,10 @@ def session(
         reviews_done=done.review_cards_done,
         ahead_of_time=study_filter.is_custom,
     )
-    return Session(_with_cards(composed.order[:limit], due_rows), composed.remaining())
+    remaining = composed.remaining()
+    if len(new_rows) == new_fetch < limits.new_left:
+        remaining = replace(remaining, new_more=True)
+    return Session(_with_cards(composed.order[:limit], due_rows), remaining)
 
 
 def queue(
@@ -679,9 +684,11 @@ def _planned_session(
         .order_by("rank", "due")
         .values_list(*DUE_FIELDS, "rank")[: _due_fetch(limit, limits)]
     )
-    # Enough new questions to fill today's pace and limit, and a few over for siblings.
+    # Enough new questions to fill today's pace and limit (and count them, up to
+    # NEW_COUNTED), and a few over for siblings.
     planned_new = limits.new_left + sum(learner_plan.quotas.values())
-    fetch = min(DUE_FETCH, max(limit * NEW_LOOKAHEAD, planned_new + NEW_LOOKAHEAD))
+    fetch = min(NEW_COUNTED, planned_new) + NEW_LOOKAHEAD
+    fetch = max(limit * NEW_LOOKAHEAD, fetch)
     offers = _new_offers(learner, learner_plan, done, fetch=fetch, new_left=limits.new_left)
     composed = pacing.compose_planned(
         due=[(pacing.Rank(row[-1]), _candidate(row)) for row in due_rows],
@@ -694,7 +701,10 @@ def _planned_session(
         new_done=done.new_done,
         reviews_done=done.review_cards_done,
     )
-    return Session(_with_cards(composed.order[:limit], due_rows), composed.remaining())
+    remaining = composed.remaining()
+    if planned_new > NEW_COUNTED and remaining.new >= NEW_COUNTED:
+        remaining = replace(remaining, new_more=True)
+    return Session(_with_cards(composed.order[:limit], due_rows), remaining)
 
 
 # The dashboard ---------------------------------------------------------------
