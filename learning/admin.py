@@ -116,7 +116,7 @@ class RegeneratesBank(SimpleHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(RegeneratesBank):
-    list_display = ["key", "kind", "title", "file"]
+    list_display = ["key", "kind", "title", "site", "file"]
     list_filter = ["kind"]
     search_fields = ["key", "title"]
 
@@ -167,7 +167,14 @@ class RelationAdmin(RegeneratesBank):
         (
             "Question wording",
             {
-                "fields": ["forward", "reverse", "statement", "order_prompt"],
+                "fields": [
+                    "forward",
+                    "reverse",
+                    "statement",
+                    "forward_all",
+                    "reverse_all",
+                    "order_prompt",
+                ],
                 "description": "{subject} and {object} are filled in with the entities' names.",
             },
         ),

@@ -143,18 +143,25 @@ def _shares_stem(word: str, others: Iterable[str]) -> bool:
     return False
 
 
-def key_cue(named: Iterable[str], choices: Sequence[str], answers: Sequence[str]) -> str | None:
+def key_cue(
+    named: Iterable[str],
+    choices: Sequence[str],
+    answers: Sequence[str],
+    generic: Collection[str] = frozenset(),
+) -> str | None:
     """A distinctive word of the stem that the key repeats and not every option does.
 
     The distinctive words are those of the things the stem names (`named`: the subject
     filled into "What does {subject} assess?", a vignette's findings), not of the
-    question's frame ("Which test ..."). Level labels (L2, L2-L3) are not distinctive when
-    every option names a level: the learner must still know which level."""
+    question's frame ("Which test ..."), nor the `generic` words of the kinds of things
+    involved ("nerve" of "L1 nerve root" and of "ilioinguinal nerve"). Level labels (L2,
+    L2-L3) are not distinctive when every option names a level: the learner must still
+    know which level."""
     stem = {
         w
         for name in named
         for w in words(name)
-        if w not in STOPWORDS and (len(w) >= 4 or LEVEL_RE.match(w))
+        if w not in STOPWORDS and w not in generic and (len(w) >= 4 or LEVEL_RE.match(w))
     }
     option_words = [set(words(c)) for c in choices]
     every_option_levelled = all(any(LEVEL_RE.match(w) for w in ws) for ws in option_words)
@@ -202,10 +209,15 @@ def leftover(text: str, asides: Collection[str] = frozenset()) -> str | None:
 
 
 def wording_findings(
-    question: Any, *, named: Iterable[str] = (), asides: Collection[str] = frozenset()
+    question: Any,
+    *,
+    named: Iterable[str] = (),
+    generic: Collection[str] = frozenset(),
+    asides: Collection[str] = frozenset(),
 ) -> list[tuple[str, str]]:
     """The wording rules one question breaks: (rule, message) pairs. `named`: the names
-    of what the stem is about; `asides`: bracketed text that names and authors use."""
+    of what the stem is about; `generic`: words of the kinds of things involved;
+    `asides`: bracketed text that names and authors use."""
     out: list[tuple[str, str]] = []
     prompt, choices, answers = question.prompt, list(question.choices), list(question.answers)
     reasons = [w.reason for w in getattr(question, "wrong", ())]
@@ -224,7 +236,7 @@ def wording_findings(
         if bracket:
             out.append(("bracket", f"the option {choice!r} has a leftover {bracket!r}"))
     if question.kind in WITH_OPTIONS:
-        cue = key_cue(named, choices, answers)
+        cue = key_cue(named, choices, answers, generic)
         if cue:
             out.append(("stem-cues-key", f"the key repeats the stem's word {cue!r}"))
         absolute = absolute_only_in_distractors(choices, answers)
@@ -369,7 +381,21 @@ def _asides(factbase: FactBase) -> frozenset[str]:
     texts = [e.name for e in factbase.entities.values()]
     texts += [a for e in factbase.entities.values() for a in e.aliases]
     texts += [f.explanation for f in factbase.facts]
+    texts += [f.disputed_reason for f in factbase.facts]
     return frozenset(m for t in texts for m in re.findall(r"\(([^()]*)\)", t))
+
+
+def _generic(truths: Truths, question: Any) -> frozenset[str]:
+    """The words of the kinds of everything a question names or offers."""
+    entities, kinds = truths.factbase.entities, truths.factbase.kinds
+    keys = {k for triple in _triples(question) for k in (triple[0], triple[2])}
+    keys |= {k for c in question.choices for k in truths.keys(c)}
+    return frozenset(
+        w
+        for k in keys
+        if k in entities and entities[k].kind in kinds
+        for w in words(kinds[entities[k].kind].name)
+    )
 
 
 def _named(truths: Truths, question: Any) -> list[str]:
@@ -404,7 +430,10 @@ def lint(questions: Iterable[Any], factbase: FactBase) -> list[Finding]:
     for question in questions:
         kind = question.kind
         for rule, message in wording_findings(
-            question, named=_named(truths, question), asides=asides
+            question,
+            named=_named(truths, question),
+            generic=_generic(truths, question),
+            asides=asides,
         ):
             add(question, rule, message)
         if question.template == "tf-inaccuracy":
