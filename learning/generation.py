@@ -54,7 +54,8 @@ PRESENTS = "presents-with"
 
 @dataclass(frozen=True)
 class WrongAnswer:
-    """Why an option is wrong: a published fact that says what it really is."""
+    """Why an option is wrong: a published fact that says what it really is, and that
+    fact's citations as a reader reads them."""
 
     option: str
     reason: str
@@ -611,6 +612,14 @@ def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] 
     return " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
 
 
+def _cited(index: _Index, fact: Fact) -> tuple[str, ...]:
+    """A fact's citations as a reader reads them (title, site and section)."""
+    sources = index.factbase.sources
+    return tuple(
+        sources[c.source].cite(c.section) if c.source in sources else str(c) for c in fact.citations
+    )
+
+
 def _citations(facts: Iterable[Fact]) -> tuple[str, ...]:
     out: list[str] = []
     for fact in facts:
@@ -689,7 +698,7 @@ class _Bank:
                     option,
                     _statement(index, index.factbase.relations[f.relation], f.subject, f.object),
                     f.key,
-                    _citations([f]),
+                    _cited(index, f),
                 )
                 for option, f in wrong
             ),
