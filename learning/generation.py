@@ -827,6 +827,8 @@ def _generate(bank: _Bank, origin: str) -> None:
                 for d, forward in (("forward", True), ("reverse", False))
                 if _single(bank, relation, fact, forward=forward)
             ]
+            if _span(index, relation, fact.subject) is not None:
+                asked.append("forward")  # one question about the whole span asks it
             missing = tuple(d for d in ("forward", "reverse") if d not in asked)
             _statement_question(bank, relation, fact, directions=missing)
     elif kind in ("forward", "reverse"):
@@ -844,6 +846,8 @@ def _generate(bank: _Bank, origin: str) -> None:
             return
         if ("object" if forward else "subject") in relation.typed:
             _typed(bank, relation, facts[0], "object" if forward else "subject")
+        if forward and _span_question(bank, relation, given):
+            return
         if relation.many_objects if forward else relation.many_subjects:
             _multi(bank, relation, facts[0], forward=forward)
     elif kind == "order":
@@ -1184,6 +1188,94 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
         wrong=_wrong_shown(index, wrong),
         named=[index.name(given)],
         offered=choices,
+    )
+
+
+# Ranges are ranges: where a subject's true objects are a run of consecutive levels (the
+# cauda equina from L2-L3 down to L5-S1), it is one question about the span, not one
+# per level.
+SPAN_MIN = 3
+SPAN_SHIFTS = (-2, 2, -3, 3, -4, 4, -5, 5)
+
+
+def _level_entities(index: _Index, relation: Relation) -> list[str]:
+    """One entity per spinal level among the relation's object kinds, cranial first."""
+    at: dict[int, str] = {}
+    for kind in relation.object_kinds:
+        for key in index.kind_members(kind):
+            levels = index.entity(key).levels
+            if len(levels) == 1 and levels[0] in index.factbase.levels:
+                order = index.factbase.levels[levels[0]].order
+                at[order] = min(at.get(order, key), key)
+    return [at[order] for order in sorted(at)]
+
+
+def _span(index: _Index, relation: Relation, subject: str) -> tuple[list[str], int] | None:
+    """The run of levels a subject's true objects fill, as (levels cranial first, the
+    run's first position), or None when they are not a run of at least three."""
+    # Only a closed relation's list is the whole span; an open one's are examples.
+    if not relation.many_objects or not relation.closed:
+        return None
+    truths = index.objects_of(subject, relation.key)
+    if len(truths) < SPAN_MIN:
+        return None
+    run = _level_entities(index, relation)
+    positions = sorted(run.index(t) for t in truths if t in run)
+    if len(positions) != len(truths) or positions[-1] - positions[0] + 1 != len(positions):
+        return None
+    return run, positions[0]
+
+
+def _span_question(bank: _Bank, relation: Relation, subject: str) -> bool:
+    """Where does it lie? One best answer among spans of the same length: the true span,
+    and spans shifted cranially or caudally, each wrong because it leaves out a level the
+    facts give."""
+    index = bank.index
+    found = _span(index, relation, subject)
+    if found is None:
+        return False
+    run, start = found
+    length = len(index.objects_of(subject, relation.key))
+    facts = index.facts_with_subject(subject, relation.key)
+    by_object = {f.object: f for f in facts}
+
+    def named(first: int) -> str:
+        low, high = index.name(run[first]), index.name(run[first + length - 1])
+        return f"From the {low} to the {high}"
+
+    wrong: list[tuple[str, Fact]] = []
+    truth = set(range(start, start + length))
+    for shift in SPAN_SHIFTS:
+        first = start + shift
+        if first < 0 or first + length > len(run):
+            continue
+        left_out = sorted(truth - set(range(first, first + length)))
+        wrong.append((named(first), by_object[run[left_out[0]]]))
+        if len(wrong) == MCQ_DISTRACTORS:
+            break
+    if len(wrong) < MCQ_DISTRACTORS:
+        return False
+    rng = _rng("span", subject, relation.key)
+    answer = named(start)
+    choices = [answer, *(option for option, _ in wrong)]
+    rng.shuffle(choices)
+    return bank.add(
+        kind="mcq",
+        template="span-forward",
+        direction="forward",
+        anchor=f"{subject} {relation.key} span",
+        prompt=_attributed(
+            index,
+            relation,
+            facts,
+            _fill(relation.forward_all or relation.forward, subject=index.name(subject)),
+        ),
+        choices=choices,
+        answers=[answer],
+        facts=facts,
+        topic=relation.topic,
+        wrong=wrong,
+        named=[index.name(subject)],
     )
 
 

@@ -221,7 +221,9 @@ def wording_findings(
     out: list[tuple[str, str]] = []
     prompt, choices, answers = question.prompt, list(question.choices), list(question.answers)
     reasons = [w.reason for w in getattr(question, "wrong", ())]
-    if question.kind in SINGLE and len(answers) == 1 and is_plural_stem(prompt):
+    # A span's one key names several levels ("From the L2-L3 segment to the L5-S1 segment").
+    spans = question.template.startswith("span-")
+    if question.kind in SINGLE and len(answers) == 1 and not spans and is_plural_stem(prompt):
         out.append(("plural-stem", f"the stem asks in the plural for one key: {prompt!r}"))
     for label, text in (("stem", prompt), ("explanation", question.explanation)) + tuple(
         ("why-wrong line", r) for r in reasons
@@ -351,9 +353,8 @@ def _one_best_answer(truths: Truths, question: Any) -> str | None:
         return None
     if template == "span-forward":
         s, r, _ = _triples(question)[0]
-        listed = {o for o in truths.objects[(s, r)]}
-        used = {o for _, _, o in _triples(question)}
-        if listed != used:
+        held = {o for s_, r_, o in truths.published if (s_, r_) == (s, r)}
+        if held != {o for _, _, o in _triples(question)}:
             return "the span leaves out levels the facts give"
         return None
     asked = _asked(truths, question)

@@ -130,6 +130,11 @@ class Judge:
             assert question.answers == ("False",) and not question.default_deck
             (fact,) = [f for f in self.factbase.facts if f.key == question.facts[0]]
             assert fact.confidence == "disputed"
+        elif template == "span-forward":
+            subject, relation = facts[0][0], facts[0][1]
+            held = {o for s, r, o in self.published if s == subject and r == relation}
+            assert {o for _, _, o in facts} == held
+            assert len(question.choices) == 4 and len(set(question.choices)) == 4
         elif template == "order-window":
             orders = [
                 min(self.factbase.levels[lv].order for lv in self.factbase.entities[s].levels)
