@@ -321,12 +321,15 @@ def _asked(truths: Truths, question: Any) -> tuple[str, str, bool] | None:
         return facts[0][0], facts[0][1], True
     if template in ("mcq-reverse", "typed-reverse"):
         return facts[0][2], facts[0][1], False
+    # Stored questions keep their facts unordered: find each fact by its part.
     if template == "vignette-foramen-deficit":
-        return facts[1][0], facts[1][1], True
+        (deficit,) = [f for f in facts if f[1] != "exits-through"]
+        return deficit[0], deficit[1], True
     if template == "vignette-condition":
-        condition = facts[0][0]
-        s, r, o = facts[-1]
-        return (condition, r, s == condition)
+        symptoms = [f for f in facts if f[1] == "presents-with"]
+        (target,) = [f for f in facts if f[1] != "presents-with"]
+        condition = symptoms[0][0]
+        return (condition, target[1], target[0] == condition)
     return None
 
 
@@ -336,7 +339,8 @@ def _one_best_answer(truths: Truths, question: Any) -> str | None:
     factbase = truths.factbase
     if template == "vignette-root-findings":
         facts = _triples(question)
-        root = facts[0][0]
+        # The root is what every finding is about, whatever order the facts come in.
+        (root,) = set.intersection(*({s, o} for s, _, o in facts))
         findings = [(r, o if s == root else s, s == root) for s, r, o in facts]
         fits = {
             k

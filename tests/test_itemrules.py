@@ -38,7 +38,10 @@ def bank(spine):
 
 
 def test_the_real_bank_keeps_every_item_writing_rule(spine, bank):
-    findings = lint(bank, spine)
+    # Stored questions keep their facts unordered: the lint must not depend on the order.
+    findings = lint(bank, spine) + lint(
+        [replace(q, facts=tuple(reversed(q.facts))) for q in bank], spine
+    )
     shown = "\n".join(f"{f.rule}: {f.message} [{f.question}]" for f in findings[:20])
     assert not findings, f"{len(findings)} broken rules, the first:\n{shown}"
 
