@@ -117,7 +117,7 @@ class RegeneratesBank(SimpleHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(RegeneratesBank):
-    list_display = ["key", "kind", "title", "file"]
+    list_display = ["key", "kind", "title", "site", "file"]
     list_filter = ["kind"]
     search_fields = ["key", "title"]
 
@@ -168,7 +168,14 @@ class RelationAdmin(RegeneratesBank):
         (
             "Question wording",
             {
-                "fields": ["forward", "reverse", "statement", "order_prompt"],
+                "fields": [
+                    "forward",
+                    "reverse",
+                    "statement",
+                    "forward_all",
+                    "reverse_all",
+                    "order_prompt",
+                ],
                 "description": "{subject} and {object} are filled in with the entities' names.",
             },
         ),
@@ -339,6 +346,11 @@ class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.import_view),
                 name="learning_fact_import",
             ),
+            path(
+                "item-writing/",
+                self.admin_site.admin_view(self.lint_view),
+                name="learning_fact_lint",
+            ),
             *super().get_urls(),
         ]
 
@@ -350,6 +362,9 @@ class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         return editing.import_view(request, self)
+
+    def lint_view(self, request: HttpRequest) -> HttpResponse:
+        return editing.lint_view(request, self)
 
     # Saving regenerates the questions the change can alter, in the same transaction.
 
@@ -442,8 +457,8 @@ class ArguablePairAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["key", "kind", "prompt", "topic", "default_deck", "is_active"]
-    list_filter = ["kind", "is_active", "default_deck", "topic", "template"]
+    list_display = ["key", "kind", "prompt", "topic", "yield_level", "default_deck", "is_active"]
+    list_filter = ["kind", "is_active", "yield_level", "default_deck", "topic", "template"]
     list_select_related = ["topic"]
     search_fields = ["key", "prompt", "origin"]
     fields = [
@@ -453,11 +468,13 @@ class QuestionAdmin(admin.ModelAdmin):
         "choices",
         "answers",
         "explanation",
+        "wrong_answers",
         "citations",
         "topic",
         "origin",
         "fact_links",
         "is_active",
+        "yield_level",
         "default_deck",
         "answer_changed_at",
         "updated_at",

@@ -1,4 +1,5 @@
-"""The content editor's pages inside the admin: a fact's live preview, export and import.
+"""The content editor's pages inside the admin: a fact's live preview, export and import,
+and the item-writing report over the question bank.
 
 The preview shows what saving the form would do, computed from the unsaved values:
 the stored fact base with the edited fact put in its place is read a slice at a time,
@@ -12,7 +13,7 @@ import re
 import tempfile
 import zipfile
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from learning import factbase as fb
+from learning import itemrules
 from learning.forms import posted
 from learning.generation import Facts, Question, regenerate_touched
 from learning.models import ArguablePair, Fact
@@ -207,6 +209,82 @@ def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
     if request.htmx:
         template += "#preview"
     return TemplateResponse(request, template, context, status=422 if errors else 200)
+
+
+# The item-writing report ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredWrong:
+    option: str
+    reason: str
+    fact: str
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """A stored question in the shape the item-writing lint reads."""
+
+    pk: int
+    key: str
+    kind: str
+    template: str
+    prompt: str
+    choices: tuple[str, ...]
+    answers: tuple[str, ...]
+    explanation: str
+    facts: tuple[str, ...]
+    wrong: tuple[StoredWrong, ...]
+
+
+def stored_items() -> list[StoredItem]:
+    """Every active question as the lint reads it (a few queries, whatever the bank)."""
+    questions = StoredQuestion.objects.active().prefetch_related(
+        "facts__subject", "facts__relation", "facts__object"
+    )
+    return [
+        StoredItem(
+            q.pk,
+            q.key,
+            q.kind,
+            q.template,
+            q.prompt,
+            tuple(q.choices),
+            tuple(q.answers),
+            q.explanation,
+            tuple(sorted(f.key for f in q.facts.all())),
+            tuple(StoredWrong(w["option"], w["reason"], w["fact"]) for w in q.wrong_answers),
+        )
+        for q in questions
+    ]
+
+
+@require_safe
+def lint_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
+    """The item-writing rules every active question breaks: question, rule, fact."""
+    if not model_admin.has_view_permission(request):
+        return HttpResponse(status=403)
+    items = stored_items()
+    findings = itemrules.lint(items, factbase_from_db())
+    by_key = {item.key: item for item in items}
+    rows = [
+        {
+            "rule": finding.rule_name,
+            "message": finding.message,
+            "question": by_key[finding.question],
+            "facts": finding.facts,
+        }
+        for finding in findings
+    ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Item-writing report",
+        "questions": len(items),
+        "breaking": itemrules.questions_breaking(findings),
+        "counts": [(itemrules.RULES[rule], n) for rule, n in itemrules.counts(findings).items()],
+        "rows": rows,
+    }
+    return TemplateResponse(request, "admin/learning/fact/lint.html", context)
 
 
 # Export and import ---------------------------------------------------------

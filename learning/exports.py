@@ -52,9 +52,7 @@ def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
         for citation in question.citations:
             key, _, section = citation.partition(": ")
             source = sources.get(key)
-            title = source.title if source else key
-            where = f" ({source.file})" if source and source.file else ""
-            cited.append(f"{title}{where}: {section}")
+            cited.append(source.cite(section) if source else section)
         out.append(
             AnkiQuestion(
                 key=question.key,
@@ -195,6 +193,7 @@ def learner_data_sections(learner: Any) -> list[tuple[str, Any]]:
                     "topics": d.topics,
                     "relations": d.relations,
                     "kinds": d.kinds,
+                    "yields": d.yields,
                     "facts": d.facts,
                     "picked": d.picked,
                 }

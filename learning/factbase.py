@@ -37,6 +37,41 @@ class Source:
     title: str
     short: str
     file: str = ""
+    site: str = ""
+
+    def cite(self, section: str) -> str:
+        """A citation as a reader reads it: title (site), section; never a file name."""
+        return citation_text(self.title, self.site, section)
+
+
+HEADING_ASIDE_RE = re.compile(r"\s*\([^()]*\)\s*$")
+HEADING_NUMBER_RE = re.compile(r"^\s*\d+\)\s*")
+
+
+def citation_text(title: str, site: str, section: str) -> str:
+    """ "L2 nerve root: Definition, Uses, and Clinical Overview (Best Spine Hospitals),
+    Common questions": the title, the site where it has one, and the section in plain
+    words. A section's parts (joined by " > ") lose the article's own name where they
+    repeat it ("L2 nerve root Common questions (FAQ)" reads "Common questions"), their
+    list numbers and a closing aside in brackets; a section that only repeats the title
+    is left out."""
+    subject = title.split(":", 1)[0].strip() if ":" in title else ""
+    parts = []
+    for part in section.split(" > "):
+        item = ""
+        found = ITEM_RE.search(part)
+        if found:
+            item, part = found.group(0), part[: found.start()]
+        words = HEADING_NUMBER_RE.sub("", part.strip())
+        if subject and words.casefold().startswith(subject.casefold() + " "):
+            words = words[len(subject) + 1 :]
+        words = HEADING_ASIDE_RE.sub("", words) or words
+        if words.casefold() == title.casefold() or (subject and words == subject):
+            words = ""
+        if words or item:
+            parts.append((words[:1].upper() + words[1:]) + item)
+    head = f"{title} ({site})" if site else title
+    return ", ".join([head, *parts])
 
 
 @dataclass(frozen=True)
@@ -84,6 +119,9 @@ class Relation:
     order_prompt: str = ""
     generalizes_over: str | None = None
     attributed: bool = False
+    # Select-all wording, asking for every true object (subject): "Which nerve roots ...?"
+    forward_all: str = ""
+    reverse_all: str = ""
 
 
 @dataclass(frozen=True)
@@ -235,7 +273,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 SECTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     # section: (required fields, optional fields)
-    "sources": ({"key", "kind", "title", "short"}, {"file"}),
+    "sources": ({"key", "kind", "title", "short"}, {"file", "site"}),
     "topics": ({"key", "name"}, {"parent"}),
     "kinds": ({"key", "name"}, {"text"}),
     "levels": ({"key", "kind", "order", "region"}, {"between", "aliases"}),
@@ -254,6 +292,8 @@ SECTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
             "order_prompt",
             "generalizes_over",
             "attributed",
+            "forward_all",
+            "reverse_all",
         },
     ),
     "entities": ({"key", "kind", "name"}, {"aliases", "levels", "description"}),
@@ -456,7 +496,12 @@ def _build(reader: _Reader) -> FactBase:
         if kind == "seed" and not file:
             reader.problem(entry, "file", "a seed source names its seed file")
         sources[key] = Source(
-            key, kind, _text(reader, entry, "title"), _text(reader, entry, "short"), file
+            key,
+            kind,
+            _text(reader, entry, "title"),
+            _text(reader, entry, "short"),
+            file,
+            _text(reader, entry, "site", required=False),
         )
 
     topics: dict[str, Topic] = {}
@@ -571,8 +616,10 @@ def _build_relations(
             ("forward", ("{subject}",)),
             ("reverse", ("{object}",)),
             ("statement", ("{subject}", "{object}")),
+            ("forward_all", ("{subject}",)),
+            ("reverse_all", ("{object}",)),
         ):
-            wording[name] = _text(reader, entry, name)
+            wording[name] = _text(reader, entry, name, required=not name.endswith("_all"))
             for placeholder in needs:
                 if wording[name] and placeholder not in wording[name]:
                     reader.problem(entry, name, f"must contain {placeholder}")
@@ -612,6 +659,8 @@ def _build_relations(
             order_prompt=order_prompt,
             generalizes_over=_text(reader, entry, "generalizes_over", required=False) or None,
             attributed=_flag(reader, entry, "attributed", False),
+            forward_all=wording["forward_all"],
+            reverse_all=wording["reverse_all"],
         )
         entries[key] = entry
     for key, relation in relations.items():
@@ -845,6 +894,7 @@ def _entries(factbase: FactBase, section: str) -> list[dict[str, Any]]:
         return [
             {"key": s.key, "kind": s.kind, "title": s.title, "short": s.short}
             | ({"file": s.file} if s.file else {})
+            | ({"site": s.site} if s.site else {})
             for s in factbase.sources.values()
         ]
     if section == "topics":
@@ -906,6 +956,8 @@ def _relation_entry(r: Relation) -> dict[str, Any]:
         "order_prompt",
         "generalizes_over",
         "attributed",
+        "forward_all",
+        "reverse_all",
     ):
         value = getattr(r, name)
         if value != getattr(defaults, name):

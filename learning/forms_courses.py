@@ -23,6 +23,7 @@ from learning.models import (
     Question,
     Relation,
     Topic,
+    Yield,
     join_code_clean,
 )
 
@@ -164,6 +165,16 @@ class DeckForm(forms.Form):
         label="Kinds of question",
         widget=forms.CheckboxSelectMultiple,
     )
+    yield_level = forms.MultipleChoiceField(
+        required=False,
+        choices=[
+            (Yield.CORE, "Core: what every student must know"),
+            (Yield.SUPPORTING, "Supporting"),
+            (Yield.BACKGROUND, "Background (supplement doses, single-article lists)"),
+        ],
+        label="Yield",
+        widget=forms.CheckboxSelectMultiple,
+    )
     fact = forms.TypedMultipleChoiceField(
         required=False,
         coerce=int,
@@ -210,6 +221,7 @@ class DeckForm(forms.Form):
             "topic": deck.topics,
             "relation": deck.relations,
             "kind": deck.kinds,
+            "yield_level": deck.yields,
             "fact": deck.facts,
             "include_disputed": deck.include_disputed,
             "picked": deck.picked,
@@ -234,7 +246,7 @@ class DeckForm(forms.Form):
                 raise forms.ValidationError("Tick at least one question for the deck.")
         elif not self.criteria().has_criteria:
             raise forms.ValidationError(
-                "Choose at least one level, topic, relation, kind of question or fact."
+                "Choose at least one level, topic, relation, kind of question, yield or fact."
             )
         return cleaned
 
@@ -248,6 +260,7 @@ class DeckForm(forms.Form):
             kinds=tuple(data.get("kind", ())),
             facts=tuple(data.get("fact", ())),
             include_disputed=bool(data.get("include_disputed")),
+            yields=tuple(data.get("yield_level", ())),
         )
 
     def deck_filter(self) -> DeckFilter:
@@ -267,6 +280,7 @@ class DeckForm(forms.Form):
         deck.topics = list(data["topic"])
         deck.relations = list(data["relation"])
         deck.kinds = list(data["kind"])
+        deck.yields = list(data["yield_level"])
         deck.facts = list(data["fact"])
         deck.include_disputed = data["include_disputed"]
         deck.picked = list(data["picked"]) if picked else []

@@ -20,12 +20,14 @@ import functools
 import hashlib
 import itertools
 import random
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
+from learning import itemrules
 from learning.factbase import Arguable, Entity, Fact, FactBase, Relation, fact_key
 
 T = TypeVar("T")
@@ -51,6 +53,27 @@ PRESENTS = "presents-with"
 
 
 @dataclass(frozen=True)
+class WrongAnswer:
+    """Why an option is wrong: a published fact that says what it really is, and that
+    fact's citations as a reader reads them."""
+
+    option: str
+    reason: str
+    fact: str
+    citations: tuple[str, ...]
+
+
+YIELDS = ("core", "supporting", "background")
+
+
+def fact_yield(fact: Fact) -> str:
+    """A fact's yield (core, supporting, background); "supporting" until the fact base
+    gives one."""
+    value = getattr(fact, "yield_", None)
+    return value if value in YIELDS else "supporting"
+
+
+@dataclass(frozen=True)
 class Question:
     key: str
     kind: str
@@ -68,6 +91,8 @@ class Question:
     accepted: tuple[str, ...] = ()
     rejected: tuple[str, ...] = ()
     origin: str = ""
+    yield_level: str = "supporting"
+    wrong: tuple[WrongAnswer, ...] = ()
 
 
 def question_key(kind: str, template: str, direction: str, anchor: str) -> str:
@@ -370,6 +395,60 @@ class _Index:
         """True when (subject, relation, object) must never be called wrong."""
         return subject in self.blocked_subjects(relation, object_)
 
+    # One best answer
+
+    def has_one_answer(self, relation: Relation, given: str, answer: str, *, forward: bool) -> bool:
+        """Does the stem about `given` have `answer` as its only right answer ("cover the
+        options")? Everything that must never be called wrong counts as right: other
+        facts of any status, arguable pairs, what a group shares. An open relation's lists
+        are examples, so where one side may have several answers no stem decides one."""
+        many = relation.many_objects if forward else relation.many_subjects
+        if many and not relation.closed:
+            return False
+        if forward:
+            right = self.objects_of(given, relation.key) | self.blocked_objects(relation, given)
+        else:
+            right = self.subjects_of(relation.key, given) | self.blocked_subjects(relation, given)
+        return right == {answer}
+
+    def said_of(self, relation: Relation, phrase: str) -> frozenset[str]:
+        """The kinds of what a phrase (a dose, a description) is said of under a relation."""
+        return frozenset(
+            self.entity(f.subject).kind for f in self.facts_with_object(relation.key, phrase)
+        )
+
+    def same_category(self, relation: Relation, key: str, other: str, *, forward: bool) -> bool:
+        """Is `other` of the key's own category: the same kind, and for a phrase answering
+        the relation, said of the same kind of thing (a drug's dose among drug doses)?"""
+        if self.entity(key).kind != self.entity(other).kind:
+            return False
+        if not forward or not self.is_text(key):
+            return True
+        return bool(self.said_of(relation, key) & self.said_of(relation, other))
+
+    def why_wrong(
+        self, relation: Relation, given: str, option: str, *, forward: bool
+    ) -> Fact | None:
+        """The published fact that says what a wrong option really is: the option's own
+        fact of the relation (what the L3 root supplies), or, for an open relation, the
+        contrasting fact about the same subject (a symptom of the condition, not a cause)."""
+        if relation.closed:
+            facts = (
+                self.facts_with_object(relation.key, option)
+                if forward
+                else self.facts_with_subject(option, relation.key)
+            )
+            return facts[0] if facts else None
+        if forward and relation.contrast:
+            for fact in self.facts_with_subject(given, relation.contrast):
+                if fact.object == option:
+                    return fact
+        if not forward and relation.contrast_reverse:
+            for fact in self.facts_with_object(relation.contrast_reverse, given):
+                if fact.subject == option:
+                    return fact
+        return None
+
 
 # Distractors -----------------------------------------------------------
 
@@ -510,8 +589,10 @@ def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] 
         text = fact.explanation or _statement(
             index, index.factbase.relations[fact.relation], fact.subject, fact.object
         )
-        if fact.qualifier:
-            text = f"{text} ({fact.qualifier})"
+        if fact.qualifier and not fact.explanation:
+            # The author's explanation already hedges; a bare statement takes the
+            # qualifier as words, not as a bracketed aside.
+            text = f"{text.rstrip('.')}, {fact.qualifier}."
         if text not in parts:
             parts.append(text)
     seen: set[str] = set()
@@ -529,6 +610,14 @@ def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] 
             f"this is disputed: {fact.disputed_reason}"
         )
     return " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
+
+
+def _cited(index: _Index, fact: Fact) -> tuple[str, ...]:
+    """A fact's citations as a reader reads them (title, site and section)."""
+    sources = index.factbase.sources
+    return tuple(
+        sources[c.source].cite(c.section) if c.source in sources else str(c) for c in fact.citations
+    )
 
 
 def _citations(facts: Iterable[Fact]) -> tuple[str, ...]:
@@ -566,11 +655,24 @@ class _Bank:
         default_deck: bool = True,
         accepted: Sequence[str] = (),
         rejected: Sequence[str] = (),
-    ) -> None:
+        wrong: Sequence[tuple[str, Fact]] = (),
+        named: Sequence[str] = (),
+        mentions: Sequence[str] = (),
+        offered: Sequence[str] = (),
+    ) -> bool:
+        """Keep a question unless it breaks an item-writing rule (then False).
+
+        `wrong`: each wrong option with the fact that says what it really is; `named`:
+        the names of what the stem is about, which the key must not echo; `mentions`:
+        entities the wording names beyond its facts' (a false statement's stand-in);
+        `offered`: the entities of the options."""
         key = question_key(kind, template, direction, anchor)
         if key in self.questions:
-            return
-        self.questions[key] = Question(
+            return True
+        index = self.index
+        yields = [fact_yield(f) for f in facts]
+        yield_level = max(yields, key=YIELDS.index) if yields else "supporting"
+        question = Question(
             key=key,
             kind=kind,
             prompt=prompt,
@@ -578,18 +680,56 @@ class _Bank:
             answers=tuple(answers),
             explanation=explanation
             if explanation is not None
-            else _explanation(self.index, facts, disputes),
+            else _explanation(index, facts, disputes),
             facts=tuple(f.key for f in facts),
             citations=_citations(facts),
-            levels=self.index.levels_of(facts),
+            levels=index.levels_of(facts),
             topic=topic,
             template=template,
             direction=direction,
-            default_deck=default_deck,
+            # Background knowledge stays out of the default decks.
+            default_deck=default_deck and yield_level != "background",
             accepted=tuple(accepted),
             rejected=tuple(rejected),
             origin=self.origin,
+            yield_level=yield_level,
+            wrong=tuple(
+                WrongAnswer(
+                    option,
+                    _statement(index, index.factbase.relations[f.relation], f.subject, f.object),
+                    f.key,
+                    _cited(index, f),
+                )
+                for option, f in wrong
+            ),
         )
+        if template != "tf-inaccuracy":
+            related = [*facts, *(f for _, f in wrong)]
+            entities = {k for f in related for k in (f.subject, f.object)}
+            entities |= {*mentions, *offered}
+            asides = _asides(index, related, entities)
+            generic = frozenset(
+                w
+                for k in entities
+                if index.entity(k).kind in index.factbase.kinds
+                for w in itemrules.words(index.factbase.kinds[index.entity(k).kind].name)
+            )
+            if itemrules.wording_findings(question, named=named, generic=generic, asides=asides):
+                return False
+        self.questions[key] = question
+        return True
+
+
+def _asides(index: _Index, facts: Iterable[Fact], entities: Iterable[str]) -> frozenset[str]:
+    """Bracketed text that the facts' authors and the entities' names use."""
+    texts = [text for fact in facts for text in (fact.explanation, fact.disputed_reason)]
+    for key in sorted(entities):
+        entity = index.entity(key)
+        texts += [entity.name, *entity.aliases]
+    return frozenset(m for t in texts for m in ASIDE_RE.findall(t))
+
+
+ASIDE_RE = re.compile(r"\(([^()]*)\)")
 
 
 # Where questions come from ---------------------------------------------
@@ -687,6 +827,8 @@ def _generate(bank: _Bank, origin: str) -> None:
                 for d, forward in (("forward", True), ("reverse", False))
                 if _single(bank, relation, fact, forward=forward)
             ]
+            if _span(index, relation, fact.subject) is not None:
+                asked.append("forward")  # one question about the whole span asks it
             missing = tuple(d for d in ("forward", "reverse") if d not in asked)
             _statement_question(bank, relation, fact, directions=missing)
     elif kind in ("forward", "reverse"):
@@ -704,6 +846,8 @@ def _generate(bank: _Bank, origin: str) -> None:
             return
         if ("object" if forward else "subject") in relation.typed:
             _typed(bank, relation, facts[0], "object" if forward else "subject")
+        if forward and _span_question(bank, relation, given):
+            return
         if relation.many_objects if forward else relation.many_subjects:
             _multi(bank, relation, facts[0], forward=forward)
     elif kind == "order":
@@ -837,24 +981,63 @@ def _disputes(index: _Index, relation: Relation, fact: Fact, *, forward: bool) -
     return []
 
 
+def _explained(
+    index: _Index,
+    relation: Relation,
+    given: str,
+    candidates: Iterable[str],
+    *,
+    forward: bool,
+    count: int,
+    key: str | None = None,
+) -> list[tuple[str, Fact]]:
+    """Up to `count` wrong options, in the candidates' order, each with the fact that says
+    what it really is. With `key` (a single answer), only options of the key's own
+    category, and none with an absolute word ("never") that the key lacks."""
+    out: list[tuple[str, Fact]] = []
+    key_absolute = key is not None and itemrules.ABSOLUTE_RE.search(index.name(key))
+    for candidate in candidates:
+        if len(out) == count:
+            break
+        if key is not None:
+            if not index.same_category(relation, key, candidate, forward=forward):
+                continue
+            if not key_absolute and itemrules.ABSOLUTE_RE.search(index.name(candidate)):
+                continue
+        fact = index.why_wrong(relation, given, candidate, forward=forward)
+        if fact is not None:
+            out.append((candidate, fact))
+    return out
+
+
+def _wrong_shown(index: _Index, wrong: Iterable[tuple[str, Fact]]) -> list[tuple[str, Fact]]:
+    return [(capitalise(index.name(option)), fact) for option, fact in wrong]
+
+
 def _single(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> bool:
-    """A one-answer question about one fact; False when there are too few wrong answers."""
+    """A one-best-answer question about one fact: asked only where the stem alone decides
+    the key, with three wrong options of the key's own category, each explained. False
+    when it cannot be asked so."""
     index = bank.index
     direction = "forward" if forward else "reverse"
+    answer, given = (fact.object, fact.subject) if forward else (fact.subject, fact.object)
+    if not index.has_one_answer(relation, given, answer, forward=forward):
+        return False
     rng = _rng("mcq", direction, fact.key)
-    distractors = _wrong_answers(index, relation, fact, forward=forward, rng=rng)
-    if len(distractors) < MIN_DISTRACTORS:
+    candidates = _wrong_answers(index, relation, fact, forward=forward, rng=rng)
+    wrong = _explained(
+        index, relation, given, candidates, forward=forward, count=MCQ_DISTRACTORS, key=answer
+    )
+    if len(wrong) < MCQ_DISTRACTORS:
         return False
     if forward:
-        answer = fact.object
         prompt = _fill(relation.forward, subject=index.name(fact.subject))
     else:
-        answer = fact.subject
         prompt = _fill(relation.reverse, object_=index.name(fact.object))
     disputes = _disputes(index, relation, fact, forward=forward)
-    choices = [answer, *distractors[:MCQ_DISTRACTORS]]
+    choices = [answer, *(option for option, _ in wrong)]
     rng.shuffle(choices)
-    bank.add(
+    return bank.add(
         kind="mcq",
         template=f"mcq-{direction}",
         direction=direction,
@@ -865,8 +1048,10 @@ def _single(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> bo
         facts=[fact],
         topic=relation.topic,
         disputes=disputes,
+        wrong=_wrong_shown(index, wrong),
+        named=[index.name(given)],
+        offered=choices,
     )
-    return True
 
 
 def _statement_question(
@@ -918,31 +1103,35 @@ def _statement_question(
         facts=[fact],
         topic=relation.topic,
         explanation=explanation,
+        mentions=[subject, object_],
     )
 
 
 def _group(
-    index: _Index, relation: Relation, fact: Fact, *, forward: bool
+    index: _Index, relation: Relation, fact: Fact, *, forward: bool, every: bool = False
 ) -> tuple[str, str, set[str], list[Fact], str, str]:
     """Every true answer about the fact's subject (forward) or object (reverse):
-    direction, the entity asked about, the true answers, their facts, prompt, anchor."""
+    direction, the entity asked about, the true answers, their facts, prompt, anchor.
+    `every`: the prompt asks for all of them (select all that apply)."""
     if forward:
         given = fact.subject
+        wording = (relation.forward_all if every else "") or relation.forward
         return (
             "forward",
             given,
             index.objects_of(given, relation.key),
             index.facts_with_subject(given, relation.key),
-            _fill(relation.forward, subject=index.name(given)),
+            _fill(wording, subject=index.name(given)),
             f"{given} {relation.key} *",
         )
     given = fact.object
+    wording = (relation.reverse_all if every else "") or relation.reverse
     return (
         "reverse",
         given,
         index.subjects_of(relation.key, given),
         index.facts_with_object(relation.key, given),
-        _fill(relation.reverse, object_=index.name(given)),
+        _fill(wording, object_=index.name(given)),
         f"* {relation.key} {given}",
     )
 
@@ -951,7 +1140,7 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
     """Select all that apply, over every true answer of one subject (or object)."""
     index = bank.index
     direction, given, truths, group_facts, prompt, anchor = _group(
-        index, relation, fact, forward=forward
+        index, relation, fact, forward=forward, every=True
     )
     if len(truths) < 2:
         return
@@ -969,10 +1158,17 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
         taken,
         index.truth_names(given, relation.key, forward=forward),
     )
-    distractors = ranked[: max(MIN_DISTRACTORS, MULTI_MAX_CHOICES - len(shown))]
-    if len(distractors) < MIN_DISTRACTORS:
+    wrong = _explained(
+        index,
+        relation,
+        given,
+        ranked,
+        forward=forward,
+        count=max(MIN_DISTRACTORS, MULTI_MAX_CHOICES - len(shown)),
+    )
+    if len(wrong) < MIN_DISTRACTORS:
         return
-    choices = [*shown, *distractors]
+    choices = [*shown, *(option for option, _ in wrong)]
     rng.shuffle(choices)
     used = [f for f in group_facts if (f.object if forward else f.subject) in shown]
     disputes = index.disputed_about(
@@ -989,15 +1185,110 @@ def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> Non
         facts=used,
         topic=relation.topic,
         disputes=disputes,
+        wrong=_wrong_shown(index, wrong),
+        named=[index.name(given)],
+        offered=choices,
+    )
+
+
+# Ranges are ranges: where a subject's true objects are a run of consecutive levels (the
+# cauda equina from L2-L3 down to L5-S1), it is one question about the span, not one
+# per level.
+SPAN_MIN = 3
+SPAN_SHIFTS = (-2, 2, -3, 3, -4, 4, -5, 5)
+
+
+def _level_entities(index: _Index, relation: Relation) -> list[str]:
+    """One entity per spinal level among the relation's object kinds, cranial first."""
+    at: dict[int, str] = {}
+    for kind in relation.object_kinds:
+        for key in index.kind_members(kind):
+            levels = index.entity(key).levels
+            if len(levels) == 1 and levels[0] in index.factbase.levels:
+                order = index.factbase.levels[levels[0]].order
+                at[order] = min(at.get(order, key), key)
+    return [at[order] for order in sorted(at)]
+
+
+def _span(index: _Index, relation: Relation, subject: str) -> tuple[list[str], int] | None:
+    """The run of levels a subject's true objects fill, as (levels cranial first, the
+    run's first position), or None when they are not a run of at least three."""
+    # Only a closed relation's list is the whole span; an open one's are examples.
+    if not relation.many_objects or not relation.closed:
+        return None
+    truths = index.objects_of(subject, relation.key)
+    if len(truths) < SPAN_MIN:
+        return None
+    run = _level_entities(index, relation)
+    positions = sorted(run.index(t) for t in truths if t in run)
+    if len(positions) != len(truths) or positions[-1] - positions[0] + 1 != len(positions):
+        return None
+    return run, positions[0]
+
+
+def _span_question(bank: _Bank, relation: Relation, subject: str) -> bool:
+    """Where does it lie? One best answer among spans of the same length: the true span,
+    and spans shifted cranially or caudally, each wrong because it leaves out a level the
+    facts give."""
+    index = bank.index
+    found = _span(index, relation, subject)
+    if found is None:
+        return False
+    run, start = found
+    length = len(index.objects_of(subject, relation.key))
+    facts = index.facts_with_subject(subject, relation.key)
+    by_object = {f.object: f for f in facts}
+
+    def named(first: int) -> str:
+        low, high = index.name(run[first]), index.name(run[first + length - 1])
+        return f"From the {low} to the {high}"
+
+    wrong: list[tuple[str, Fact]] = []
+    truth = set(range(start, start + length))
+    for shift in SPAN_SHIFTS:
+        first = start + shift
+        if first < 0 or first + length > len(run):
+            continue
+        left_out = sorted(truth - set(range(first, first + length)))
+        wrong.append((named(first), by_object[run[left_out[0]]]))
+        if len(wrong) == MCQ_DISTRACTORS:
+            break
+    if len(wrong) < MCQ_DISTRACTORS:
+        return False
+    rng = _rng("span", subject, relation.key)
+    answer = named(start)
+    choices = [answer, *(option for option, _ in wrong)]
+    rng.shuffle(choices)
+    return bank.add(
+        kind="mcq",
+        template="span-forward",
+        direction="forward",
+        anchor=f"{subject} {relation.key} span",
+        prompt=_attributed(
+            index,
+            relation,
+            facts,
+            _fill(relation.forward_all or relation.forward, subject=index.name(subject)),
+        ),
+        choices=choices,
+        answers=[answer],
+        facts=facts,
+        topic=relation.topic,
+        wrong=wrong,
+        named=[index.name(subject)],
     )
 
 
 def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
     """Type the answer: accepted are the names and aliases of every true answer."""
     index = bank.index
-    direction, _, truths, group_facts, prompt, anchor = _group(
-        index, relation, fact, forward=side == "object"
+    forward = side == "object"
+    direction, given, truths, group_facts, prompt, anchor = _group(
+        index, relation, fact, forward=forward
     )
+    # Typing one answer is fair only where the stem has exactly one.
+    if len(truths) != 1 or not index.has_one_answer(relation, given, min(truths), forward=forward):
+        return
     accepted: list[str] = []
     for key in sorted(truths):
         entity = index.entity(key)
@@ -1018,8 +1309,6 @@ def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
         for name in (index.entity(key).name, *index.entity(key).aliases)
         if name.casefold() not in taken
     ]
-    if len(truths) > 1:
-        prompt = f"{prompt} (Name any one.)"
     bank.add(
         kind="typed",
         template=f"typed-{direction}",
@@ -1125,6 +1414,8 @@ def _add_vignette(
     answer: str,
     topic: str | None = None,
     explanation: str | None = None,
+    wrong: Sequence[tuple[str, Fact]] = (),
+    named: Sequence[str] = (),
 ) -> None:
     """A clinical vignette: one answer among entities, about several facts at once."""
     index = bank.index
@@ -1139,6 +1430,9 @@ def _add_vignette(
         facts=facts,
         topic=topic or _common_topic(bank, facts),
         explanation=explanation,
+        wrong=_wrong_shown(index, wrong),
+        named=named,
+        offered=choices,
     )
 
 
@@ -1176,9 +1470,16 @@ def _vignette_root(bank: _Bank, root: str) -> None:
     if matches != [root]:
         return
     wrong = [r for r in roots if any(_root_finding_holds(index, r, k) is False for k in keys)]
-    distractors = _rank(index, wrong, [root], rng)[:MCQ_DISTRACTORS]
-    if len(distractors) < MIN_DISTRACTORS:
+    explained: list[tuple[str, Fact]] = []
+    for other in _rank(index, wrong, [root], rng):
+        reason = _root_reason(index, other, keys)
+        if reason is not None:
+            explained.append((other, reason))
+        if len(explained) == MCQ_DISTRACTORS:
+            break
+    if len(explained) < MCQ_DISTRACTORS:
         return
+    distractors = [other for other, _ in explained]
     facts = [f for f, _ in findings]
     texts = [t for _, t in findings]
     described = ", ".join(texts[:-1]) + " and " + texts[-1]
@@ -1192,7 +1493,24 @@ def _vignette_root(bank: _Bank, root: str) -> None:
         prompt=prompt,
         choices=choices,
         answer=root,
+        wrong=explained,
     )
+
+
+def _root_reason(index: _Index, root: str, keys: Sequence[tuple[str, str]]) -> Fact | None:
+    """What a wrong root really gives: its own fact of the first finding it does not fit
+    (the L3 key sensory point lies at the medial femoral condyle)."""
+    for relation_key, other in keys:
+        if _root_finding_holds(index, root, (relation_key, other)) is not False:
+            continue
+        own = (
+            index.facts_with_object(relation_key, root)
+            if relation_key == "reflex-tests"
+            else index.facts_with_subject(root, relation_key)
+        )
+        if own:
+            return own[0]
+    return None
 
 
 FORAMEN_DEFICITS = (
@@ -1215,20 +1533,31 @@ def _vignette_foramen(bank: _Bank, exit_fact: Fact) -> None:
             continue
         relation = relations[relation_key]
         for deficit in index.facts_with_subject(root, relation_key):
+            if not index.has_one_answer(relation, root, deficit.object, forward=True):
+                continue
             rng = _rng("vignette-foramen", deficit.key)
             pool, siblings = wrong_pool(
                 index, relation, root, forward=True, pivots=[deficit.object]
             )
             pool = [c for c in pool if c not in linked]
-            distractors = _distinct(
+            candidates = _distinct(
                 index,
                 _rank(index, pool, [deficit.object], rng, siblings),
                 set(),
                 index.truth_names(root, relation_key, forward=True),
-            )[:MCQ_DISTRACTORS]
-            if len(distractors) < MIN_DISTRACTORS:
+            )
+            wrong = _explained(
+                index,
+                relation,
+                root,
+                candidates,
+                forward=True,
+                count=MCQ_DISTRACTORS,
+                key=deficit.object,
+            )
+            if len(wrong) < MCQ_DISTRACTORS:
                 continue
-            choices = [deficit.object, *distractors]
+            choices = [deficit.object, *(option for option, _ in wrong)]
             rng.shuffle(choices)
             prompt = (
                 f"Severe stenosis of the {index.name(foramen)} compresses the nerve "
@@ -1241,6 +1570,8 @@ def _vignette_foramen(bank: _Bank, exit_fact: Fact) -> None:
                 prompt=prompt,
                 choices=choices,
                 answer=deficit.object,
+                wrong=wrong,
+                named=[index.name(foramen)],
             )
 
 
@@ -1273,19 +1604,30 @@ def _vignette_condition(bank: _Bank, condition: str) -> None:
         else:
             answer = target.subject
             question = _fill(relation.reverse, object_=index.name(condition))
+        if not index.has_one_answer(relation, condition, answer, forward=asks_forward):
+            continue
         pool, siblings = wrong_pool(
             index, relation, condition, forward=asks_forward, pivots=[answer]
         )
         in_stem = {s.object for s in stem}
-        distractors = _distinct(
+        candidates = _distinct(
             index,
             _rank(index, [p for p in pool if p not in in_stem], [answer], rng, siblings),
             set(),
             index.truth_names(condition, relation.key, forward=asks_forward),
         )
-        distractors = distractors[:MCQ_DISTRACTORS]
-        if len(distractors) < MIN_DISTRACTORS:
+        wrong = _explained(
+            index,
+            relation,
+            condition,
+            candidates,
+            forward=asks_forward,
+            count=MCQ_DISTRACTORS,
+            key=answer,
+        )
+        if len(wrong) < MCQ_DISTRACTORS:
             continue
+        distractors = [option for option, _ in wrong]
         named = [index.name(s.object) for s in stem]
         prompt = (
             f"A patient has {named[0]}, {named[1]} and {named[2]}. Imaging confirms "
@@ -1302,6 +1644,8 @@ def _vignette_condition(bank: _Bank, condition: str) -> None:
             answer=answer,
             topic=relations[target.relation].topic,
             explanation=_explanation(index, [target, *stem]),
+            wrong=wrong,
+            named=[index.name(condition), *named],
         )
 
 
@@ -1546,8 +1890,11 @@ def describe(question: Question) -> str:
         lines.append(f"   order: {' < '.join(question.answers)}")
     if question.kind == "typed":
         lines.append(f"   accepted: {', '.join(question.accepted)}")
+    for wrong in question.wrong:
+        lines.append(f"   not {wrong.option}: {wrong.reason}")
     lines.append(f"  why: {question.explanation}")
     lines.append(f"  sources: {'; '.join(question.citations)}")
+    lines.append(f"  yield: {question.yield_level}")
     if not question.default_deck:
         lines.append("  (not in the default decks)")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from learning.factbase import citation_text
 from learning.scheduling import LEECH_LAPSES, CardState, Parameters, State
 
 
@@ -27,6 +28,9 @@ class Source(models.Model):
     title = models.CharField(max_length=300)
     short = models.CharField(max_length=120, help_text="As it reads after 'According to'.")
     file = models.CharField(max_length=120, blank=True, help_text="The seed article's file.")
+    site = models.CharField(
+        max_length=120, blank=True, help_text="The website an article comes from, by its name."
+    )
 
     history = HistoricalRecords()
 
@@ -35,6 +39,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def cite(self, section: str) -> str:
+        """A citation as a reader reads it: title (site), section; never a file name."""
+        return citation_text(self.title, self.site, section)
 
 
 class Topic(models.Model):
@@ -144,6 +152,16 @@ class Relation(models.Model):
     forward = models.CharField(max_length=300, help_text="Asks for the object; uses {subject}.")
     reverse = models.CharField(max_length=300, help_text="Asks for the subject; uses {object}.")
     statement = models.CharField(max_length=300, help_text="Uses {subject} and {object}.")
+    forward_all = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Select all that apply: asks for every object; uses {subject}.",
+    )
+    reverse_all = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Select all that apply: asks for every subject; uses {object}.",
+    )
     many_objects = models.BooleanField(default=False)
     many_subjects = models.BooleanField(default=False)
     closed = models.BooleanField(
@@ -330,6 +348,14 @@ class QuestionQuerySet(models.QuerySet["Question"]):
         return self.active().filter(held)
 
 
+class Yield(models.TextChoices):
+    """How much a question matters to every student: core first, background last."""
+
+    CORE = "core", "core"
+    SUPPORTING = "supporting", "supporting"
+    BACKGROUND = "background", "background"
+
+
 class Question(models.Model):
     class Kind(models.TextChoices):
         MCQ = "mcq", "Single answer"
@@ -359,6 +385,18 @@ class Question(models.Model):
     template = models.CharField(max_length=40)
     direction = models.CharField(max_length=12)
     default_deck = models.BooleanField(default=True)
+    yield_level = models.CharField(
+        "yield",
+        max_length=10,
+        choices=Yield.choices,
+        default=Yield.SUPPORTING,
+        help_text="From its facts: the lowest yield among them.",
+    )
+    wrong_answers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Why each wrong option is wrong: option, reason, fact and its citations.",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(
         default=0, help_text="Order in which new questions are introduced."
@@ -873,6 +911,7 @@ class DeckFilter:
     facts: tuple[int, ...] = ()
     picked: tuple[int, ...] = ()
     include_disputed: bool = False
+    yields: tuple[str, ...] = ()
 
     @property
     def is_hand_picked(self) -> bool:
@@ -880,7 +919,9 @@ class DeckFilter:
 
     @property
     def has_criteria(self) -> bool:
-        return bool(self.levels or self.topics or self.relations or self.kinds or self.facts)
+        return bool(
+            self.levels or self.topics or self.relations or self.kinds or self.facts or self.yields
+        )
 
     def q(self) -> Q:
         """The condition on Question; subqueries only, so it joins nothing and repeats no row."""
@@ -908,6 +949,8 @@ class DeckFilter:
             )
         if self.kinds:
             condition &= Q(kind__in=self.kinds)
+        if self.yields:
+            condition &= Q(yield_level__in=self.yields)
         if self.facts:
             condition &= Q(pk__in=linked_facts.filter(fact_id__in=self.facts).values("question_id"))
         # An empty Q would vanish when decks are OR-ed together; this one holds every row.
@@ -980,6 +1023,9 @@ class Deck(models.Model):
     include_disputed = models.BooleanField(
         default=False, help_text="Include 'spot the inaccuracy' questions of disputed facts."
     )
+    yields = models.JSONField(
+        default=list, blank=True, help_text="Yields of question: core, supporting, background."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -1001,6 +1047,7 @@ class Deck(models.Model):
             facts=tuple(self.facts),
             picked=tuple(self.picked),
             include_disputed=self.include_disputed,
+            yields=tuple(self.yields),
         )
 
     def questions(self) -> QuestionQuerySet:

@@ -373,6 +373,12 @@ class Siblings:
         for fact in candidate.facts:
             self._by_fact.setdefault(fact, set()).add(candidate.question_id)
 
+    def copy(self) -> Siblings:
+        twin = Siblings()
+        twin._by_fact = {fact: set(ids) for fact, ids in self._by_fact.items()}
+        twin.answered = set(self.answered)
+        return twin
+
 
 @dataclass(frozen=True)
 class Remaining:
@@ -443,18 +449,37 @@ def compose(
         if candidate.due <= now and siblings.fits(candidate):
             take(candidate)
 
-    reviews = [c for c in due if not c.learning and c.due is not None and c.due <= review_until]
+    # The reviews due today, within the limit, claim their facts before any new
+    # question can (as Anki buries a new card whose sibling is due for review).
+    planned = siblings.copy()
+    reviews: list[Candidate] = []
+    for candidate in due:
+        if len(reviews) >= reviews_left:
+            break
+        if (
+            not candidate.learning
+            and candidate.due is not None
+            and candidate.due <= review_until
+            and planned.fits(candidate)
+        ):
+            planned.add(candidate)
+            reviews.append(candidate)
+    claimed = {fact for candidate in reviews for fact in candidate.facts}
+
+    def new_fits(candidate: Candidate) -> bool:
+        return siblings.fits(candidate) and not candidate.facts & claimed
+
     new_total = new_done + new.planned()
-    reviews_total = reviews_done + min(reviews_left, len(reviews))
+    reviews_total = reviews_done + len(reviews)
     new_given, reviews_given, at = new_done, reviews_done, 0
     new_open = True
     while True:
-        reviews_open = reviews_given - reviews_done < reviews_left and at < len(reviews)
+        reviews_open = at < len(reviews)
         if not (reviews_open or new_open):
             break
         # The one further behind its share of the day goes next; reviews on a tie.
         if new_open and (not reviews_open or new_given * reviews_total < reviews_given * new_total):
-            candidate = new.take(siblings.fits)
+            candidate = new.take(new_fits)
             if candidate is None:
                 new_open = False
                 continue
@@ -462,11 +487,9 @@ def compose(
             new_given += 1
             take(candidate)
             continue
-        candidate = reviews[at]
+        take(reviews[at])
         at += 1
-        if siblings.fits(candidate):
-            reviews_given += 1
-            take(candidate)
+        reviews_given += 1
 
     if not order:
         if ahead_of_time:

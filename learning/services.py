@@ -142,6 +142,7 @@ def factbase_load(*, factbase: fb.FactBase) -> Report:
                 "title": source.title,
                 "short": source.short,
                 "file": source.file,
+                "site": source.site,
             },
             report,
             sources,
@@ -208,6 +209,8 @@ def factbase_load(*, factbase: fb.FactBase) -> Report:
                 "forward": relation.forward,
                 "reverse": relation.reverse,
                 "statement": relation.statement,
+                "forward_all": relation.forward_all,
+                "reverse_all": relation.reverse_all,
                 "many_objects": relation.many_objects,
                 "many_subjects": relation.many_subjects,
                 "closed": relation.closed,
@@ -387,7 +390,8 @@ def fact_value(fact: Fact) -> fb.Fact:
 def factbase_from_db() -> fb.FactBase:
     """The fact base as stored, in the plain values the generator takes."""
     sources = {
-        s.key: fb.Source(s.key, s.kind, s.title, s.short, s.file) for s in Source.objects.all()
+        s.key: fb.Source(s.key, s.kind, s.title, s.short, s.file, s.site)
+        for s in Source.objects.all()
     }
     topics = {
         t.key: fb.Topic(t.key, t.name, t.parent.key if t.parent else None)
@@ -443,6 +447,8 @@ QUESTION_FIELDS = (
     "direction",
     "default_deck",
     "origin",
+    "yield_level",
+    "wrong_answers",
 )
 
 
@@ -659,7 +665,16 @@ def _changed_triples(before: fb.FactBase, after: fb.FactBase) -> list[tuple[str,
 
 
 def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[str, Any]:
-    values = {name: getattr(item, name) for name in QUESTION_FIELDS}
+    values = {name: getattr(item, name) for name in QUESTION_FIELDS if name != "wrong_answers"}
+    values["wrong_answers"] = [
+        {
+            "option": w.option,
+            "reason": w.reason,
+            "fact": w.fact,
+            "citations": list(w.citations),
+        }
+        for w in item.wrong
+    ]
     for name in ("choices", "answers", "accepted", "rejected", "citations"):
         values[name] = list(values[name])
     values["topic_id"] = topics[item.topic].pk
@@ -672,12 +687,7 @@ def question_export(question: Question, sources: dict[str, Source]) -> dict[str,
     """One question in the shape of `export_bank`."""
     facts = []
     for fact in question.facts.all():
-        cited = "; ".join(
-            f"{sources[c.source_id].title}"
-            + (f" [{sources[c.source_id].file}]" if sources[c.source_id].file else "")
-            + f", {c.section}"
-            for c in fact.citations.all()
-        )
+        cited = "; ".join(sources[c.source_id].cite(c.section) for c in fact.citations.all())
         facts.append(
             {
                 "subject": fact.subject.name,
@@ -696,6 +706,8 @@ def question_export(question: Question, sources: dict[str, Source]) -> dict[str,
         "facts": facts,
         "levels": [lv.key for lv in question.levels.all()],
         "topic": question.topic.key,
+        "yield": question.yield_level,
+        "default_deck": question.default_deck,
     }
 
 

@@ -27,7 +27,7 @@ class DatabaseFacts:
         sources = {}
         for s in Source.objects.all():
             self.source_keys[s.pk] = s.key
-            sources[s.key] = fb.Source(s.key, s.kind, s.title, s.short, s.file)
+            sources[s.key] = fb.Source(s.key, s.kind, s.title, s.short, s.file, s.site)
         topics = {
             t.key: fb.Topic(t.key, t.name, t.parent.key if t.parent else None)
             for t in Topic.objects.select_related("parent")
@@ -169,4 +169,6 @@ def relation_value(r: Relation) -> fb.Relation:
         order_prompt=r.order_prompt,
         generalizes_over=r.generalizes_over.key if r.generalizes_over else None,
         attributed=r.attributed,
+        forward_all=r.forward_all,
+        reverse_all=r.reverse_all,
     )

@@ -76,18 +76,12 @@ def _cited_keys(question: Question) -> set[str]:
 
 
 def cited(question: Question, sources: dict[str, Source]) -> list[dict[str, str]]:
-    """A question's citations with their sources' titles, for display."""
+    """A question's citations as a reader reads them: title (site), section."""
     out = []
     for citation in question.citations:
         key, _, section = citation.partition(": ")
         source = sources.get(key)
-        out.append(
-            {
-                "title": source.title if source else key,
-                "file": source.file if source else "",
-                "section": section,
-            }
-        )
+        out.append({"text": source.cite(section) if source else section})
     return out
 
 

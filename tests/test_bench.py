@@ -39,7 +39,8 @@ def test_the_benchmarks_run_and_the_load_test_loses_no_review(tmp_path):
     assert load["errors"] == 0, load["first errors"]
     assert load["answers recorded (pages)"] > 0
     assert load["no review lost or doubled"] is True
-    assert results["shared"]["generation"]["1x"]["questions"] > 2000
+    # One best answer by construction: fewer, fairer questions than the 2,221 of before.
+    assert results["shared"]["generation"]["1x"]["questions"] > 1000
     memory = results["shared"]["memory model"]
     assert memory["optimiser"]["2,000 reviews"]["seconds"] > 0
     exam = memory["exam in 30 days, L1-L2 deck"]

@@ -469,6 +469,8 @@ ADMIN_SITE: dict[str, Access] = {
     "admin:learning_fact_import": Access(
         url("admin:learning_fact_import"), admin_page({"get": 200, "post": 422})
     ),
+    # The item-writing report: read only.
+    "admin:learning_fact_lint": Access(url("admin:learning_fact_lint"), admin_page({"get": 200})),
 }
 
 FULL = "view add change delete"

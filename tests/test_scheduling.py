@@ -257,6 +257,17 @@ def test_siblings_of_one_fact_are_not_shown_on_the_same_day():
     assert [c.question_id for c in queue] == [1, 3]
 
 
+def test_a_review_due_today_keeps_its_fact_from_a_new_sibling():
+    queue = daily_queue(
+        due=[due(1, 1, {10}), due(2, 2, {20})],
+        new=[new(3, {10}), new(4, {30})],
+        now=T0,
+        limits=Limits(new_left=5, reviews_left=5),
+    )
+    # 3 asks about the fact of review 1, which is due: 3 waits for another day.
+    assert [c.question_id for c in queue] == [2, 4, 1]
+
+
 def test_a_question_answered_today_comes_back_for_its_learning_steps_but_its_sibling_waits():
     answered = new(1, {7})
     queue = daily_queue(

@@ -127,15 +127,21 @@ def test_export_bank_writes_one_object_per_active_question_in_the_agreed_shape(t
             "facts",
             "levels",
             "topic",
+            "yield",
+            "default_deck",
         ]
         assert item["kind"] in Question.Kind.values
+        assert item["yield"] in ("core", "supporting", "background")
+        assert isinstance(item["default_deck"], bool)
         assert isinstance(item["prompt"], str) and item["prompt"]
         assert item["answers"] and all(isinstance(a, str) for a in item["answers"])
         assert isinstance(item["choices"], list)
         assert item["facts"]
         for fact in item["facts"]:
             assert list(fact) == ["subject", "relation", "object", "source"]
-            assert fact["source"]
+            # The citation as a learner reads it: a title and a section, never a file.
+            assert fact["source"] and ".md" not in fact["source"]
+            assert "_" not in fact["source"].split(",")[0]
         assert all(isinstance(lv, str) for lv in item["levels"])
         assert item["topic"]
 
@@ -166,17 +172,19 @@ def test_import_factbase_regenerates_the_questions_of_a_changed_fact(tmp_path):
     facts = folder / "21-neurology.yaml"
     marker = "subject: root-l4\n    relation: key-muscle\n    object: movement-ankle-dorsiflexion\n"
     text = facts.read_text(encoding="utf-8")
-    at = text.index("    confidence:", text.index(marker))
-    facts.write_text(text[:at] + "    qualifier: commonly\n" + text[at:], encoding="utf-8")
+    at = text.index("    explanation: >-\n      ", text.index(marker)) + len(
+        "    explanation: >-\n      "
+    )
+    facts.write_text(text[:at] + "Read again from the import. " + text[at:], encoding="utf-8")
     call_command("import_factbase", str(folder), stdout=io.StringIO())
     fact = Fact.objects.get(
         subject__key="root-l4",
         relation__key="key-muscle",
         object__key="movement-ankle-dorsiflexion",
     )
-    assert fact.qualifier == "commonly"
+    assert fact.explanation.startswith("Read again from the import.")
     asked = Question.objects.filter(facts=fact, is_active=True, template__startswith="mcq")
-    assert asked and all("(commonly)" in q.explanation for q in asked)
+    assert asked and all("Read again from the import." in q.explanation for q in asked)
 
 
 def test_a_broken_import_is_refused_whole(tmp_path):

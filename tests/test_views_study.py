@@ -250,22 +250,44 @@ def test_studying_ahead_of_time_never_brings_back_the_card_just_answered(
     learner_client, learner, clock
 ):
     custom = reverse("study_custom") + "?level=L2&kind=mcq"
-    question, token, _ = shown(learner_client, custom)
-    page = learner_client.post(
-        reverse("study_answer"), answer_data(question, token), headers={"HX-Request": "true"}
-    ).content.decode()
-    learner_client.post(reverse("study_rate"), {"token": rating_token(page), "rating": "4"})
-    seen = {question.pk}
-    for _ in range(5):
-        clock.tick(seconds=3)
+    # Reviews from last month, not due for weeks yet: both questions of one fact.
+    chosen = Question.objects.active().filter(levels__key="L2", kind="mcq")
+    fact = chosen.first().fact_ids[0]
+    for question in [q for q in chosen if fact in q.fact_ids]:
+        Card.objects.create(
+            learner=learner,
+            question=question,
+            state=2,
+            stability=40,
+            difficulty=5,
+            due=timezone.now() + timedelta(days=20),
+            last_review=timezone.now() - timedelta(days=20),
+            reps=3,
+            review_count=3,
+        )
+    seen = set()
+    # Rated Easy, each answer leaves its learning steps for days: a session of these
+    # questions ahead of time takes each question once, then says nothing is left.
+    for _ in range(40):
+        page = learner_client.get(custom).content.decode()
+        if "data-answer" not in page:
+            break
         following, token, _ = shown(learner_client, custom)
         assert following.pk not in seen
         seen.add(following.pk)
-        learner_client.post(
-            reverse("study_answer"),
-            answer_data(following, token, right=False),
-            headers={"HX-Request": "true"},
-        )
+        feedback = learner_client.post(
+            reverse("study_answer"), answer_data(following, token), headers={"HX-Request": "true"}
+        ).content.decode()
+        learner_client.post(reverse("study_rate"), {"token": rating_token(feedback), "rating": "4"})
+        clock.tick(seconds=3)
+    else:
+        raise AssertionError("the session never ended")
+    assert "Nothing left in" in page
+    # One of the fact's reviews came ahead of time, once; its sibling waits a day.
+    reviews = sorted(
+        Card.objects.filter(question__facts=fact).values_list("review_count", flat=True)
+    )
+    assert reviews == [3, 4]
 
 
 def test_a_tampered_form_is_refused_and_changes_nothing(learner_client):
