@@ -91,7 +91,10 @@ def test_an_assignment_from_course_to_study_to_class_progress(
         expect(learner.locator(f"{STUDY} .verdict-line")).to_have_count(0)
 
     learner.get_by_role("link", name="Assignments").click()
-    expect(learner.locator(".assignment .mastered")).not_to_have_text("0")
+    # Answered once, nothing is known for good yet (mastered means recalled at the
+    # target a week on), but the learner keeps to the pace.
+    expect(learner.locator(".assignment .mastered")).to_have_text("0")
+    expect(learner.locator(".assignment")).to_contain_text("on track")
 
     # The instructor sees the learner's progress move.
     # (A new question answered Good comes back for its second learning step within minutes.)
