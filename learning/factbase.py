@@ -1008,7 +1008,9 @@ def main(argv: list[str]) -> int:
             print(problem)
         print(f"{len(exc.problems)} problem(s)")
         return 1
-    seeds_dir = Path(seeds) if seeds else Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    seeds_dir = (
+        Path(seeds) if seeds else Path(__file__).resolve().parents[1] / "fixtures" / "sources"
+    )
     section_problems = check_seed_sections(factbase, seeds_dir) if seeds_dir.exists() else []
     for problem in section_problems:
         print(problem)

@@ -1,6 +1,6 @@
 """Reading and checking the fact base files (no database)."""
 
-import os
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -25,13 +25,42 @@ def test_the_spine_fact_base_reads_without_problems(spine):
 
 
 def test_every_fact_names_a_source_and_every_seed_section_exists(spine):
-    seeds = Path(settings.SEEDS_DIR)
-    if not seeds.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"seed articles not found at {seeds}")
-        pytest.skip(f"seed articles not found at {seeds}: section check not run")
     assert all(fact.citations for fact in spine.facts)
-    assert check_seed_sections(spine, seeds) == []
+    assert check_seed_sections(spine, Path(settings.SEEDS_DIR)) == []
+
+
+def test_the_seed_articles_live_in_the_project_with_their_origin_stated(spine):
+    sources = Path(settings.SEEDS_DIR)
+    assert sources.resolve().is_relative_to(Path(settings.BASE_DIR).resolve())
+    origins = (sources / "README.md").read_text(encoding="utf-8")
+    seeds = [s for s in spine.sources.values() if s.kind == "seed"]
+    assert len(seeds) == 5
+    for seed in seeds:
+        assert (sources / seed.file).is_file(), seed.file
+        (row,) = [line for line in origins.splitlines() if line.startswith(f"| {seed.file} |")]
+        address = row.split("|")[4].strip()
+        assert address.startswith("https://") or address.startswith("not recorded"), row
+
+
+def test_nothing_in_the_project_reads_the_shared_folder_outside_it():
+    """A clone of the project has no shared folder beside it: nothing may need one."""
+    root = Path(settings.BASE_DIR)
+    files = [
+        *root.glob("*.py"),
+        *root.glob("Makefile"),
+        *root.glob("pyproject.toml"),
+        *(
+            p
+            for folder in ("learning", "spinequiz", "tests", "bench")
+            for p in (root / folder).rglob("*.py")
+        ),
+    ]
+    # A path into the shared folder: up and into it, its seeds, or a join with "shared".
+    reads_shared = re.compile(r"\.\.[/\\]shared|shared/seeds|/\s*\"shared\"|\"shared\"\s*/")
+    for path in files:
+        if path.resolve() == Path(__file__).resolve():
+            continue  # this test names the pattern it looks for
+        assert not reads_shared.search(path.read_text(encoding="utf-8")), path
 
 
 def test_every_seed_article_is_cited(spine):
