@@ -220,6 +220,7 @@ class FactForm(forms.ModelForm):
             "status",
             "confidence",
             "disputed_reason",
+            "yield_level",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -281,10 +282,19 @@ class LevelFilter(admin.SimpleListFilter):
 
 @admin.register(Fact)
 class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
-    list_display = ["subject", "relation", "object", "status", "confidence", "question_count"]
+    list_display = [
+        "subject",
+        "relation",
+        "object",
+        "status",
+        "confidence",
+        "yield_level",
+        "question_count",
+    ]
     list_filter = [
         "status",
         "confidence",
+        "yield_level",
         ("subject__kind", _titled("subject kind")),
         ("object__kind", _titled("object kind")),
         LevelFilter,
@@ -441,8 +451,8 @@ class ArguablePairAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["key", "kind", "prompt", "topic", "default_deck", "is_active"]
-    list_filter = ["kind", "is_active", "default_deck", "topic", "template"]
+    list_display = ["key", "kind", "prompt", "topic", "yield_level", "default_deck", "is_active"]
+    list_filter = ["kind", "is_active", "default_deck", "yield_level", "topic", "template"]
     list_select_related = ["topic"]
     search_fields = ["key", "prompt", "origin"]
     fields = [
@@ -458,6 +468,8 @@ class QuestionAdmin(admin.ModelAdmin):
         "fact_links",
         "is_active",
         "default_deck",
+        "yield_level",
+        "position",
         "answer_changed_at",
         "updated_at",
     ]

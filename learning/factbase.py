@@ -21,6 +21,9 @@ KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LEVEL_KEY_RE = re.compile(r"^[A-Z][0-9]+(?:-[A-Z][0-9]+)?$")
 
 CONFIDENCES = ("seed", "standard", "disputed")
+# How much a learner needs a fact, most first: what every student must know, what
+# supports it, and background (one article's doses and therapy lists).
+YIELDS = ("core", "supporting", "background")
 STATUSES = ("draft", "published", "flagged", "retired")
 SIDES = ("subject", "object")
 SOURCE_KINDS = ("seed", "standard")
@@ -116,6 +119,7 @@ class Fact:
     confidence: str = "seed"
     disputed_reason: str = ""
     status: str = "published"
+    yield_level: str = "supporting"
 
     @property
     def key(self) -> str:
@@ -259,7 +263,7 @@ SECTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "entities": ({"key", "kind", "name"}, {"aliases", "levels", "description"}),
     "facts": (
         {"subject", "relation", "object", "sources"},
-        {"explanation", "qualifier", "confidence", "disputed", "status"},
+        {"explanation", "qualifier", "confidence", "disputed", "status", "yield"},
     ),
     "arguable": ({"subject", "relation", "object", "reason"}, set()),
 }
@@ -711,6 +715,9 @@ def _build_facts(
         status = _text(reader, entry, "status", required=False) or "published"
         if status not in STATUSES:
             reader.problem(entry, "status", f"'{status}' is not one of {', '.join(STATUSES)}")
+        yield_level = _text(reader, entry, "yield", required=False) or "supporting"
+        if yield_level not in YIELDS:
+            reader.problem(entry, "yield", f"'{yield_level}' is not one of {', '.join(YIELDS)}")
         fact = Fact(
             subject,
             relation_key,
@@ -721,6 +728,7 @@ def _build_facts(
             confidence,
             reason,
             status,
+            yield_level,
         )
         if subject and relation_key and object_:
             if fact.key in seen:
@@ -928,6 +936,7 @@ def _fact_entry(f: Fact) -> dict[str, Any]:
     if f.disputed_reason:
         entry["disputed"] = f.disputed_reason
     entry["status"] = f.status
+    entry["yield"] = f.yield_level
     return entry
 
 

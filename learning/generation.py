@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from learning.factbase import Arguable, Entity, Fact, FactBase, Relation, fact_key
+from learning.factbase import YIELDS, Arguable, Entity, Fact, FactBase, Relation, fact_key
 
 T = TypeVar("T")
 
@@ -68,6 +68,8 @@ class Question:
     accepted: tuple[str, ...] = ()
     rejected: tuple[str, ...] = ()
     origin: str = ""
+    yield_level: str = "supporting"
+    position: int = 0
 
 
 def question_key(kind: str, template: str, direction: str, anchor: str) -> str:
@@ -78,6 +80,22 @@ def question_key(kind: str, template: str, direction: str, anchor: str) -> str:
 
 def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
+
+
+def question_yield(facts: Iterable[Fact]) -> str:
+    """The least of the facts' yields: a question needs everything it asks about."""
+    return max((f.yield_level for f in facts), key=YIELDS.index, default="supporting")
+
+
+# Positions within one yield: a stable hash that mixes kinds and topics.
+POSITION_SPAN = 16**7
+
+
+def question_position(key: str, yield_level: str) -> int:
+    """Where a new question comes in a learner's daily order: core first, then
+    supporting, then background; within a yield, in a stable mixed order."""
+    within = int(hashlib.sha1(key.encode()).hexdigest()[:7], 16)
+    return YIELDS.index(yield_level) * POSITION_SPAN + within
 
 
 # The index: what is true, what is blocked --------------------------------
@@ -570,6 +588,7 @@ class _Bank:
         key = question_key(kind, template, direction, anchor)
         if key in self.questions:
             return
+        yield_level = question_yield(facts)
         self.questions[key] = Question(
             key=key,
             kind=kind,
@@ -585,10 +604,13 @@ class _Bank:
             topic=topic,
             template=template,
             direction=direction,
-            default_deck=default_deck,
+            # Background (one article's doses and therapy lists) is for decks that ask.
+            default_deck=default_deck and yield_level != "background",
             accepted=tuple(accepted),
             rejected=tuple(rejected),
             origin=self.origin,
+            yield_level=yield_level,
+            position=question_position(key, yield_level),
         )
 
 
@@ -1533,6 +1555,57 @@ class FactBaseSource:
 # Looking at the bank ----------------------------------------------------
 
 
+def rests_only_on(question: Question, source: str) -> bool:
+    """True when every citation behind the question is of this one source."""
+    return bool(question.citations) and all(
+        c.split(":", 1)[0] == source for c in question.citations
+    )
+
+
+@dataclass(frozen=True)
+class BankFigures:
+    """What the bank holds: questions per kind and per yield, the default deck, and
+    how much of the default deck rests on nothing but the least reliable seed."""
+
+    total: int
+    by_kind: dict[str, int]
+    by_yield: dict[str, int]
+    default_deck: int
+    default_by_yield: dict[str, int]
+    default_only_seed_004: int
+
+    @classmethod
+    def of(cls, questions: Sequence[Question]) -> BankFigures:
+        deck = [q for q in questions if q.default_deck]
+        return cls(
+            total=len(questions),
+            by_kind={k: sum(q.kind == k for q in questions) for k in KINDS},
+            by_yield={y: sum(q.yield_level == y for q in questions) for y in YIELDS},
+            default_deck=len(deck),
+            default_by_yield={y: sum(q.yield_level == y for q in deck) for y in YIELDS},
+            default_only_seed_004=sum(rests_only_on(q, "seed-004") for q in deck),
+        )
+
+    @property
+    def share_only_seed_004(self) -> float:
+        return self.default_only_seed_004 / self.default_deck if self.default_deck else 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"{kind:12} {self.by_kind[kind]}" for kind in KINDS]
+        out.append(f"{'total':12} {self.total}")
+        out += [
+            f"{'yield ' + y:18} {self.by_yield[y]:5} in the bank, "
+            f"{self.default_by_yield[y]:5} in the default deck"
+            for y in YIELDS
+        ]
+        out.append(f"{'default deck':18} {self.default_deck:5}")
+        out.append(
+            f"{'only seed 004':18} {self.default_only_seed_004:5} of the default deck "
+            f"({self.share_only_seed_004:.1%})"
+        )
+        return out
+
+
 def describe(question: Question) -> str:
     lines = [
         f"[{question.kind}] {question.key}  ({question.template}, topic {question.topic}, "
@@ -1548,6 +1621,7 @@ def describe(question: Question) -> str:
         lines.append(f"   accepted: {', '.join(question.accepted)}")
     lines.append(f"  why: {question.explanation}")
     lines.append(f"  sources: {'; '.join(question.citations)}")
+    lines.append(f"  yield: {question.yield_level}")
     if not question.default_deck:
         lines.append("  (not in the default decks)")
     return "\n".join(lines)
@@ -1571,12 +1645,7 @@ def main(argv: list[str]) -> int:
         return 1
     questions = generate_questions(factbase)
     if argv[0] == "stats":
-        counts: dict[str, int] = defaultdict(int)
-        for question in questions:
-            counts[question.kind] += 1
-        for kind in KINDS:
-            print(f"{kind:10} {counts[kind]}")
-        print(f"{'total':10} {len(questions)}")
+        print("\n".join(BankFigures.of(questions).lines()))
         return 0
     subject, kind = options.get("--subject"), options.get("--kind")
     relation = options.get("--relation")

@@ -216,6 +216,12 @@ class Fact(models.Model):
         STANDARD = "standard", "standard or textbook"
         DISPUTED = "disputed"
 
+    class Yield(models.TextChoices):
+        # Most needed first: the order in which new questions are introduced.
+        CORE = "core"
+        SUPPORTING = "supporting"
+        BACKGROUND = "background"
+
     subject = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="facts_as_subject")
     relation = models.ForeignKey(Relation, on_delete=models.PROTECT, related_name="facts")
     object = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="facts_as_object")
@@ -226,6 +232,14 @@ class Fact(models.Model):
         max_length=10, choices=Confidence.choices, default=Confidence.SEED
     )
     disputed_reason = models.CharField(max_length=400, blank=True)
+    yield_level = models.CharField(
+        "yield",
+        max_length=10,
+        choices=Yield.choices,
+        default=Yield.SUPPORTING,
+        help_text="Core: what every student must know, introduced first. Background: one "
+        "article's doses and therapy lists, kept out of the default decks.",
+    )
     sources = models.ManyToManyField(Source, through="Citation", related_name="facts")
 
     objects = FactQuerySet.as_manager()
@@ -359,6 +373,13 @@ class Question(models.Model):
     template = models.CharField(max_length=40)
     direction = models.CharField(max_length=12)
     default_deck = models.BooleanField(default=True)
+    yield_level = models.CharField(
+        "yield",
+        max_length=10,
+        choices=Fact.Yield.choices,
+        default=Fact.Yield.SUPPORTING,
+        help_text="The least of its facts' yields: what a learner must know to answer it.",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(
         default=0, help_text="Order in which new questions are introduced."

@@ -84,6 +84,7 @@ class DatabaseFacts:
                 confidence=f.confidence,
                 disputed_reason=f.disputed_reason,
                 status=f.status,
+                yield_level=f.yield_level,
             )
             for f in rows
         ]

@@ -6,9 +6,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 
-from learning.factbase import FactBaseError, check_seed_sections, read_factbase
+from learning.factbase import YIELDS, FactBaseError, check_seed_sections, read_factbase
 
 FACTBASE = Path(settings.FACTBASE_DIR)
 
@@ -61,6 +62,29 @@ def test_nothing_in_the_project_reads_the_shared_folder_outside_it():
         if path.resolve() == Path(__file__).resolve():
             continue  # this test names the pattern it looks for
         assert not reads_shared.search(path.read_text(encoding="utf-8")), path
+
+
+def test_every_fact_states_its_yield_and_the_essentials_are_core(spine):
+    for path in sorted(FACTBASE.glob("*.yaml")):
+        for fact in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("facts") or []:
+            where = f"{path.name}: {fact['subject']} {fact['relation']} {fact['object']}"
+            assert fact.get("yield") in YIELDS, where
+    essentials = {
+        "exits-through",
+        "key-sensory-point",
+        "sensory-supply",
+        "key-muscle",
+        "motor-supply",
+        "reflex-tests",
+        "red-flag-of",
+        "red-flag-suggests",
+        "located-at",
+    }
+    for fact in spine.facts:
+        if fact.relation in essentials:
+            assert fact.yield_level == "core", fact.key
+        if fact.relation == "dosed-as":
+            assert fact.yield_level == "background", fact.key
 
 
 def test_every_seed_article_is_cited(spine):
@@ -123,6 +147,12 @@ BROKEN = {
         "    sources: ['moore: Spinal nerves']\n    confidence: disputed\n",
         "line 6",
         "a disputed fact needs a one-line reason",
+    ),
+    "unknown yield": (
+        "facts:\n  - subject: root-l1\n    relation: exits-through\n    object: foramen-l2-l3\n"
+        "    sources: ['moore: Spinal nerves']\n    yield: vital\n",
+        "line 6",
+        "field 'yield': 'vital' is not one of core, supporting, background",
     ),
     "misspelt field": (
         "entities:\n  - key: root-c5\n    kind: nerve-root\n    name: C5 nerve root\n"

@@ -12,6 +12,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from learning.factbase import (
+    YIELDS,
     Arguable,
     Citation,
     Entity,
@@ -24,7 +25,12 @@ from learning.factbase import (
     Topic,
     read_factbase,
 )
-from learning.generation import FactBaseSource, generate_questions, regenerate_touched
+from learning.generation import (
+    BankFigures,
+    FactBaseSource,
+    generate_questions,
+    regenerate_touched,
+)
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +243,71 @@ def test_which_nerve_root_supplies_the_anterior_thigh(spine, bank):
         )
 
 
+def yields_follow_the_facts(factbase: FactBase, bank) -> None:
+    """A question is as essential as the least essential fact it asks about; background
+    stays out of the default decks; new questions come core first."""
+    yields = {f.key: f.yield_level for f in factbase.facts}
+    for question in bank:
+        least = max((yields[k] for k in question.facts), key=YIELDS.index)
+        assert question.yield_level == least, question.key
+        if least == "background":
+            assert not question.default_deck, question.key
+    in_order = sorted(bank, key=lambda q: q.position)
+    ranks = [YIELDS.index(q.yield_level) for q in in_order]
+    assert ranks == sorted(ranks)
+
+
+def test_questions_take_their_facts_yield_and_new_ones_come_core_first(spine, bank):
+    yields_follow_the_facts(spine, bank)
+    figures = BankFigures.of(bank)
+    assert all(figures.by_yield.values())
+    first_day = sorted((q for q in bank if q.default_deck), key=lambda q: q.position)[:20]
+    assert {q.yield_level for q in first_day} == {"core"}
+
+
+def test_at_most_a_quarter_of_the_default_deck_rests_only_on_the_least_reliable_seed(bank):
+    figures = BankFigures.of(bank)
+    assert figures.share_only_seed_004 <= 0.25, figures.lines()
+
+
+# The claims a named standard contradicts (issue 13): each is disputed, naming the
+# standard, and asked only as "spot the inaccuracy"; the standard reading is a fact.
+CONTRADICTED = {
+    "pfn-l1-l2 red-flag-of rf-persistent-symptoms": "NICE",
+    "ptest-stork positive-means pm-stork": "Magee",
+    "gabapentin treats pfn-l1-l2": "NICE NG59",
+    "pregabalin treats pfn-l1-l2": "NICE NG59",
+}
+STANDARD_READING = [
+    "low-back-pain red-flag-of rf-saddle-anaesthesia",
+    "pfn-l1-l2 advised advice-review-persisting",
+    "ptest-stork positive-means pm-stork-std",
+    "class-gabapentinoid not-recommended-for sciatica",
+]
+
+
+def test_claims_a_standard_contradicts_are_disputed_and_never_keyed_true(spine, bank):
+    facts = {f.key: f for f in spine.facts}
+    judge = Judge(spine)
+    for key, standard in CONTRADICTED.items():
+        fact = facts[key]
+        assert fact.confidence == "disputed" and standard in fact.disputed_reason, key
+        claim = judge.statement(fact.subject, fact.relation, fact.object)
+        for question in bank:
+            if key in question.facts:
+                assert question.template == "tf-inaccuracy", question.key
+                assert question.answers == ("False",) and not question.default_deck
+            elif question.answers == ("True",):
+                assert claim[:-1] not in question.prompt, question.prompt
+        assert any(q.template == "tf-inaccuracy" and q.facts[0] == key for q in bank), (
+            f"{key} is not asked as an inaccuracy"
+        )
+    for key in STANDARD_READING:
+        assert facts[key].is_published, key
+        asked = [q for q in bank if key in q.facts and q.default_deck]
+        assert asked, key
+
+
 def test_typed_answers_accept_the_aliases(bank):
     typed = [q for q in bank if q.kind == "typed"]
     assert typed
@@ -383,6 +454,7 @@ def factbases(draw) -> FactBase:
                 confidence,
                 "doubtful" if confidence == "disputed" else "",
                 status,
+                draw(st.sampled_from(YIELDS)),
             )
         )
     return FactBase(
@@ -411,6 +483,7 @@ def test_random_fact_bases_give_fair_deterministic_banks(factbase, rnd):
     for fact in factbase.facts:
         if fact.is_published:
             assert {"forward", "reverse"} <= covered[fact.key]
+    yields_follow_the_facts(factbase, bank)
 
 
 # Regenerating a slice --------------------------------------------------------
@@ -425,7 +498,7 @@ def edits(draw, factbase: FactBase) -> tuple[FactBase, list[tuple[str, str, str]
         f"{a.subject} {a.relation} {a.object}" for a in factbase.arguable
     }
     free = [t for t in TRIPLES if " ".join(t) not in taken]
-    kind = draw(st.sampled_from(["add", "status", "dispute", "move", "remove"]))
+    kind = draw(st.sampled_from(["add", "status", "dispute", "yield", "move", "remove"]))
     if kind == "add" or not facts:
         s, r, o = draw(st.sampled_from(free))
         facts.append(Fact(s, r, o, (Citation("src", "Chapter 2"),), "", "", "standard"))
@@ -439,6 +512,8 @@ def edits(draw, factbase: FactBase) -> tuple[FactBase, list[tuple[str, str, str]
         )
     elif kind == "dispute":
         facts[i] = replace(old, confidence="disputed", disputed_reason="doubtful")
+    elif kind == "yield":
+        facts[i] = replace(old, yield_level=draw(st.sampled_from(YIELDS)))
     elif kind == "move":
         moves = [
             t
