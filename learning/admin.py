@@ -184,6 +184,7 @@ class RelationAdmin(RegeneratesBank):
                     "contrast_reverse_kinds",
                     "typed",
                     "orderable",
+                    "ordered_by",
                     "generalizes_over",
                     "attributed",
                 ]

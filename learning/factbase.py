@@ -87,6 +87,7 @@ class Relation:
     order_prompt: str = ""
     generalizes_over: str | None = None
     attributed: bool = False
+    ordered_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,7 @@ SECTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
             "order_prompt",
             "generalizes_over",
             "attributed",
+            "ordered_by",
         },
     ),
     "entities": ({"key", "kind", "name"}, {"aliases", "levels", "description"}),
@@ -594,8 +596,17 @@ def _build_relations(
         closed = _flag(reader, entry, "closed", True)
         orderable = _flag(reader, entry, "orderable", False)
         order_prompt = _text(reader, entry, "order_prompt", required=False)
-        if orderable and not order_prompt:
+        ordered_by = _text(reader, entry, "ordered_by", required=False) or None
+        if orderable and ordered_by:
+            reader.problem(
+                entry, "ordered_by", "a relation is put in order by its levels or by a sequence"
+            )
+        elif (orderable or ordered_by) and not order_prompt:
             reader.problem(entry, "order_prompt", "an orderable relation needs its prompt")
+        elif ordered_by and "{object}" not in order_prompt:
+            reader.problem(entry, "order_prompt", "a sequence's prompt names it with {object}")
+        if order_prompt and re.sub(r"\{object\}", "", order_prompt).count("{"):
+            reader.problem(entry, "order_prompt", "only {object} may be filled in")
         relations[key] = Relation(
             key=key,
             topic=topic,
@@ -616,14 +627,24 @@ def _build_relations(
             order_prompt=order_prompt,
             generalizes_over=_text(reader, entry, "generalizes_over", required=False) or None,
             attributed=_flag(reader, entry, "attributed", False),
+            ordered_by=ordered_by,
         )
         entries[key] = entry
     for key, relation in relations.items():
         entry = entries[key]
-        for name in ("contrast", "contrast_reverse", "generalizes_over"):
+        for name in ("contrast", "contrast_reverse", "generalizes_over", "ordered_by"):
             other = getattr(relation, name)
             if other and other not in relations:
                 reader.problem(entry, name, f"unknown relation '{other}'")
+        if relation.ordered_by in relations:
+            steps = relations[relation.ordered_by]
+            members = set(relation.subject_kinds)
+            if not (set(steps.subject_kinds) & members and set(steps.object_kinds) & members):
+                reader.problem(
+                    entry,
+                    "ordered_by",
+                    "the sequence must link members of this relation's subjects",
+                )
         if relation.contrast in relations:
             shared = set(relation.subject_kinds) & set(relations[relation.contrast].subject_kinds)
             if not shared:
@@ -914,6 +935,7 @@ def _relation_entry(r: Relation) -> dict[str, Any]:
         "order_prompt",
         "generalizes_over",
         "attributed",
+        "ordered_by",
     ):
         value = getattr(r, name)
         if value != getattr(defaults, name):

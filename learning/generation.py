@@ -634,6 +634,11 @@ def reverse_origin(relation: str, object_: str) -> str:
     return f"reverse|{relation} {object_}"
 
 
+def sequence_origin(relation: str, whole: str) -> str:
+    """The steps of one whole (a clinical workflow), asked in order."""
+    return f"sequence|{relation} {whole}"
+
+
 def origins_of(factbase: FactBase) -> set[str]:
     """Every origin of the whole fact base."""
     relations = factbase.relations
@@ -651,6 +656,8 @@ def origins_of(factbase: FactBase) -> set[str]:
             out.add(reverse_origin(fact.relation, fact.object))
         if relation.orderable:
             out.add(f"order|{fact.relation}")
+        if relation.ordered_by:
+            out.add(sequence_origin(fact.relation, fact.object))
         if fact.relation == EXITS:
             out.add(f"vignette-foramen|{fact.key}")
         if fact.relation == PRESENTS:
@@ -731,6 +738,11 @@ def _generate(bank: _Bank, origin: str) -> None:
     elif kind == "order":
         if rest in relations and relations[rest].orderable:
             _ordering(bank, relations[rest])
+    elif kind == "sequence":
+        relation_key, whole = rest.split(" ")
+        relation = relations.get(relation_key)
+        if relation is not None and relation.ordered_by in relations:
+            _sequence(bank, relation, whole)
     elif kind == "vignette-root":
         if all(r in relations for r, _, _ in ROOT_FINDINGS):
             _vignette_root(bank, rest)
@@ -777,6 +789,7 @@ def origins_touched(index: _Index, triples: Iterable[tuple[str, str, str]]) -> s
         facts_in(relation_key, object_)
         if relation.orderable:
             out.add(f"order|{relation_key}")
+        out |= _sequences_touched(index, relation, subject, object_)
         if relation_key in {r for r, _, _ in ROOT_FINDINGS}:
             out |= {f"vignette-root|{root}" for root in index.kind_members(ROOT)}
         # What is true of one member of a group is never wrong for another.
@@ -815,6 +828,20 @@ def origins_touched(index: _Index, triples: Iterable[tuple[str, str, str]]) -> s
                             facts_in(relation_key, fact.object)
                             out.add(fact_origin(pivot, relation_key, fact.object))
                             out.add(f"vignette-condition|{fact.object}")
+    return out
+
+
+def _sequences_touched(index: _Index, relation: Relation, subject: str, object_: str) -> set[str]:
+    """The sequences a change to (subject, relation, object) can alter: the whole the
+    fact puts a step in, or the wholes of the two steps a next-step fact links."""
+    out = set()
+    if relation.ordered_by:
+        out.add(sequence_origin(relation.key, object_))
+    for grouping in index.factbase.relations.values():
+        if grouping.ordered_by == relation.key:
+            for step in (subject, object_):
+                for fact in index.any_facts_with_subject(step, grouping.key):
+                    out.add(sequence_origin(grouping.key, fact.object))
     return out
 
 
@@ -1096,6 +1123,57 @@ def _ordering(bank: _Bank, relation: Relation) -> None:
             facts=window,
             topic=relation.topic,
         )
+
+
+def _sequence(bank: _Bank, relation: Relation, whole: str) -> None:
+    """Put the steps of one whole (a clinical workflow) in order, first to last.
+
+    The steps are the subjects of `relation` for `whole`; their order is the chain of
+    `relation.ordered_by` facts between them. Only one unbroken line of published
+    facts is asked: a branch, a gap or a loop asks nothing."""
+    index = bank.index
+    if relation.ordered_by is None:
+        return
+    steps = {f.subject: f for f in index.facts_with_object(relation.key, whole)}
+    if len(steps) < 3:
+        return
+    following: dict[str, Fact] = {}
+    for step in sorted(steps):
+        nexts = [
+            f for f in index.facts_with_subject(step, relation.ordered_by) if f.object in steps
+        ]
+        if len(nexts) > 1:
+            return
+        if nexts:
+            following[step] = nexts[0]
+    starts = sorted(set(steps) - {f.object for f in following.values()})
+    if len(starts) != 1:
+        return
+    chain = [starts[0]]
+    while chain[-1] in following and len(chain) <= len(steps):
+        chain.append(following[chain[-1]].object)
+    if sorted(chain) != sorted(steps):
+        return
+    answers = [capitalise(index.name(s)) for s in chain]
+    if len({a.casefold() for a in answers}) != len(answers):
+        return
+    rng = _rng("sequence", relation.key, whole)
+    choices = list(answers)
+    while choices == answers:
+        rng.shuffle(choices)
+    links = [following[s] for s in chain[:-1]]
+    bank.add(
+        kind="order",
+        template="order-steps",
+        direction="order",
+        anchor=f"{relation.key} {whole}",
+        prompt=_fill(relation.order_prompt, object_=index.name(whole)),
+        choices=choices,
+        answers=answers,
+        facts=[*(steps[s] for s in chain), *links],
+        topic=relation.topic,
+        explanation=" → ".join(answers) + ". " + _explanation(index, links),
+    )
 
 
 def _common_topic(bank: _Bank, facts: Sequence[Fact]) -> str:

@@ -164,6 +164,15 @@ class Relation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     attributed = models.BooleanField(default=False)
+    ordered_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For a whole made of steps: the relation that says which step comes next, "
+        "so the steps can be asked in order.",
+    )
 
     history = HistoricalRecords(
         m2m_fields=[subject_kinds, object_kinds, contrast_kinds, contrast_reverse_kinds]

@@ -218,6 +218,7 @@ def factbase_load(*, factbase: fb.FactBase) -> Report:
             "contrast": relation.contrast,
             "contrast_reverse": relation.contrast_reverse,
             "generalizes_over": relation.generalizes_over,
+            "ordered_by": relation.ordered_by,
         }
         changed = []
         for name, other in links.items():

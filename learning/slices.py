@@ -144,7 +144,7 @@ class DatabaseFacts:
 
 def relations_with_links() -> QuerySet[Relation]:
     return Relation.objects.select_related(
-        "topic", "contrast", "contrast_reverse", "generalizes_over"
+        "topic", "contrast", "contrast_reverse", "generalizes_over", "ordered_by"
     ).prefetch_related("subject_kinds", "object_kinds", "contrast_kinds", "contrast_reverse_kinds")
 
 
@@ -170,4 +170,5 @@ def relation_value(r: Relation) -> fb.Relation:
         order_prompt=r.order_prompt,
         generalizes_over=r.generalizes_over.key if r.generalizes_over else None,
         attributed=r.attributed,
+        ordered_by=r.ordered_by.key if r.ordered_by else None,
     )

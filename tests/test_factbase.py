@@ -154,6 +154,15 @@ BROKEN = {
         "line 6",
         "field 'yield': 'vital' is not one of core, supporting, background",
     ),
+    "a sequence prompt that does not name the whole": (
+        "relations:\n  - key: step-of-test\n    topic: anatomy\n"
+        "    subject_kinds: [nerve-root]\n    object_kinds: [foramen]\n"
+        "    forward: Which foramen has {subject}?\n    reverse: Which root has {object}?\n"
+        "    statement: '{subject} has {object}.'\n    ordered_by: exits-through\n"
+        "    order_prompt: Put them in order.\n",
+        "line 10",
+        "field 'order_prompt': a sequence's prompt names it with {object}",
+    ),
     "misspelt field": (
         "entities:\n  - key: root-c5\n    kind: nerve-root\n    name: C5 nerve root\n"
         "    alises: [C5]\n",

@@ -1,5 +1,6 @@
 """Question generation, checked against the facts by code that shares none of its logic."""
 
+import itertools
 import random
 from collections import defaultdict
 from dataclasses import replace
@@ -136,6 +137,20 @@ class Judge:
             assert question.answers == ("False",) and not question.default_deck
             (fact,) = [f for f in self.factbase.facts if f.key == question.facts[0]]
             assert fact.confidence == "disputed"
+        elif template == "order-steps":
+            # Every step belongs to the whole, and each comes directly before the next.
+            (whole,) = {o for s, r, o in facts if self.factbase.relations[r].ordered_by}
+            chain = [self.keys(a) for a in question.answers]
+            grouping = next(r for s, r, o in facts if self.factbase.relations[r].ordered_by)
+            step = self.factbase.relations[grouping].ordered_by
+            for keys in chain:
+                assert any((k, grouping, whole) in self.published for k in keys), question.key
+            for before, after in itertools.pairwise(chain):
+                assert any((b, step, a) in self.published for b in before for a in after), (
+                    question.key
+                )
+            assert sorted(question.choices) == sorted(question.answers)
+            assert question.choices != question.answers
         elif template == "order-window":
             orders = [
                 min(self.factbase.levels[lv].order for lv in self.factbase.entities[s].levels)
@@ -324,7 +339,19 @@ def test_typed_answers_accept_the_aliases(bank):
 LEVELS = {f"L{n}": Level(f"L{n}", "vertebral", n * 100, "lumbar") for n in range(1, 7)}
 KINDS = {
     k: Kind(k, k, text=(k == "phrase"))
-    for k in ("root", "area", "phrase", "condition", "cause", "symptom", "drug", "class", "effect")
+    for k in (
+        "root",
+        "area",
+        "phrase",
+        "condition",
+        "cause",
+        "symptom",
+        "drug",
+        "class",
+        "effect",
+        "step",
+        "whole",
+    )
 }
 RELATIONS = {
     "supplies": Relation(
@@ -397,6 +424,32 @@ RELATIONS = {
         many_subjects=True,
         generalizes_over="member",
     ),
+    "part": Relation(
+        "part",
+        "t",
+        ("step",),
+        ("whole",),
+        "Which whole has the step {subject}?",
+        "Which of these is a step of {object}?",
+        "{subject} is a step of {object}.",
+        many_objects=True,
+        many_subjects=True,
+        closed=False,
+        order_prompt="Put the steps of {object} in order.",
+        ordered_by="then",
+    ),
+    "then": Relation(
+        "then",
+        "t",
+        ("step",),
+        ("step",),
+        "What comes after {subject}?",
+        "What comes before {object}?",
+        "{subject} comes before {object}.",
+        many_objects=True,
+        many_subjects=True,
+        closed=False,
+    ),
 }
 SIDES = {r.key: (r.subject_kinds[0], r.object_kinds[0]) for r in RELATIONS.values()}
 
@@ -413,6 +466,8 @@ def _entities() -> dict[str, Entity]:
         "drug": 6,
         "class": 3,
         "effect": 6,
+        "step": 5,
+        "whole": 2,
     }
     for kind, n in counts.items():
         for i in range(1, n + 1):
@@ -486,6 +541,39 @@ def test_random_fact_bases_give_fair_deterministic_banks(factbase, rnd):
     yields_follow_the_facts(factbase, bank)
 
 
+def _sequence_base(links: list[tuple[str, str]]) -> FactBase:
+    cite = (Citation("src", "Chapter 3"),)
+    facts = [Fact(f"step-{i}", "part", "whole-1", cite) for i in range(1, 5)]
+    facts += [Fact(a, "then", b, cite, f"{a} leads to {b}.") for a, b in links]
+    return FactBase(
+        sources={"src": Source("src", "standard", "A standard text", "the standard text")},
+        topics={"t": Topic("t", "Topic")},
+        kinds=KINDS,
+        levels=LEVELS,
+        relations=RELATIONS,
+        entities=ENTITIES,
+        facts=tuple(facts),
+    )
+
+
+def test_the_steps_of_a_whole_are_asked_in_order_only_as_one_unbroken_line():
+    line = [("step-1", "step-2"), ("step-2", "step-3"), ("step-3", "step-4")]
+    (asked,) = [q for q in generate_questions(_sequence_base(line)) if q.kind == "order"]
+    assert asked.template == "order-steps"
+    assert asked.prompt == "Put the steps of whole 1 in order."
+    assert asked.answers == ("Step 1", "Step 2", "Step 3", "Step 4")
+    assert sorted(asked.choices) == sorted(asked.answers) and asked.choices != asked.answers
+    assert asked.citations == ("src: Chapter 3",)
+    assert "step-2 leads to step-3." in asked.explanation
+    Judge(_sequence_base(line)).check(asked)
+
+    branch = [*line, ("step-2", "step-4")]
+    gap = line[:1] + line[2:]
+    loop = [*line, ("step-4", "step-1")]
+    for links in (branch, gap, loop):
+        assert not [q for q in generate_questions(_sequence_base(links)) if q.kind == "order"]
+
+
 # Regenerating a slice --------------------------------------------------------
 
 
@@ -550,6 +638,36 @@ def test_a_slice_regenerates_exactly_the_questions_an_edit_can_change(data):
     for key in changed:
         question = after.get(key) or before[key]
         assert question.origin in origins, f"{question.origin} changed but was not regenerated"
+    assert questions == [q for q in after.values() if q.origin in origins]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("remove", ("step-2", "then", "step-3")),
+        ("add", ("step-2", "then", "step-4")),
+        ("remove", ("step-4", "part", "whole-1")),
+    ],
+)
+def test_editing_a_step_regenerates_its_sequence_from_a_slice(edit):
+    line = [("step-1", "step-2"), ("step-2", "step-3"), ("step-3", "step-4")]
+    factbase = _sequence_base(line)
+    action, triple = edit
+    if action == "remove":
+        edited = replace(
+            factbase, facts=tuple(f for f in factbase.facts if f.key != " ".join(triple))
+        )
+    else:
+        edited = replace(
+            factbase, facts=(*factbase.facts, Fact(*triple, (Citation("src", "Chapter 3"),)))
+        )
+    before = {q.key: q for q in generate_questions(factbase)}
+    after = {q.key: q for q in generate_questions(edited)}
+    origins, questions, _ = regenerate_touched(FactBaseSource(edited), [triple])
+    assert "sequence|part whole-1" in origins
+    for key in before.keys() | after.keys():
+        if before.get(key) != after.get(key):
+            assert (after.get(key) or before[key]).origin in origins
     assert questions == [q for q in after.values() if q.origin in origins]
 
 
