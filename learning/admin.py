@@ -192,6 +192,7 @@ class RelationAdmin(RegeneratesBank):
                     "contrast_reverse_kinds",
                     "typed",
                     "orderable",
+                    "ordered_by",
                     "generalizes_over",
                     "attributed",
                 ]
@@ -228,6 +229,7 @@ class FactForm(forms.ModelForm):
             "status",
             "confidence",
             "disputed_reason",
+            "yield_level",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -289,10 +291,19 @@ class LevelFilter(admin.SimpleListFilter):
 
 @admin.register(Fact)
 class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
-    list_display = ["subject", "relation", "object", "status", "confidence", "question_count"]
+    list_display = [
+        "subject",
+        "relation",
+        "object",
+        "status",
+        "confidence",
+        "yield_level",
+        "question_count",
+    ]
     list_filter = [
         "status",
         "confidence",
+        "yield_level",
         ("subject__kind", _titled("subject kind")),
         ("object__kind", _titled("object kind")),
         LevelFilter,
@@ -476,6 +487,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "is_active",
         "yield_level",
         "default_deck",
+        "position",
         "answer_changed_at",
         "updated_at",
     ]

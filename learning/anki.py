@@ -59,7 +59,7 @@ MODEL = genanki.Model(
 
 KIND_HINTS = {
     "multi": "Select all that apply.",
-    "order": "Put these in order, most cranial first.",
+    "order": "Put these in the order the question asks, first to last.",
     "typed": "Type or say the answer.",
     "truefalse": "True or false?",
 }

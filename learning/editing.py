@@ -171,6 +171,7 @@ def _edited_fact(
             confidence=data["confidence"],
             disputed_reason=data["disputed_reason"],
             status=data["status"],
+            yield_level=data["yield_level"],
         ),
         [],
     )

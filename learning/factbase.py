@@ -21,6 +21,9 @@ KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LEVEL_KEY_RE = re.compile(r"^[A-Z][0-9]+(?:-[A-Z][0-9]+)?$")
 
 CONFIDENCES = ("seed", "standard", "disputed")
+# How much a learner needs a fact, most first: what every student must know, what
+# supports it, and background (one article's doses and therapy lists).
+YIELDS = ("core", "supporting", "background")
 STATUSES = ("draft", "published", "flagged", "retired")
 SIDES = ("subject", "object")
 SOURCE_KINDS = ("seed", "standard")
@@ -122,6 +125,7 @@ class Relation:
     # Select-all wording, asking for every true object (subject): "Which nerve roots ...?"
     forward_all: str = ""
     reverse_all: str = ""
+    ordered_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class Fact:
     confidence: str = "seed"
     disputed_reason: str = ""
     status: str = "published"
+    yield_level: str = "supporting"
 
     @property
     def key(self) -> str:
@@ -294,12 +299,13 @@ SECTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
             "attributed",
             "forward_all",
             "reverse_all",
+            "ordered_by",
         },
     ),
     "entities": ({"key", "kind", "name"}, {"aliases", "levels", "description"}),
     "facts": (
         {"subject", "relation", "object", "sources"},
-        {"explanation", "qualifier", "confidence", "disputed", "status"},
+        {"explanation", "qualifier", "confidence", "disputed", "status", "yield"},
     ),
     "arguable": ({"subject", "relation", "object", "reason"}, set()),
 }
@@ -637,8 +643,17 @@ def _build_relations(
         closed = _flag(reader, entry, "closed", True)
         orderable = _flag(reader, entry, "orderable", False)
         order_prompt = _text(reader, entry, "order_prompt", required=False)
-        if orderable and not order_prompt:
+        ordered_by = _text(reader, entry, "ordered_by", required=False) or None
+        if orderable and ordered_by:
+            reader.problem(
+                entry, "ordered_by", "a relation is put in order by its levels or by a sequence"
+            )
+        elif (orderable or ordered_by) and not order_prompt:
             reader.problem(entry, "order_prompt", "an orderable relation needs its prompt")
+        elif ordered_by and "{object}" not in order_prompt:
+            reader.problem(entry, "order_prompt", "a sequence's prompt names it with {object}")
+        if order_prompt and re.sub(r"\{object\}", "", order_prompt).count("{"):
+            reader.problem(entry, "order_prompt", "only {object} may be filled in")
         relations[key] = Relation(
             key=key,
             topic=topic,
@@ -661,14 +676,24 @@ def _build_relations(
             attributed=_flag(reader, entry, "attributed", False),
             forward_all=wording["forward_all"],
             reverse_all=wording["reverse_all"],
+            ordered_by=ordered_by,
         )
         entries[key] = entry
     for key, relation in relations.items():
         entry = entries[key]
-        for name in ("contrast", "contrast_reverse", "generalizes_over"):
+        for name in ("contrast", "contrast_reverse", "generalizes_over", "ordered_by"):
             other = getattr(relation, name)
             if other and other not in relations:
                 reader.problem(entry, name, f"unknown relation '{other}'")
+        if relation.ordered_by in relations:
+            steps = relations[relation.ordered_by]
+            members = set(relation.subject_kinds)
+            if not (set(steps.subject_kinds) & members and set(steps.object_kinds) & members):
+                reader.problem(
+                    entry,
+                    "ordered_by",
+                    "the sequence must link members of this relation's subjects",
+                )
         if relation.contrast in relations:
             shared = set(relation.subject_kinds) & set(relations[relation.contrast].subject_kinds)
             if not shared:
@@ -760,6 +785,9 @@ def _build_facts(
         status = _text(reader, entry, "status", required=False) or "published"
         if status not in STATUSES:
             reader.problem(entry, "status", f"'{status}' is not one of {', '.join(STATUSES)}")
+        yield_level = _text(reader, entry, "yield", required=False) or "supporting"
+        if yield_level not in YIELDS:
+            reader.problem(entry, "yield", f"'{yield_level}' is not one of {', '.join(YIELDS)}")
         fact = Fact(
             subject,
             relation_key,
@@ -770,6 +798,7 @@ def _build_facts(
             confidence,
             reason,
             status,
+            yield_level,
         )
         if subject and relation_key and object_:
             if fact.key in seen:
@@ -958,6 +987,7 @@ def _relation_entry(r: Relation) -> dict[str, Any]:
         "attributed",
         "forward_all",
         "reverse_all",
+        "ordered_by",
     ):
         value = getattr(r, name)
         if value != getattr(defaults, name):
@@ -980,6 +1010,7 @@ def _fact_entry(f: Fact) -> dict[str, Any]:
     if f.disputed_reason:
         entry["disputed"] = f.disputed_reason
     entry["status"] = f.status
+    entry["yield"] = f.yield_level
     return entry
 
 
@@ -1060,7 +1091,9 @@ def main(argv: list[str]) -> int:
             print(problem)
         print(f"{len(exc.problems)} problem(s)")
         return 1
-    seeds_dir = Path(seeds) if seeds else Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    seeds_dir = (
+        Path(seeds) if seeds else Path(__file__).resolve().parents[1] / "fixtures" / "sources"
+    )
     section_problems = check_seed_sections(factbase, seeds_dir) if seeds_dir.exists() else []
     for problem in section_problems:
         print(problem)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
 from learning import itemrules
-from learning.factbase import Arguable, Entity, Fact, FactBase, Relation, fact_key
+from learning.factbase import YIELDS, Arguable, Entity, Fact, FactBase, Relation, fact_key
 
 T = TypeVar("T")
 
@@ -63,16 +63,6 @@ class WrongAnswer:
     citations: tuple[str, ...]
 
 
-YIELDS = ("core", "supporting", "background")
-
-
-def fact_yield(fact: Fact) -> str:
-    """A fact's yield (core, supporting, background); "supporting" until the fact base
-    gives one."""
-    value = getattr(fact, "yield_", None)
-    return value if value in YIELDS else "supporting"
-
-
 @dataclass(frozen=True)
 class Question:
     key: str
@@ -93,6 +83,7 @@ class Question:
     origin: str = ""
     yield_level: str = "supporting"
     wrong: tuple[WrongAnswer, ...] = ()
+    position: int = 0
 
 
 def question_key(kind: str, template: str, direction: str, anchor: str) -> str:
@@ -103,6 +94,22 @@ def question_key(kind: str, template: str, direction: str, anchor: str) -> str:
 
 def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
+
+
+def question_yield(facts: Iterable[Fact]) -> str:
+    """The least of the facts' yields: a question needs everything it asks about."""
+    return max((f.yield_level for f in facts), key=YIELDS.index, default="supporting")
+
+
+# Positions within one yield: a stable hash that mixes kinds and topics.
+POSITION_SPAN = 16**7
+
+
+def question_position(key: str, yield_level: str) -> int:
+    """Where a new question comes in a learner's daily order: core first, then
+    supporting, then background; within a yield, in a stable mixed order."""
+    within = int(hashlib.sha1(key.encode()).hexdigest()[:7], 16)
+    return YIELDS.index(yield_level) * POSITION_SPAN + within
 
 
 # The index: what is true, what is blocked --------------------------------
@@ -670,8 +677,7 @@ class _Bank:
         if key in self.questions:
             return True
         index = self.index
-        yields = [fact_yield(f) for f in facts]
-        yield_level = max(yields, key=YIELDS.index) if yields else "supporting"
+        yield_level = question_yield(facts)
         question = Question(
             key=key,
             kind=kind,
@@ -687,7 +693,7 @@ class _Bank:
             topic=topic,
             template=template,
             direction=direction,
-            # Background knowledge stays out of the default decks.
+            # Background (one article's doses and therapy lists) is for decks that ask.
             default_deck=default_deck and yield_level != "background",
             accepted=tuple(accepted),
             rejected=tuple(rejected),
@@ -702,6 +708,7 @@ class _Bank:
                 )
                 for option, f in wrong
             ),
+            position=question_position(key, yield_level),
         )
         if template != "tf-inaccuracy":
             related = [*facts, *(f for _, f in wrong)]
@@ -752,6 +759,11 @@ def reverse_origin(relation: str, object_: str) -> str:
     return f"reverse|{relation} {object_}"
 
 
+def sequence_origin(relation: str, whole: str) -> str:
+    """The steps of one whole (a clinical workflow), asked in order."""
+    return f"sequence|{relation} {whole}"
+
+
 def origins_of(factbase: FactBase) -> set[str]:
     """Every origin of the whole fact base."""
     relations = factbase.relations
@@ -769,6 +781,8 @@ def origins_of(factbase: FactBase) -> set[str]:
             out.add(reverse_origin(fact.relation, fact.object))
         if relation.orderable:
             out.add(f"order|{fact.relation}")
+        if relation.ordered_by:
+            out.add(sequence_origin(fact.relation, fact.object))
         if fact.relation == EXITS:
             out.add(f"vignette-foramen|{fact.key}")
         if fact.relation == PRESENTS:
@@ -853,6 +867,11 @@ def _generate(bank: _Bank, origin: str) -> None:
     elif kind == "order":
         if rest in relations and relations[rest].orderable:
             _ordering(bank, relations[rest])
+    elif kind == "sequence":
+        relation_key, whole = rest.split(" ")
+        relation = relations.get(relation_key)
+        if relation is not None and relation.ordered_by in relations:
+            _sequence(bank, relation, whole)
     elif kind == "vignette-root":
         if all(r in relations for r, _, _ in ROOT_FINDINGS):
             _vignette_root(bank, rest)
@@ -899,6 +918,7 @@ def origins_touched(index: _Index, triples: Iterable[tuple[str, str, str]]) -> s
         facts_in(relation_key, object_)
         if relation.orderable:
             out.add(f"order|{relation_key}")
+        out |= _sequences_touched(index, relation, subject, object_)
         if relation_key in {r for r, _, _ in ROOT_FINDINGS}:
             out |= {f"vignette-root|{root}" for root in index.kind_members(ROOT)}
         # What is true of one member of a group is never wrong for another.
@@ -937,6 +957,20 @@ def origins_touched(index: _Index, triples: Iterable[tuple[str, str, str]]) -> s
                             facts_in(relation_key, fact.object)
                             out.add(fact_origin(pivot, relation_key, fact.object))
                             out.add(f"vignette-condition|{fact.object}")
+    return out
+
+
+def _sequences_touched(index: _Index, relation: Relation, subject: str, object_: str) -> set[str]:
+    """The sequences a change to (subject, relation, object) can alter: the whole the
+    fact puts a step in, or the wholes of the two steps a next-step fact links."""
+    out = set()
+    if relation.ordered_by:
+        out.add(sequence_origin(relation.key, object_))
+    for grouping in index.factbase.relations.values():
+        if grouping.ordered_by == relation.key:
+            for step in (subject, object_):
+                for fact in index.any_facts_with_subject(step, grouping.key):
+                    out.add(sequence_origin(grouping.key, fact.object))
     return out
 
 
@@ -1363,6 +1397,57 @@ def _ordering(bank: _Bank, relation: Relation) -> None:
             facts=window,
             topic=relation.topic,
         )
+
+
+def _sequence(bank: _Bank, relation: Relation, whole: str) -> None:
+    """Put the steps of one whole (a clinical workflow) in order, first to last.
+
+    The steps are the subjects of `relation` for `whole`; their order is the chain of
+    `relation.ordered_by` facts between them. Only one unbroken line of published
+    facts is asked: a branch, a gap or a loop asks nothing."""
+    index = bank.index
+    if relation.ordered_by is None:
+        return
+    steps = {f.subject: f for f in index.facts_with_object(relation.key, whole)}
+    if len(steps) < 3:
+        return
+    following: dict[str, Fact] = {}
+    for step in sorted(steps):
+        nexts = [
+            f for f in index.facts_with_subject(step, relation.ordered_by) if f.object in steps
+        ]
+        if len(nexts) > 1:
+            return
+        if nexts:
+            following[step] = nexts[0]
+    starts = sorted(set(steps) - {f.object for f in following.values()})
+    if len(starts) != 1:
+        return
+    chain = [starts[0]]
+    while chain[-1] in following and len(chain) <= len(steps):
+        chain.append(following[chain[-1]].object)
+    if sorted(chain) != sorted(steps):
+        return
+    answers = [capitalise(index.name(s)) for s in chain]
+    if len({a.casefold() for a in answers}) != len(answers):
+        return
+    rng = _rng("sequence", relation.key, whole)
+    choices = list(answers)
+    while choices == answers:
+        rng.shuffle(choices)
+    links = [following[s] for s in chain[:-1]]
+    bank.add(
+        kind="order",
+        template="order-steps",
+        direction="order",
+        anchor=f"{relation.key} {whole}",
+        prompt=_fill(relation.order_prompt, object_=index.name(whole)),
+        choices=choices,
+        answers=answers,
+        facts=[*(steps[s] for s in chain), *links],
+        topic=relation.topic,
+        explanation=" → ".join(answers) + ". " + _explanation(index, links),
+    )
 
 
 def _common_topic(bank: _Bank, facts: Sequence[Fact]) -> str:
@@ -1877,6 +1962,57 @@ class FactBaseSource:
 # Looking at the bank ----------------------------------------------------
 
 
+def rests_only_on(question: Question, source: str) -> bool:
+    """True when every citation behind the question is of this one source."""
+    return bool(question.citations) and all(
+        c.split(":", 1)[0] == source for c in question.citations
+    )
+
+
+@dataclass(frozen=True)
+class BankFigures:
+    """What the bank holds: questions per kind and per yield, the default deck, and
+    how much of the default deck rests on nothing but the least reliable seed."""
+
+    total: int
+    by_kind: dict[str, int]
+    by_yield: dict[str, int]
+    default_deck: int
+    default_by_yield: dict[str, int]
+    default_only_seed_004: int
+
+    @classmethod
+    def of(cls, questions: Sequence[Question]) -> BankFigures:
+        deck = [q for q in questions if q.default_deck]
+        return cls(
+            total=len(questions),
+            by_kind={k: sum(q.kind == k for q in questions) for k in KINDS},
+            by_yield={y: sum(q.yield_level == y for q in questions) for y in YIELDS},
+            default_deck=len(deck),
+            default_by_yield={y: sum(q.yield_level == y for q in deck) for y in YIELDS},
+            default_only_seed_004=sum(rests_only_on(q, "seed-004") for q in deck),
+        )
+
+    @property
+    def share_only_seed_004(self) -> float:
+        return self.default_only_seed_004 / self.default_deck if self.default_deck else 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"{kind:12} {self.by_kind[kind]}" for kind in KINDS]
+        out.append(f"{'total':12} {self.total}")
+        out += [
+            f"{'yield ' + y:18} {self.by_yield[y]:5} in the bank, "
+            f"{self.default_by_yield[y]:5} in the default deck"
+            for y in YIELDS
+        ]
+        out.append(f"{'default deck':18} {self.default_deck:5}")
+        out.append(
+            f"{'only seed 004':18} {self.default_only_seed_004:5} of the default deck "
+            f"({self.share_only_seed_004:.1%})"
+        )
+        return out
+
+
 def describe(question: Question) -> str:
     lines = [
         f"[{question.kind}] {question.key}  ({question.template}, topic {question.topic}, "
@@ -1918,12 +2054,7 @@ def main(argv: list[str]) -> int:
         return 1
     questions = generate_questions(factbase)
     if argv[0] == "stats":
-        counts: dict[str, int] = defaultdict(int)
-        for question in questions:
-            counts[question.kind] += 1
-        for kind in KINDS:
-            print(f"{kind:10} {counts[kind]}")
-        print(f"{'total':10} {len(questions)}")
+        print("\n".join(BankFigures.of(questions).lines()))
         return 0
     subject, kind = options.get("--subject"), options.get("--kind")
     relation = options.get("--relation")

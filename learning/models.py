@@ -182,6 +182,15 @@ class Relation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     attributed = models.BooleanField(default=False)
+    ordered_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For a whole made of steps: the relation that says which step comes next, "
+        "so the steps can be asked in order.",
+    )
 
     history = HistoricalRecords(
         m2m_fields=[subject_kinds, object_kinds, contrast_kinds, contrast_reverse_kinds]
@@ -234,6 +243,12 @@ class Fact(models.Model):
         STANDARD = "standard", "standard or textbook"
         DISPUTED = "disputed"
 
+    class Yield(models.TextChoices):
+        # Most needed first: the order in which new questions are introduced.
+        CORE = "core"
+        SUPPORTING = "supporting"
+        BACKGROUND = "background"
+
     subject = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="facts_as_subject")
     relation = models.ForeignKey(Relation, on_delete=models.PROTECT, related_name="facts")
     object = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="facts_as_object")
@@ -244,6 +259,14 @@ class Fact(models.Model):
         max_length=10, choices=Confidence.choices, default=Confidence.SEED
     )
     disputed_reason = models.CharField(max_length=400, blank=True)
+    yield_level = models.CharField(
+        "yield",
+        max_length=10,
+        choices=Yield.choices,
+        default=Yield.SUPPORTING,
+        help_text="Core: what every student must know, introduced first. Background: one "
+        "article's doses and therapy lists, kept out of the default decks.",
+    )
     sources = models.ManyToManyField(Source, through="Citation", related_name="facts")
 
     objects = FactQuerySet.as_manager()
@@ -348,12 +371,8 @@ class QuestionQuerySet(models.QuerySet["Question"]):
         return self.active().filter(held)
 
 
-class Yield(models.TextChoices):
-    """How much a question matters to every student: core first, background last."""
-
-    CORE = "core", "core"
-    SUPPORTING = "supporting", "supporting"
-    BACKGROUND = "background", "background"
+# How much a fact, and the questions asked of it, matter to every student.
+Yield = Fact.Yield
 
 
 class Question(models.Model):
@@ -390,7 +409,7 @@ class Question(models.Model):
         max_length=10,
         choices=Yield.choices,
         default=Yield.SUPPORTING,
-        help_text="From its facts: the lowest yield among them.",
+        help_text="The least of its facts' yields: what a learner must know to answer it.",
     )
     wrong_answers = models.JSONField(
         default=list,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -229,6 +228,7 @@ def factbase_load(*, factbase: fb.FactBase) -> Report:
             "contrast": relation.contrast,
             "contrast_reverse": relation.contrast_reverse,
             "generalizes_over": relation.generalizes_over,
+            "ordered_by": relation.ordered_by,
         }
         changed = []
         for name, other in links.items():
@@ -307,6 +307,7 @@ def _load_facts(
             "status": fact.status,
             "confidence": fact.confidence,
             "disputed_reason": fact.disputed_reason,
+            "yield_level": fact.yield_level,
         }
         if triple not in existing:
             new_facts.append((Fact(**lookup, **values), fact))
@@ -384,6 +385,7 @@ def fact_value(fact: Fact) -> fb.Fact:
         confidence=fact.confidence,
         disputed_reason=fact.disputed_reason,
         status=fact.status,
+        yield_level=fact.yield_level,
     )
 
 
@@ -446,8 +448,9 @@ QUESTION_FIELDS = (
     "template",
     "direction",
     "default_deck",
-    "origin",
     "yield_level",
+    "position",
+    "origin",
     "wrong_answers",
 )
 
@@ -627,7 +630,7 @@ def cards_reset(*, question_ids: list[int], now: datetime) -> int:
 
 
 def _question_values_names() -> list[str]:
-    return [*QUESTION_FIELDS, "topic_id", "position"]
+    return [*QUESTION_FIELDS, "topic_id"]
 
 
 WHOLE_BANK_ABOVE = 150  # facts changed at once: past this, regenerate the whole bank
@@ -678,8 +681,6 @@ def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[
     for name in ("choices", "answers", "accepted", "rejected", "citations"):
         values[name] = list(values[name])
     values["topic_id"] = topics[item.topic].pk
-    # New questions are introduced in a stable order that mixes kinds and topics.
-    values["position"] = int(hashlib.sha1(item.key.encode()).hexdigest()[:7], 16)
     return values
 
 

@@ -84,6 +84,7 @@ class DatabaseFacts:
                 confidence=f.confidence,
                 disputed_reason=f.disputed_reason,
                 status=f.status,
+                yield_level=f.yield_level,
             )
             for f in rows
         ]
@@ -143,7 +144,7 @@ class DatabaseFacts:
 
 def relations_with_links() -> QuerySet[Relation]:
     return Relation.objects.select_related(
-        "topic", "contrast", "contrast_reverse", "generalizes_over"
+        "topic", "contrast", "contrast_reverse", "generalizes_over", "ordered_by"
     ).prefetch_related("subject_kinds", "object_kinds", "contrast_kinds", "contrast_reverse_kinds")
 
 
@@ -171,4 +172,5 @@ def relation_value(r: Relation) -> fb.Relation:
         attributed=r.attributed,
         forward_all=r.forward_all,
         reverse_all=r.reverse_all,
+        ordered_by=r.ordered_by.key if r.ordered_by else None,
     )

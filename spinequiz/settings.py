@@ -251,6 +251,6 @@ LOGGING = {
     },
 }
 
-# The spine fact base (YAML) and the seed articles it cites.
+# The spine fact base (YAML) and the seed articles it cites, both kept in the project.
 FACTBASE_DIR = BASE_DIR / "fixtures" / "factbase"
-SEEDS_DIR = Path(os.environ.get("SPINEQUIZ_SEEDS_DIR", BASE_DIR.parent / "shared" / "seeds"))
+SEEDS_DIR = BASE_DIR / "fixtures" / "sources"

@@ -114,6 +114,7 @@ def change_data(fact: Fact, **changes: str) -> dict[str, str]:
         "status": fact.status,
         "confidence": fact.confidence,
         "disputed_reason": fact.disputed_reason,
+        "yield_level": fact.yield_level,
         "citations-TOTAL_FORMS": str(len(citations)),
         "citations-INITIAL_FORMS": str(len(citations)),
         "citations-MIN_NUM_FORMS": "1",
@@ -155,6 +156,28 @@ def test_saving_a_fact_regenerates_its_questions_and_history_records_the_editor(
     assert latest.prev_record.explanation != wording
     history = editor_client.get(reverse("admin:learning_fact_history", args=[fact.pk]))
     assert editor.username in history.content.decode()
+
+
+def test_editors_filter_facts_by_yield_and_background_leaves_the_default_deck(
+    spine_bank, editor_client
+):
+    fact = the_fact()
+    changelist = reverse("admin:learning_fact_changelist")
+    core = editor_client.get(changelist, {"yield_level__exact": "core", "q": "L4 nerve root"})
+    assert "ankle dorsiflexion" in core.content.decode().lower()
+    background = editor_client.get(changelist, {"yield_level__exact": "background"})
+    assert background.status_code == 200
+    assert "L4 nerve root" not in background.content.decode()
+    assert Question.objects.filter(facts=fact, is_active=True, default_deck=True).exists()
+
+    url = reverse("admin:learning_fact_change", args=[fact.pk])
+    editor_client.post(url, change_data(fact, yield_level="background"))
+
+    fact.refresh_from_db()
+    assert fact.yield_level == "background"
+    asked = Question.objects.filter(facts=fact, is_active=True)
+    assert asked and not asked.filter(default_deck=True).exists()
+    assert set(asked.values_list("yield_level", flat=True)) == {"background"}
 
 
 def test_reverting_a_fact_from_its_history_regenerates_its_questions(spine_bank, editor_client):

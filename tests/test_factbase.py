@@ -1,14 +1,15 @@
 """Reading and checking the fact base files (no database)."""
 
-import os
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 
-from learning.factbase import FactBaseError, check_seed_sections, read_factbase
+from learning.factbase import YIELDS, FactBaseError, check_seed_sections, read_factbase
 
 FACTBASE = Path(settings.FACTBASE_DIR)
 
@@ -25,13 +26,65 @@ def test_the_spine_fact_base_reads_without_problems(spine):
 
 
 def test_every_fact_names_a_source_and_every_seed_section_exists(spine):
-    seeds = Path(settings.SEEDS_DIR)
-    if not seeds.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"seed articles not found at {seeds}")
-        pytest.skip(f"seed articles not found at {seeds}: section check not run")
     assert all(fact.citations for fact in spine.facts)
-    assert check_seed_sections(spine, seeds) == []
+    assert check_seed_sections(spine, Path(settings.SEEDS_DIR)) == []
+
+
+def test_the_seed_articles_live_in_the_project_with_their_origin_stated(spine):
+    sources = Path(settings.SEEDS_DIR)
+    assert sources.resolve().is_relative_to(Path(settings.BASE_DIR).resolve())
+    origins = (sources / "README.md").read_text(encoding="utf-8")
+    seeds = [s for s in spine.sources.values() if s.kind == "seed"]
+    assert len(seeds) == 5
+    for seed in seeds:
+        assert (sources / seed.file).is_file(), seed.file
+        (row,) = [line for line in origins.splitlines() if line.startswith(f"| {seed.file} |")]
+        address = row.split("|")[4].strip()
+        assert address.startswith("https://") or address.startswith("not recorded"), row
+
+
+def test_nothing_in_the_project_reads_the_shared_folder_outside_it():
+    """A clone of the project has no shared folder beside it: nothing may need one."""
+    root = Path(settings.BASE_DIR)
+    files = [
+        *root.glob("*.py"),
+        *root.glob("Makefile"),
+        *root.glob("pyproject.toml"),
+        *(
+            p
+            for folder in ("learning", "spinequiz", "tests", "bench")
+            for p in (root / folder).rglob("*.py")
+        ),
+    ]
+    # A path into the shared folder: up and into it, its seeds, or a join with "shared".
+    reads_shared = re.compile(r"\.\.[/\\]shared|shared/seeds|/\s*\"shared\"|\"shared\"\s*/")
+    for path in files:
+        if path.resolve() == Path(__file__).resolve():
+            continue  # this test names the pattern it looks for
+        assert not reads_shared.search(path.read_text(encoding="utf-8")), path
+
+
+def test_every_fact_states_its_yield_and_the_essentials_are_core(spine):
+    for path in sorted(FACTBASE.glob("*.yaml")):
+        for fact in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("facts") or []:
+            where = f"{path.name}: {fact['subject']} {fact['relation']} {fact['object']}"
+            assert fact.get("yield") in YIELDS, where
+    essentials = {
+        "exits-through",
+        "key-sensory-point",
+        "sensory-supply",
+        "key-muscle",
+        "motor-supply",
+        "reflex-tests",
+        "red-flag-of",
+        "red-flag-suggests",
+        "located-at",
+    }
+    for fact in spine.facts:
+        if fact.relation in essentials:
+            assert fact.yield_level == "core", fact.key
+        if fact.relation == "dosed-as":
+            assert fact.yield_level == "background", fact.key
 
 
 def test_every_seed_article_is_cited(spine):
@@ -94,6 +147,21 @@ BROKEN = {
         "    sources: ['moore: Spinal nerves']\n    confidence: disputed\n",
         "line 6",
         "a disputed fact needs a one-line reason",
+    ),
+    "unknown yield": (
+        "facts:\n  - subject: root-l1\n    relation: exits-through\n    object: foramen-l2-l3\n"
+        "    sources: ['moore: Spinal nerves']\n    yield: vital\n",
+        "line 6",
+        "field 'yield': 'vital' is not one of core, supporting, background",
+    ),
+    "a sequence prompt that does not name the whole": (
+        "relations:\n  - key: step-of-test\n    topic: anatomy\n"
+        "    subject_kinds: [nerve-root]\n    object_kinds: [foramen]\n"
+        "    forward: Which foramen has {subject}?\n    reverse: Which root has {object}?\n"
+        "    statement: '{subject} has {object}.'\n    ordered_by: exits-through\n"
+        "    order_prompt: Put them in order.\n",
+        "line 10",
+        "field 'order_prompt': a sequence's prompt names it with {object}",
     ),
     "misspelt field": (
         "entities:\n  - key: root-c5\n    kind: nerve-root\n    name: C5 nerve root\n"

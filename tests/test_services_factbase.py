@@ -187,6 +187,38 @@ def test_import_factbase_regenerates_the_questions_of_a_changed_fact(tmp_path):
     assert asked and all("Read again from the import." in q.explanation for q in asked)
 
 
+def test_a_fact_imported_as_background_takes_its_questions_out_of_the_default_deck(tmp_path):
+    call_command("export_factbase", "--out", str(tmp_path / "export"), stdout=io.StringIO())
+    facts = tmp_path / "export" / "20-facts.yaml"
+    text = facts.read_text(encoding="utf-8")
+    marker = (
+        "- subject: root-l4\n    relation: key-muscle\n    object: movement-ankle-dorsiflexion\n"
+    )
+    at = text.index("    yield: core\n", text.index(marker))
+    facts.write_text(
+        text[:at] + "    yield: background\n" + text[at + len("    yield: core\n") :],
+        encoding="utf-8",
+    )
+    fact = Fact.objects.get(
+        subject__key="root-l4",
+        relation__key="key-muscle",
+        object__key="movement-ankle-dorsiflexion",
+    )
+    asked = Question.objects.filter(facts=fact, is_active=True)
+    assert asked and all(q.default_deck and q.yield_level == "core" for q in asked)
+
+    call_command("import_factbase", str(tmp_path / "export"), stdout=io.StringIO())
+
+    fact.refresh_from_db()
+    assert fact.yield_level == "background"
+    asked = Question.objects.filter(facts=fact, is_active=True)
+    assert asked and not any(q.default_deck for q in asked)
+    assert all(q.yield_level == "background" for q in asked)
+    # Background comes last in the order of new questions.
+    core = Question.objects.filter(is_active=True, yield_level="core")
+    assert max(core.values_list("position", flat=True)) < min(q.position for q in asked)
+
+
 def test_a_broken_import_is_refused_whole(tmp_path):
     folder = tmp_path / "factbase"
     shutil.copytree(FACTBASE, folder)
