@@ -61,6 +61,8 @@ class EnrolForm(forms.Form):
 
     emails = forms.CharField(
         required=False,
+        max_length=MAX_UPLOAD_BYTES,
+        error_messages={"max_length": "That is more than 1 MB of text; split the list."},
         label="Emails, one a line",
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
     )

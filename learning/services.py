@@ -993,12 +993,38 @@ class EnrolmentReport:
         return not self.bad
 
 
+# What a bad row shows of itself: enough to find it, never the whole of a huge field.
+BAD_VALUE_SHOWN = 80
+
+
+class UnreadableRows(ValueError):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= BAD_VALUE_SHOWN else value[: BAD_VALUE_SHOWN - 1] + "…"
+
+
 def _email_rows(text: str) -> list[tuple[int, str]]:
-    """(line number, email) of each non-empty row: the column headed 'email', else the first."""
-    rows = [
-        (n, [cell.strip() for cell in row])
-        for n, row in enumerate(csv.reader(io.StringIO(text)), 1)
-    ]
+    """(line number, email) of each non-empty row: the column headed 'email', else the first.
+    Text the csv module cannot read (a field past its limit, say an unclosed quote running
+    to the end) raises UnreadableRows with the line where reading stopped."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for row in reader:
+            rows.append((line, [cell.strip() for cell in row]))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        reason = (
+            "a field is far too long for an email (an unclosed quote?)"
+            if "field larger than field limit" in str(error)
+            else "not readable as CSV"
+        )
+        raise UnreadableRows(line, reason) from error
     rows = [(n, cells) for n, cells in rows if any(cells)]
     column = 0
     if rows:
@@ -1016,7 +1042,11 @@ def course_enrol_emails(*, course: Course, text: str, now: datetime) -> Enrolmen
     """Enrol the learners whose emails the text lists (CSV or one a line): all of them, or,
     when any row is bad, none, with a report naming each bad row and why."""
     report = EnrolmentReport()
-    rows = _email_rows(text)
+    try:
+        rows = _email_rows(text)
+    except UnreadableRows as error:
+        report.bad.append(BadRow(error.line, "", str(error)))
+        return report
     if not rows:
         report.bad.append(BadRow(1, "", "no email found"))
         return report
@@ -1036,7 +1066,7 @@ def course_enrol_emails(*, course: Course, text: str, now: datetime) -> Enrolmen
         try:
             validate_email(email)
         except ValidationError:
-            report.bad.append(BadRow(line, email, "not an email address"))
+            report.bad.append(BadRow(line, _shown(email), "not an email address"))
             continue
         if folded in first_line:
             report.bad.append(BadRow(line, email, f"the same email as line {first_line[folded]}"))

@@ -616,3 +616,39 @@ def test_a_learner_builds_their_own_deck_and_studies_from_it():
     study = client.get(reverse("study")).content.decode()
     held = {q.prompt for q in deck.questions()}
     assert any(prompt in study for prompt in held), "today's queue draws from the deck"
+
+
+# Enrolment text the csv module cannot read --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 140_000,  # one field past the csv module's limit (131,072)
+        "ann@example.org\n" + "y" * 140_000 + "@example.org\n",
+        'ann@example.org\n"' + "z" * 200_000,  # an unclosed quote to the end
+    ],
+    ids=["one-huge-field", "a-huge-second-line", "unclosed-quote"],
+)
+def test_a_huge_csv_field_is_a_named_bad_row_not_a_server_error(teacher, course, text):
+    UserFactory(email="ann@example.org")
+    as_text = teacher.post(reverse("teach_enrol", args=[course.pk]), {"emails": text})
+    upload = SimpleUploadedFile("class.csv", text.encode())
+    as_file = teacher.post(reverse("teach_enrol", args=[course.pk]), {"file": upload})
+    for response in (as_text, as_file):
+        page = response.content.decode()
+        assert response.status_code == 422
+        assert "Nobody was enrolled" in page
+        assert "far too long" in page or "not an email address" in page
+        # The table names the row without echoing the whole field back.
+        table = page.split('id="bad-rows"')[1].split("</table>")[0]
+        assert len(table) < 2_000
+    assert not course.learners.exists()
+
+
+def test_pasted_emails_past_a_megabyte_are_refused_with_a_message(teacher, course):
+    response = teacher.post(
+        reverse("teach_enrol", args=[course.pk]), {"emails": "a@example.org\n" * 80_000}
+    )
+    assert response.status_code == 422
+    assert "more than 1 MB" in response.content.decode()
