@@ -8,7 +8,6 @@ exactly as the save will read it, and nothing is written.
 from __future__ import annotations
 
 import io
-import re
 import tempfile
 import zipfile
 from collections import Counter
@@ -28,6 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from learning import factbase as fb
 from learning.forms import posted
 from learning.generation import Facts, Question, regenerate_touched
+from learning.ids import request_id
 from learning.models import ArguablePair, Fact
 from learning.models import Question as StoredQuestion
 from learning.services import fact_value, factbase_from_db, factbase_import
@@ -179,11 +179,10 @@ def _edited_fact(
 def preview_view(request: HttpRequest, model_admin: FactAdmin) -> HttpResponse:
     obj = None
     if "fact" in request.GET:
-        pk = request.GET["fact"]
-        # Only plain ids: str.isdigit() also takes "²", which no id column reads.
+        pk = request_id(request.GET["fact"], Fact)
         obj = (
             Fact.objects.select_related("subject", "relation", "object").filter(pk=pk).first()
-            if re.fullmatch(r"[0-9]{1,18}", pk)
+            if pk is not None
             else None
         )
         if obj is None:

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.utils import timezone
 
+from learning.ids import request_ids
 from learning.models import (
     Assignment,
     Course,
@@ -27,6 +28,8 @@ from learning.models import (
 
 INSTRUCTOR_PERMISSION = "learning.add_course"
 MAX_UPLOAD_BYTES = 1_000_000
+# A deck's hand-picked questions; settings.DATA_UPLOAD_MAX_NUMBER_FIELDS leaves room for
+# this many ticked boxes beside every fact of the fact base.
 MAX_PICKED = 2000
 
 
@@ -124,10 +127,9 @@ class QuestionIdsField(forms.Field):
             return []
         if not isinstance(value, list | tuple):
             value = [value]
-        try:
-            ids = list(dict.fromkeys(int(v) for v in value))
-        except (TypeError, ValueError) as error:
-            raise forms.ValidationError("The picked questions were not understood.") from error
+        ids = request_ids(value, Question)
+        if ids is None:
+            raise forms.ValidationError("The picked questions were not understood.")
         if len(ids) > MAX_PICKED:
             raise forms.ValidationError(f"A deck holds at most {MAX_PICKED} hand-picked questions.")
         return ids

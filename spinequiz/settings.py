@@ -165,6 +165,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # studied, are computed at most this often (seconds), however busy the class.
 COURSE_REPORT_FRESH_SECONDS = int(os.environ.get("COURSE_REPORT_FRESH_SECONDS", "60"))
 
+# The deck builder posts up to MAX_PICKED (2,000) ticked questions, and its fact list
+# may have every fact of the fact base selected: Django's default of 1,000 fields
+# refused a deck the form allows with a bare 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 6000
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
