@@ -338,6 +338,11 @@ class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.import_view),
                 name="learning_fact_import",
             ),
+            path(
+                "import/<int:pk>/",
+                self.admin_site.admin_view(self.import_result_view),
+                name="learning_fact_import_result",
+            ),
             *super().get_urls(),
         ]
 
@@ -349,6 +354,9 @@ class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         return editing.import_view(request, self)
+
+    def import_result_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return editing.import_result_view(request, self, pk)
 
     # Saving regenerates the questions the change can alter, in the same transaction.
 

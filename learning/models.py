@@ -979,3 +979,43 @@ class ProblemReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+# A fact-base import too big to read during the request -------------------------------
+
+
+class FactbaseImport(models.Model):
+    """An uploaded fact base waiting for, or read by, the task worker; the editor follows
+    it on its own page. The upload is kept only until it has been read."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Being read and imported"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Refused: nothing was changed"
+        FAILED = "failed", "Failed: nothing was changed"
+
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField(help_text="Bytes of YAML the upload holds.")
+    content = models.BinaryField(default=bytes, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(blank=True, help_text="What the import changed, or why it failed.")
+    # The first problems of a refused import (each bounded), and how many there were.
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED)

@@ -38,6 +38,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_tasks_db.models import DBTaskResult
 
 from learning import models
 from tests import people
@@ -446,6 +447,11 @@ ADMIN_SITE: dict[str, Access] = {
     "admin:learning_fact_import": Access(
         url("admin:learning_fact_import"), admin_page({"get": 200, "post": 422})
     ),
+    # Where an import read by the task worker stands: for whoever may import.
+    "admin:learning_fact_import_result": Access(
+        url("admin:learning_fact_import_result", the("factbase_import")),
+        admin_page({"get": 200}),
+    ),
 }
 
 FULL = "view add change delete"
@@ -486,6 +492,8 @@ ADMIN_MODELS: dict[type, AdminModel] = {
     AccessAttempt: AdminModel("", "view change delete", saved=302),
     AccessLog: AdminModel("", "view change delete", saved=302),
     AccessFailureLog: AdminModel("", "view change delete", saved=302),
+    # Background tasks: the superuser reads them; nobody adds, changes or deletes one.
+    DBTaskResult: AdminModel("", "view"),
 }
 
 
@@ -677,4 +685,37 @@ def test_every_url_answers_everyone_as_the_table_says(world, route):
             leaked = leaks(world, role, answer)
             if leaked:
                 problems.append(f"{role} {method.upper()} {path}: shows the learner's {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+# Ids past the database's integer range, in every URL that names one -----------------------
+
+OUT_OF_RANGE = ("9223372036854775808", "9" * 30)
+
+
+def test_every_url_answers_ids_past_the_integer_range_without_a_server_error(world):
+    """Each number in a URL's path replaced by one no id column can hold: not found (or
+    refused), never a server error, for whoever asks."""
+    problems = []
+    asked = 0
+    for route in all_routes():
+        access = access_for(route)
+        path = access.path(world)
+        if not re.search(r"/[0-9]+/", path + "/"):
+            continue
+        for big in OUT_OF_RANGE:
+            hostile = re.sub(r"(?<=/)[0-9]+(?=/|$|\.)", big, path)
+            for role in ("learner", "instructor", "editor", "superuser"):
+                for method in ("get", "post"):
+                    with transaction.atomic():
+                        client = Client(raise_request_exception=False)
+                        client.force_login(world[role], backend="learning.backends.LearnerBackend")
+                        response = getattr(client, method)(hostile)
+                        transaction.set_rollback(True)
+                    asked += 1
+                    if response.status_code >= 500:
+                        problems.append(
+                            f"{role} {method.upper()} {hostile}: {response.status_code}"
+                        )
+    assert asked > 100
     assert not problems, "\n".join(problems)
