@@ -9,9 +9,10 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Q
 from django.utils import timezone
 
+from learning.accounts import verified_accounts
+from learning.factbase import clip
 from learning.ids import request_ids
 from learning.models import (
     Assignment,
@@ -103,13 +104,14 @@ class InstructorAddForm(forms.Form):
 
     def clean_who(self) -> Any:
         who = self.cleaned_data["who"].strip()
-        users = get_user_model().objects.filter(Q(username=who) | Q(email__iexact=who))
-        found = list(users[:2])
-        if not found:
-            raise forms.ValidationError(f"No account has the username or email '{who}'.")
-        if len(found) > 1:
-            raise forms.ValidationError("Several accounts match; give the username instead.")
-        user = found[0]
+        # A username, or an email its account has confirmed (one account at most).
+        user = get_user_model().objects.filter(username=who).first() or (
+            verified_accounts([who]).get(who.lower()) if "@" in who else None
+        )
+        if user is None:
+            raise forms.ValidationError(
+                f"No account has the username or confirmed email '{clip(who, 80)}'."
+            )
         if not user.has_perm(INSTRUCTOR_PERMISSION):
             raise forms.ValidationError(f"{user.get_username()} is not an instructor.")
         if self.course.instructors.filter(pk=user.pk).exists():

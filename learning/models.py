@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -1019,3 +1020,25 @@ class FactbaseImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED)
+
+
+class VerifiedEmail(models.Model):
+    """The email an account proved it reads (by opening the link sent to it). It counts only
+    while it is still the account's email; no two accounts verify one email."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="verified_email",
+    )
+    email = models.EmailField(max_length=254)
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="verified_email_belongs_to_one_account")
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -11,15 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
 from simple_history.utils import bulk_create_with_history
 
 from learning import factbase as fb
+from learning.accounts import verified_accounts
 from learning.generation import Question as GeneratedQuestion
 from learning.generation import generate_questions, regenerate_touched
 from learning.models import (
@@ -974,6 +973,10 @@ def course_join(*, course: Course, learner: Any, now: datetime) -> bool:
 
 
 MAX_ENROL_ROWS = 5000
+NO_VERIFIED_ACCOUNT = (
+    "no SpineQuiz account has confirmed this email (the learner signs up with it and "
+    "opens the link we send, or joins with the course's code)"
+)
 
 
 @dataclass(frozen=True)
@@ -1055,10 +1058,9 @@ def course_enrol_emails(*, course: Course, text: str, now: datetime) -> Enrolmen
             BadRow(rows[MAX_ENROL_ROWS][0], "", f"more than {MAX_ENROL_ROWS} rows; split the file")
         )
         return report
-    wanted = {email.lower() for _, email in rows}
-    accounts: dict[str, list[Any]] = {}
-    for user in get_user_model().objects.annotate(folded=Lower("email")).filter(folded__in=wanted):
-        accounts.setdefault(user.folded, []).append(user)
+    # Only verified emails count: an email someone signed up with, without opening the
+    # link sent to it, enrols nobody (it may be a classmate's typed in by a squatter).
+    accounts = verified_accounts(email for _, email in rows)
     enrolled = set(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True))
     first_line: dict[str, int] = {}
     for line, email in rows:
@@ -1072,15 +1074,13 @@ def course_enrol_emails(*, course: Course, text: str, now: datetime) -> Enrolmen
             report.bad.append(BadRow(line, email, f"the same email as line {first_line[folded]}"))
             continue
         first_line[folded] = line
-        matches = accounts.get(folded, [])
-        if not matches:
-            report.bad.append(BadRow(line, email, "no SpineQuiz account has this email"))
-        elif len(matches) > 1:
-            report.bad.append(BadRow(line, email, "several accounts share this email"))
-        elif matches[0].pk in enrolled:
+        account = accounts.get(folded)
+        if account is None:
+            report.bad.append(BadRow(line, email, NO_VERIFIED_ACCOUNT))
+        elif account.pk in enrolled:
             report.bad.append(BadRow(line, email, "already enrolled in this course"))
         else:
-            report.enrolled.append(matches[0])
+            report.enrolled.append(account)
     if report.bad:
         report.enrolled = []
         return report

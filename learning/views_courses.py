@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from learning import teaching
+from learning import ratelimit, teaching
 from learning.forms import posted
 from learning.forms_courses import (
     INSTRUCTOR_PERMISSION,
@@ -38,6 +38,7 @@ from learning.forms_courses import (
 from learning.itemstats import MIN_LEARNERS
 from learning.models import Course, Deck, DeckFilter, Enrolment, Fact, Question
 from learning.services import course_create, course_enrol_emails, course_join
+from learning.views_auth import rate_limited
 
 LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25
@@ -481,6 +482,18 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
 
 def join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(posted(request), initial={"code": request.GET.get("code", "")})
+    if request.method == "POST":
+        # Wrong codes are counted, per account and per address: guessing codes is slow.
+        tries = (
+            (ratelimit.WRONG_CODES_PER_ACCOUNT, str(request.user.pk)),
+            (ratelimit.WRONG_CODES_PER_ADDRESS, ratelimit.client_address(request)),
+        )
+        for limit, who in tries:
+            if limit.exceeded(who):
+                return rate_limited(request, limit)
+        if not form.is_valid():
+            for limit, who in tries:
+                limit.hit(who)
     if request.method == "POST" and form.is_valid():
         course = form.course
         if course_join(course=course, learner=request.user, now=timezone.now()):

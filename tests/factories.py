@@ -11,10 +11,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"student{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def verified(self, create: bool, extracted: object, **kwargs: object) -> None:
+        # Accounts made by the tests have confirmed their email, as a learner who opened
+        # the link has; UserFactory(verified=False) is one who has not yet.
+        if create and self.email and extracted is not False:
+            from learning.accounts import email_mark_verified
+
+            email_mark_verified(self, now=timezone.now())
 
 
 class SourceFactory(factory.django.DjangoModelFactory):

@@ -345,8 +345,9 @@ def test_one_bad_row_enrols_nobody_and_every_bad_row_is_named(teacher, course):
     UserFactory(email="ann@example.org")
     already = UserFactory(email="dee@example.org")
     EnrolmentFactory(course=course, learner=already)
-    UserFactory(email="twin@example.org", username="twin1")
-    UserFactory(email="twin@example.org", username="twin2")
+    # A second account gave the same email but never confirmed it.
+    UserFactory(email="twin@example.org", username="twin1", verified=False)
+    UserFactory(email="unsure@example.org", username="unsure", verified=False)
     text = "\n".join(
         [
             "ann@example.org",  # 1: fine
@@ -354,7 +355,7 @@ def test_one_bad_row_enrols_nobody_and_every_bad_row_is_named(teacher, course):
             "nobody@example.org",  # 3
             "ANN@example.org",  # 4: the same as line 1
             "dee@example.org",  # 5
-            "twin@example.org",  # 6
+            "twin@example.org",  # 6: nobody confirmed it
             "<script>x</script>@example.org",  # 7
         ]
     )
@@ -365,10 +366,10 @@ def test_one_bad_row_enrols_nobody_and_every_bad_row_is_named(teacher, course):
     table = page.split('id="bad-rows"')[1].split("</table>")[0]
     for line, reason in [
         (2, "not an email address"),
-        (3, "no SpineQuiz account has this email"),
+        (3, "no SpineQuiz account has confirmed this email"),
         (4, "the same email as line 1"),
         (5, "already enrolled in this course"),
-        (6, "several accounts share this email"),
+        (6, "no SpineQuiz account has confirmed this email"),
         (7, "not an email address"),
     ]:
         assert f"<td>{line}</td>" in table
