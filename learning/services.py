@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
@@ -26,6 +27,7 @@ from learning.models import (
     Card,
     Citation,
     Course,
+    Deck,
     Enrolment,
     Entity,
     EntityKind,
@@ -947,9 +949,14 @@ def progress_rebuild(*, learners: Iterable[Any]) -> None:
 def learner_delete(*, learner: Any) -> None:
     """Delete a learner and everything held about them. Their reviews go too, so they
     leave the class statistics (item facility and discrimination) rather than stay
-    there without a name."""
+    there without a name; their own decks go (a course's decks they made stay with the
+    course); and django-axes' records of their sign-ins (address, browser, times) go."""
     ReviewLog.objects.filter(learner=learner).delete()
     Card.objects.filter(learner=learner).delete()
+    Deck.objects.personal(learner).delete()
+    username = learner.get_username()
+    for record in (AccessAttempt, AccessLog, AccessFailureLog):
+        record.objects.filter(username=username).delete()
     learner.delete()
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from learning.accounts import email_verified
-from learning.exports import learner_data_sections, learner_reviews
+from learning.exports import learner_data_sections, learner_reviews, spreadsheet_safe
 from learning.models import Card, LearnerDay, ReviewLog
 from learning.services import learner_delete
 
@@ -109,7 +109,9 @@ def account_reviews_csv(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         yield writer.writeheader()
         for review in learner_reviews(request.user):
-            yield writer.writerow({**review, "answer": "; ".join(review["answer"])})
+            row = {**review, "answer": "; ".join(review["answer"])}
+            # The learner's own answers (typed ones included) never run as formulas.
+            yield writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y-%m-%d")

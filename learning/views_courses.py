@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from learning import ratelimit, teaching
+from learning.exports import spreadsheet_safe
 from learning.forms import posted
 from learning.forms_courses import (
     INSTRUCTOR_PERMISSION,
@@ -413,13 +414,6 @@ def course_progress(request: HttpRequest, course: Course) -> HttpResponse:
     return render(request, template, {"course": course, "data": data, "page": page})
 
 
-def _spreadsheet_safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @course_taught
 @require_safe
 def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
@@ -440,7 +434,7 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
     for summary in data.assignments:
         name = f"{summary.assignment.deck.name} (due {summary.assignment.due_on:%Y-%m-%d})"
         header += [f"{name}: facts mastered of {summary.facts}", f"{name}: standing"]
-    writer.writerow([_spreadsheet_safe(h) for h in header])
+    writer.writerow([spreadsheet_safe(h) for h in header])
     for row in data.learners:
         cells = [
             row.username,
@@ -453,7 +447,7 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
         ]
         for standing in row.assignments:
             cells += [standing.mastered, standing.standing.value]
-        writer.writerow([_spreadsheet_safe(c) for c in cells])
+        writer.writerow([spreadsheet_safe(c) for c in cells])
     return response
 
 
