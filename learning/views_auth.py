@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import PasswordResetView
+from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -100,3 +101,16 @@ class LimitedPasswordResetView(PasswordResetView):
 
 
 password_reset = login_not_required(LimitedPasswordResetView.as_view())
+
+
+class UnlockingPasswordResetConfirmView(PasswordResetConfirmView):
+    """Django's set-a-new-password page; a new password also lifts any pause on signing
+    in to the account (the lockout page sends the student here)."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        axes_reset(username=form.user.get_username())
+        return response
+
+
+password_reset_confirm = login_not_required(UnlockingPasswordResetConfirmView.as_view())
