@@ -672,6 +672,15 @@ class Course(models.Model):
         help_text="Learners join the course with this code.",
     )
     instructors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="courses_taught")
+    # Who made the course: no co-instructor may remove them. When they leave, the
+    # longest-serving instructor left takes their place.
+    founder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="courses_founded",
+    )
     learners = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Enrolment", related_name="courses"
     )

@@ -966,9 +966,35 @@ def learner_delete(*, learner: Any) -> None:
 @transaction.atomic
 def course_create(*, name: str, instructor: Any) -> Course:
     """A new course taught by `instructor`, with a fresh join code."""
-    course = Course.objects.create(name=name)
+    course = Course.objects.create(name=name, founder=instructor)
     course.instructors.add(instructor)
     return course
+
+
+class InstructorRemovalRefused(Exception):
+    pass
+
+
+@transaction.atomic
+def course_team_remove(*, course: Course, instructor: Any, by: Any) -> None:
+    """Take `instructor` off the course, as `by` asks. Anyone may leave, and the founder
+    may remove anyone, while another instructor remains; no co-instructor removes the
+    founder. A founder who leaves hands the course to the longest-serving instructor."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    team = Course.instructors.through.objects.filter(course=course).order_by("pk")
+    if team.count() == 1:
+        raise InstructorRemovalRefused(
+            "A course needs an instructor: add another before you leave."
+        )
+    if instructor.pk == course.founder_id and by.pk != instructor.pk:
+        raise InstructorRemovalRefused(
+            f"{instructor.get_username()} founded {course.name}: only they can take themselves "
+            "off it."
+        )
+    course.instructors.remove(instructor)
+    if course.founder_id in (None, instructor.pk):
+        course.founder_id = team.values_list("user_id", flat=True).first()
+        course.save(update_fields=["founder"])
 
 
 def course_join(*, course: Course, learner: Any, now: datetime) -> bool:

@@ -38,7 +38,13 @@ from learning.forms_courses import (
 )
 from learning.itemstats import MIN_LEARNERS
 from learning.models import Course, Deck, DeckFilter, Enrolment, Fact, Question
-from learning.services import course_create, course_enrol_emails, course_join
+from learning.services import (
+    InstructorRemovalRefused,
+    course_create,
+    course_enrol_emails,
+    course_join,
+    course_team_remove,
+)
 from learning.views_auth import rate_limited
 
 LEARNERS_PAGE_SIZE = 50
@@ -211,10 +217,11 @@ def course_instructor_add(request: HttpRequest, course: Course) -> HttpResponse:
 @require_POST
 def course_instructor_remove(request: HttpRequest, course: Course, user_pk: int) -> HttpResponse:
     instructor = get_object_or_404(course.instructors, pk=user_pk)
-    if course.instructors.count() == 1:
-        messages.error(request, "A course needs an instructor: add another before you leave.")
+    try:
+        course_team_remove(course=course, instructor=instructor, by=request.user)
+    except InstructorRemovalRefused as refusal:
+        messages.error(request, str(refusal))
         return redirect(_course_url(course))
-    course.instructors.remove(instructor)
     if instructor == request.user:
         messages.success(request, f"You no longer teach {course.name}.")
         return redirect("teach")

@@ -173,7 +173,12 @@ class CourseFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def instructors(self, create: bool, extracted: list | None, **kwargs: object) -> None:
         if create:
-            self.instructors.set(extracted if extracted is not None else [InstructorFactory()])
+            team = extracted if extracted is not None else [InstructorFactory()]
+            self.instructors.set(team)
+            # The first instructor named founded the course.
+            if team and self.founder_id is None:
+                self.founder = team[0]
+                self.save(update_fields=["founder"])
 
 
 class EnrolmentFactory(factory.django.DjangoModelFactory):

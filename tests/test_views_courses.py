@@ -653,3 +653,51 @@ def test_pasted_emails_past_a_megabyte_are_refused_with_a_message(teacher, cours
     )
     assert response.status_code == 422
     assert "more than 1 MB" in response.content.decode()
+
+
+# The founder of a course ----------------------------------------------------------------
+
+
+def test_a_co_instructor_cannot_remove_the_founder_and_the_page_says_so(instructor, course):
+    co = InstructorFactory()
+    third = InstructorFactory()
+    course.instructors.add(co, third)
+    assert course.founder == instructor
+    colleague = client_for(co)
+    page = colleague.get(reverse("teach_course", args=[course.pk])).content.decode()
+    assert "(founder)" in page and "not the founder" in page
+    assert reverse("teach_instructor_remove", args=[course.pk, instructor.pk]) not in page
+    refused = colleague.post(
+        reverse("teach_instructor_remove", args=[course.pk, instructor.pk]), follow=True
+    )
+    assert "only they can take themselves off it" in refused.content.decode()
+    assert instructor in course.instructors.all()
+    # A co-instructor may remove another co-instructor, and the founder anyone.
+    assert (
+        colleague.post(reverse("teach_instructor_remove", args=[course.pk, third.pk])).status_code
+        == 302
+    )
+    assert (
+        client_for(instructor)
+        .post(reverse("teach_instructor_remove", args=[course.pk, co.pk]))
+        .status_code
+        == 302
+    )
+    assert list(course.instructors.all()) == [instructor]
+
+
+def test_a_founder_who_leaves_hands_the_course_to_the_longest_serving(instructor, course):
+    first, second = InstructorFactory(), InstructorFactory()
+    course.instructors.add(first)
+    course.instructors.add(second)
+    response = client_for(instructor).post(
+        reverse("teach_instructor_remove", args=[course.pk, instructor.pk])
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert course.founder == first
+
+
+def test_a_new_course_is_founded_by_its_maker(teacher, instructor):
+    teacher.post(reverse("teach_course_new"), {"name": "Founded block"})
+    assert Course.objects.get(name="Founded block").founder == instructor
