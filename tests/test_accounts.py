@@ -166,3 +166,33 @@ def test_demo_accounts_are_confirmed_and_sign_in_with_their_printed_passwords(sp
         response = Client().post(reverse("login"), {"username": username, "password": password})
         assert response.status_code == 302, username
     assert email_verified(get_user_model().objects.get(username="classmate01"))
+
+
+# Look-alike usernames ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "l\u0435arner",  # a Cyrillic "е" beside the Latin "learner"
+        "\u0455tudent",  # a Cyrillic "ѕ"
+        "lеarner\u200b",  # with a zero-width space
+        "Learner",  # the same name in another case
+        "ｌｅａｒｎｅｒ",  # full-width letters (Unicode folds them onto "learner")
+    ],
+)
+def test_a_username_that_looks_like_another_is_refused(spine_bank, username):
+    UserFactory(username="learner")
+    response = Client().post(
+        reverse("signup"),
+        {
+            "username": username,
+            "email": "lookalike@example.org",
+            "password1": "a long passphrase of seven words",
+            "password2": "a long passphrase of seven words",
+        },
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Use only the letters a-z" in page or "already exists" in page
+    assert get_user_model().objects.count() == 1
