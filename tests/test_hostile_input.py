@@ -485,7 +485,21 @@ def hostile_world(world) -> dict[str, Any]:
         created_at=timezone.now(),
     )
     CourseFactory(name=f"Other {SCRIPT}", instructors=[world["instructor"]])
-    world.update(hostile_question=question, hostile_fact=fact, hostile_report=report)
+    hostile_import = models.FactbaseImport.objects.create(
+        name=f"{SCRIPT}.zip",
+        size=1,
+        created_at=timezone.now(),
+        status=models.FactbaseImport.Status.REFUSED,
+        summary=f"1 problem {SCRIPT}",
+        problems=[f"f.yaml:1: unknown entity '{SCRIPT}'"],
+        problem_count=1,
+    )
+    world.update(
+        hostile_question=question,
+        hostile_fact=fact,
+        hostile_report=report,
+        hostile_import=hostile_import,
+    )
     return world
 
 
@@ -527,6 +541,12 @@ def _pages_showing_hostile_content(w: dict[str, Any]) -> list[tuple[str, str, bo
         ),
         ("editor", reverse("admin:learning_source_changelist"), True),
         ("editor", reverse("admin:learning_entity_changelist") + "?q=hostile", True),
+        ("editor", reverse("admin:learning_fact_import"), True),
+        (
+            "editor",
+            reverse("admin:learning_fact_import_result", args=[w["hostile_import"].pk]),
+            True,
+        ),
     ]
 
 
