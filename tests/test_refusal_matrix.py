@@ -732,3 +732,4 @@ def test_every_url_answers_ids_past_the_integer_range_without_a_server_error(wor
                         )
     assert asked > 100
     assert not problems, "\n".join(problems)
+    print(f"\n{asked} requests with out-of-range ids")
