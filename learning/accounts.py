@@ -6,6 +6,8 @@ link goes to their inbox, not the squatter's.
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +23,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from learning.models import VerifiedEmail
+
+log = logging.getLogger(__name__)
 
 VERIFY_SALT = "spinequiz.email-verify"
 VERIFY_MAX_AGE = timedelta(days=3)
@@ -89,13 +93,20 @@ def verification_user(token: str) -> Any:
     return user
 
 
-def verification_send(request: HttpRequest, user: Any) -> None:
-    """Send the user a link confirming their email, through Django's email framework."""
+def verification_send(request: HttpRequest, user: Any) -> bool:
+    """Send the user a link confirming their email, through Django's email framework;
+    False (and a line in the log) when the mail server would not take it, so that a
+    sign-up never fails for it: the link can be sent again from Your data."""
     link = request.build_absolute_uri(reverse("email_verify", args=[verification_token(user)]))
     context = {"user": user, "link": link, "days": VERIFY_MAX_AGE.days}
-    send_mail(
-        "Confirm your email for SpineQuiz",
-        render_to_string("registration/verify_email.txt", context),
-        None,
-        [user.email],
-    )
+    try:
+        send_mail(
+            "Confirm your email for SpineQuiz",
+            render_to_string("registration/verify_email.txt", context),
+            None,
+            [user.email],
+        )
+    except (OSError, smtplib.SMTPException):
+        log.exception("the confirmation link for account %s could not be sent", user.pk)
+        return False
+    return True

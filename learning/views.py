@@ -458,11 +458,14 @@ def signup(request: HttpRequest) -> HttpResponse:
         ratelimit.SIGNUPS_PER_ADDRESS.hit(address)
         user.groups.add(roles_ensure()[Role.LEARNER])
         login(request, user, backend="learning.backends.LearnerBackend")
-        verification_send(request, user)
+        sent = verification_send(request, user)
         messages.success(
             request,
             f"Welcome to SpineQuiz. Your first questions are ready. We sent a link to "
-            f"{user.email}: open it to confirm your email.",
+            f"{user.email}: open it to confirm your email."
+            if sent
+            else "Welcome to SpineQuiz. Your first questions are ready. We could not send "
+            "the link that confirms your email just now: send it again from Your data.",
         )
         return redirect("dashboard")
     return render(

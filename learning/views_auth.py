@@ -73,8 +73,10 @@ def email_verify_send(request: HttpRequest) -> HttpResponse:
     if limit.exceeded(str(user.pk)):
         return rate_limited(request, limit)
     limit.hit(str(user.pk))
-    verification_send(request, user)
-    messages.success(request, f"We sent a link to {user.email}: open it to confirm.")
+    if verification_send(request, user):
+        messages.success(request, f"We sent a link to {user.email}: open it to confirm.")
+    else:
+        messages.error(request, "The mail server would not take the link just now; try later.")
     return redirect("account")
 
 

@@ -196,3 +196,16 @@ def test_a_username_that_looks_like_another_is_refused(spine_bank, username):
     page = response.content.decode()
     assert "Use only the letters a-z" in page or "already exists" in page
     assert get_user_model().objects.count() == 1
+
+
+def test_a_mail_server_that_refuses_does_not_fail_the_sign_up(spine_bank, monkeypatch):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr("learning.accounts.send_mail", refuse)
+    client = sign_up("unlucky", "unlucky@example.org")
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "could not send" in page
+    assert get_user_model().objects.filter(username="unlucky").exists()
