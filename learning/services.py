@@ -1073,6 +1073,15 @@ def _email_rows(text: str) -> list[tuple[int, str]]:
     return [(n, cells[column] if column < len(cells) else "") for n, cells in rows]
 
 
+def _is_email(text: str) -> bool:
+    # Only what could be an email is looked up (PostgreSQL refuses text holding NUL).
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return "\x00" not in text
+
+
 @transaction.atomic
 def course_enrol_emails(*, course: Course, text: str, now: datetime) -> EnrolmentReport:
     """Enrol the learners whose emails the text lists (CSV or one a line): all of them, or,
@@ -1093,14 +1102,12 @@ def course_enrol_emails(*, course: Course, text: str, now: datetime) -> Enrolmen
         return report
     # Only verified emails count: an email someone signed up with, without opening the
     # link sent to it, enrols nobody (it may be a classmate's typed in by a squatter).
-    accounts = verified_accounts(email for _, email in rows)
+    accounts = verified_accounts(email for _, email in rows if _is_email(email))
     enrolled = set(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True))
     first_line: dict[str, int] = {}
     for line, email in rows:
         folded = email.lower()
-        try:
-            validate_email(email)
-        except ValidationError:
+        if not _is_email(email):
             report.bad.append(BadRow(line, _shown(email), "not an email address"))
             continue
         if folded in first_line:
