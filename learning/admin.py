@@ -362,6 +362,11 @@ class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.lint_view),
                 name="learning_fact_lint",
             ),
+            path(
+                "import/<int:pk>/",
+                self.admin_site.admin_view(self.import_result_view),
+                name="learning_fact_import_result",
+            ),
             *super().get_urls(),
         ]
 
@@ -376,6 +381,9 @@ class FactAdmin(CheckedAutocomplete, SimpleHistoryAdmin):
 
     def lint_view(self, request: HttpRequest) -> HttpResponse:
         return editing.lint_view(request, self)
+
+    def import_result_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return editing.import_result_view(request, self, pk)
 
     # Saving regenerates the questions the change can alter, in the same transaction.
 

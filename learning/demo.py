@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from learning import study
+from learning.accounts import email_mark_verified
 from learning.models import (
     Assignment,
     Card,
@@ -159,6 +160,7 @@ def demo_course(*, instructor: Any, learner: Any, now: datetime, classmates: int
             classmate.set_unusable_password()
             classmate.save()
             classmate.groups.add(group)
+            email_mark_verified(classmate, now=now)
         course_join(course=course, learner=classmate, now=set_at)
         if not ReviewLog.objects.filter(learner=classmate).exists():
             simulate_history(

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from axes.models import AccessFailureLog, AccessLog
+
+from learning.accounts import email_verified
 from learning.anki import AnkiQuestion, anki_write
 from learning.models import (
     Card,
@@ -23,6 +26,15 @@ from learning.models import (
 )
 
 CHUNK = 2000
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: one starting with = + - @ (or a tab or
+    carriage return) would run as a formula, so it gets a leading apostrophe. Every CSV
+    SpineQuiz writes (the class progress, a learner's reviews) goes through this."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _topic_path(topic: Topic, names: dict[int, Topic]) -> tuple[str, ...]:
@@ -151,6 +163,30 @@ def _days(learner: Any) -> Iterator[dict[str, Any]]:
         }
 
 
+def _sign_ins(learner: Any) -> Iterator[dict[str, Any]]:
+    """django-axes' records of the learner's sign-ins: when, from which address and browser."""
+    for row in AccessLog.objects.filter(username=learner.get_username()).order_by("attempt_time"):
+        yield {
+            "signed_in_at": row.attempt_time.isoformat(),
+            "signed_out_at": row.logout_time.isoformat() if row.logout_time else None,
+            "address": row.ip_address,
+            "browser": row.user_agent,
+        }
+
+
+def _failed_sign_ins(learner: Any) -> Iterator[dict[str, Any]]:
+    """Wrong passwords typed for the learner's username, whoever typed them."""
+    for row in AccessFailureLog.objects.filter(username=learner.get_username()).order_by(
+        "attempt_time"
+    ):
+        yield {
+            "at": row.attempt_time.isoformat(),
+            "address": row.ip_address,
+            "browser": row.user_agent,
+            "locked_out": row.locked_out,
+        }
+
+
 def learner_data_sections(learner: Any) -> list[tuple[str, Any]]:
     """Everything SpineQuiz holds about a learner, section by section: a dict for a
     record, an iterator of dicts for a list. Lists are read lazily, in chunks."""
@@ -166,6 +202,7 @@ def learner_data_sections(learner: Any) -> list[tuple[str, Any]]:
                 "date_joined": learner.date_joined.isoformat(),
                 "last_login": learner.last_login.isoformat() if learner.last_login else None,
                 "groups": sorted(learner.groups.values_list("name", flat=True)),
+                "email_confirmed": email_verified(learner),
             },
         ),
         (
@@ -200,6 +237,8 @@ def learner_data_sections(learner: Any) -> list[tuple[str, Any]]:
                 for d in Deck.objects.personal(learner)
             ),
         ),
+        ("sign_ins", _sign_ins(learner)),
+        ("failed_sign_ins", _failed_sign_ins(learner)),
         ("cards", _cards(learner)),
         ("reviews", learner_reviews(learner)),
         ("fact_memories", _memories(learner)),

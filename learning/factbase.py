@@ -213,6 +213,15 @@ class FactBase:
 # Problems ---------------------------------------------------------------
 
 
+# However long the text a problem quotes, its message stays readable and small.
+PROBLEM_TEXT_MAX = 200
+
+
+def clip(text: str, limit: int = PROBLEM_TEXT_MAX) -> str:
+    """`text`, cut to `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
@@ -220,6 +229,10 @@ class Problem:
     entry: str
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        for name in ("file", "entry", "field", "message"):
+            object.__setattr__(self, name, clip(str(getattr(self, name))))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -250,7 +263,23 @@ class Node(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """The safe loader, refusing anchors and aliases: a fact base never needs them, and a
+    few hundred bytes of nested aliases expand to gigabytes (a "billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, NO_ALIASES.format(kind="an alias", mark="*"), event.start_mark
+            )
+        if getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, NO_ALIASES.format(kind="an anchor", mark="&"), event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+NO_ALIASES = "{kind} ({mark}name) is not allowed in a fact base: write each value out"
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
@@ -400,11 +429,11 @@ class _Reader:
             return
         if section in ("facts", "arguable"):
             label = (
-                f"{singular} '{item.get('subject', '?')} {item.get('relation', '?')} "
-                f"{item.get('object', '?')}'"
+                f"{singular} '{_quoted(item.get('subject', '?'))} "
+                f"{_quoted(item.get('relation', '?'))} {_quoted(item.get('object', '?'))}'"
             )
         else:
-            label = f"{singular} '{item.get('key', index)}'"
+            label = f"{singular} '{_quoted(item.get('key', index))}'"
         entry = _Entry(name, item, label)
         required, optional = SECTION_FIELDS[section]
         for missing in sorted(required - item.keys()):
@@ -412,6 +441,14 @@ class _Reader:
         for unknown in sorted(item.keys() - required - optional):
             self.problem(entry, unknown, "is not a field of this section")
         self.entries[section].append(entry)
+
+
+def _quoted(value: Any) -> str:
+    """A value as a label quotes it: text as it is, anything else by its kind (never the
+    whole of a nested value), cut to a readable length."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return clip(str(value), 80)
+    return f"({type(value).__name__})"
 
 
 def _text(reader: _Reader, entry: _Entry, name: str, *, required: bool = True) -> str:

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.db.models import Q
 
+from learning.accounts import verified_accounts
 from learning.models import Card, Deck, LearnerSettings, Level, ProblemReport, Question, Topic
 from learning.study import StudyFilter
 
@@ -171,11 +174,38 @@ class LearnerSettingsForm(forms.ModelForm):
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(help_text="Used only to reset your password.")
+    email = forms.EmailField(
+        help_text="We send a link to confirm it. Once confirmed, your instructor can enrol "
+        "you by it and password resets go to it."
+    )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ["username", "email"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Plain ASCII user names: a Cyrillic "е" in "lеarner" beside "learner" looks the
+        # same in a class list. Django's form already refuses a name that differs from
+        # another only in case.
+        username = self.fields["username"]
+        username.validators.append(
+            ASCIIUsernameValidator(
+                message="Use only the letters a-z and A-Z, digits and @ . + - _ "
+                "(names in other alphabets can look like someone else's)."
+            )
+        )
+        username.help_text = "Letters a-z, digits and @ . + - _ only; 150 characters at most."
+
+
+class VerifiedPasswordResetForm(PasswordResetForm):
+    """Password reset mail goes only to an account's verified email: an email someone typed
+    in at sign-up without reading its inbox never receives another account's reset link."""
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        user = verified_accounts([email]).get(email.lower())
+        if user is not None and user.has_usable_password():
+            yield user
 
 
 class ProblemReportForm(forms.ModelForm):

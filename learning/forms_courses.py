@@ -9,9 +9,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Q
 from django.utils import timezone
 
+from learning.accounts import verified_accounts
+from learning.factbase import clip
+from learning.ids import request_ids
 from learning.models import (
     Assignment,
     Course,
@@ -29,6 +31,8 @@ from learning.models import (
 
 INSTRUCTOR_PERMISSION = "learning.add_course"
 MAX_UPLOAD_BYTES = 1_000_000
+# A deck's hand-picked questions; settings.DATA_UPLOAD_MAX_NUMBER_FIELDS leaves room for
+# this many ticked boxes beside every fact of the fact base.
 MAX_PICKED = 2000
 
 
@@ -63,6 +67,8 @@ class EnrolForm(forms.Form):
 
     emails = forms.CharField(
         required=False,
+        max_length=MAX_UPLOAD_BYTES,
+        error_messages={"max_length": "That is more than 1 MB of text; split the list."},
         label="Emails, one a line",
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
     )
@@ -100,13 +106,14 @@ class InstructorAddForm(forms.Form):
 
     def clean_who(self) -> Any:
         who = self.cleaned_data["who"].strip()
-        users = get_user_model().objects.filter(Q(username=who) | Q(email__iexact=who))
-        found = list(users[:2])
-        if not found:
-            raise forms.ValidationError(f"No account has the username or email '{who}'.")
-        if len(found) > 1:
-            raise forms.ValidationError("Several accounts match; give the username instead.")
-        user = found[0]
+        # A username, or an email its account has confirmed (one account at most).
+        user = get_user_model().objects.filter(username=who).first() or (
+            verified_accounts([who]).get(who.lower()) if "@" in who else None
+        )
+        if user is None:
+            raise forms.ValidationError(
+                f"No account has the username or confirmed email '{clip(who, 80)}'."
+            )
         if not user.has_perm(INSTRUCTOR_PERMISSION):
             raise forms.ValidationError(f"{user.get_username()} is not an instructor.")
         if self.course.instructors.filter(pk=user.pk).exists():
@@ -124,10 +131,9 @@ class QuestionIdsField(forms.Field):
             return []
         if not isinstance(value, list | tuple):
             value = [value]
-        try:
-            ids = list(dict.fromkeys(int(v) for v in value))
-        except (TypeError, ValueError) as error:
-            raise forms.ValidationError("The picked questions were not understood.") from error
+        ids = request_ids(value, Question)
+        if ids is None:
+            raise forms.ValidationError("The picked questions were not understood.")
         if len(ids) > MAX_PICKED:
             raise forms.ValidationError(f"A deck holds at most {MAX_PICKED} hand-picked questions.")
         return ids

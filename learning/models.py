@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -872,6 +873,15 @@ class Course(models.Model):
         help_text="Learners join the course with this code.",
     )
     instructors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="courses_taught")
+    # Who made the course: no co-instructor may remove them. When they leave, the
+    # longest-serving instructor left takes their place.
+    founder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="courses_founded",
+    )
     learners = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Enrolment", related_name="courses"
     )
@@ -1233,3 +1243,65 @@ class ProblemReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+# A fact-base import too big to read during the request -------------------------------
+
+
+class FactbaseImport(models.Model):
+    """An uploaded fact base waiting for, or read by, the task worker; the editor follows
+    it on its own page. The upload is kept only until it has been read."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Being read and imported"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Refused: nothing was changed"
+        FAILED = "failed", "Failed: nothing was changed"
+
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField(help_text="Bytes of YAML the upload holds.")
+    content = models.BinaryField(default=bytes, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(blank=True, help_text="What the import changed, or why it failed.")
+    # The first problems of a refused import (each bounded), and how many there were.
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED)
+
+
+class VerifiedEmail(models.Model):
+    """The email an account proved it reads (by opening the link sent to it). It counts only
+    while it is still the account's email; no two accounts verify one email."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="verified_email",
+    )
+    email = models.EmailField(max_length=254)
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="verified_email_belongs_to_one_account")
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from learning import reports, views, views_account, views_anki, views_cards, views_courses
+from learning import (
+    reports,
+    views,
+    views_account,
+    views_anki,
+    views_auth,
+    views_cards,
+    views_courses,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +28,8 @@ urlpatterns = [
     path("settings/exam/", views.exam_edit, name="exam"),
     path("bank/", views.bank, name="bank"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/verify-email/", views_auth.email_verify_send, name="email_verify_send"),
+    path("accounts/verify-email/<str:token>/", views_auth.email_verify, name="email_verify"),
     path("my-data/", views_account.account, name="account"),
     path("my-data/spinequiz.json", views_account.account_data, name="account_data"),
     path("my-data/reviews.csv", views_account.account_reviews_csv, name="account_reviews_csv"),

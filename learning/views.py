@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from learning import memorymodel, study, tasks, workload
+from learning import memorymodel, ratelimit, study, tasks, workload
+from learning.accounts import verification_send
 from learning.charts import calendar_svg, forecast_svg, spine_svg, workload_svg
 from learning.forms import (
     AnswerForm,
@@ -57,6 +58,7 @@ from learning.services import (
     review_undo,
 )
 from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
+from learning.views_auth import rate_limited
 
 BANK_PAGE_SIZE = 25
 QUESTION_SALT = "spinequiz.study.question"
@@ -642,11 +644,24 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = SignupForm(posted(request))
+    if request.method == "POST":
+        address = ratelimit.client_address(request)
+        if ratelimit.SIGNUPS_PER_ADDRESS.exceeded(address):
+            return rate_limited(request, ratelimit.SIGNUPS_PER_ADDRESS)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        ratelimit.SIGNUPS_PER_ADDRESS.hit(address)
         user.groups.add(roles_ensure()[Role.LEARNER])
         login(request, user, backend="learning.backends.LearnerBackend")
-        messages.success(request, "Welcome to SpineQuiz. Your first questions are ready.")
+        sent = verification_send(request, user)
+        messages.success(
+            request,
+            f"Welcome to SpineQuiz. Your first questions are ready. We sent a link to "
+            f"{user.email}: open it to confirm your email."
+            if sent
+            else "Welcome to SpineQuiz. Your first questions are ready. We could not send "
+            "the link that confirms your email just now: send it again from Your data.",
+        )
         return redirect("dashboard")
     return render(
         request, "registration/signup.html", {"form": form}, status=422 if form.errors else 200

@@ -15,7 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from learning.exports import learner_data_sections, learner_reviews
+from learning.accounts import email_verified
+from learning.exports import learner_data_sections, learner_reviews, spreadsheet_safe
 from learning.models import Card, LearnerDay, ReviewLog
 from learning.services import learner_delete
 
@@ -62,9 +63,17 @@ def _held(learner: Any) -> dict[str, int]:
     }
 
 
+def _account_context(request: HttpRequest, form: DeleteAccountForm) -> dict[str, Any]:
+    return {
+        "held": _held(request.user),
+        "form": form,
+        "email_verified": email_verified(request.user),
+    }
+
+
 def account(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(user=request.user)
-    return render(request, "learning/account.html", {"held": _held(request.user), "form": form})
+    return render(request, "learning/account.html", _account_context(request, form))
 
 
 def account_data(request: HttpRequest) -> StreamingHttpResponse:
@@ -100,7 +109,9 @@ def account_reviews_csv(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         yield writer.writeheader()
         for review in learner_reviews(request.user):
-            yield writer.writerow({**review, "answer": "; ".join(review["answer"])})
+            row = {**review, "answer": "; ".join(review["answer"])}
+            # The learner's own answers (typed ones included) never run as formulas.
+            yield writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y-%m-%d")
@@ -112,8 +123,7 @@ def account_reviews_csv(request: HttpRequest) -> StreamingHttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST, user=request.user)
     if not form.is_valid():
-        context = {"held": _held(request.user), "form": form}
-        return render(request, "learning/account.html", context, status=422)
+        return render(request, "learning/account.html", _account_context(request, form), status=422)
     learner = request.user
     logout(request)
     learner_delete(learner=learner)

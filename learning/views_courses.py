@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from learning import teaching
+from learning import ratelimit, teaching
+from learning.exports import spreadsheet_safe
 from learning.forms import posted
 from learning.forms_courses import (
     INSTRUCTOR_PERMISSION,
@@ -39,11 +40,14 @@ from learning.forms_courses import (
 from learning.itemstats import MIN_LEARNERS
 from learning.models import Course, Deck, DeckFilter, Enrolment, Fact, Question
 from learning.services import (
+    InstructorRemovalRefused,
     assignment_exam_set,
     course_create,
     course_enrol_emails,
     course_join,
+    course_team_remove,
 )
+from learning.views_auth import rate_limited
 
 LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25
@@ -215,10 +219,11 @@ def course_instructor_add(request: HttpRequest, course: Course) -> HttpResponse:
 @require_POST
 def course_instructor_remove(request: HttpRequest, course: Course, user_pk: int) -> HttpResponse:
     instructor = get_object_or_404(course.instructors, pk=user_pk)
-    if course.instructors.count() == 1:
-        messages.error(request, "A course needs an instructor: add another before you leave.")
+    try:
+        course_team_remove(course=course, instructor=instructor, by=request.user)
+    except InstructorRemovalRefused as refusal:
+        messages.error(request, str(refusal))
         return redirect(_course_url(course))
-    course.instructors.remove(instructor)
     if instructor == request.user:
         messages.success(request, f"You no longer teach {course.name}.")
         return redirect("teach")
@@ -425,13 +430,6 @@ def course_progress(request: HttpRequest, course: Course) -> HttpResponse:
     return render(request, template, {"course": course, "data": data, "page": page})
 
 
-def _spreadsheet_safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @course_taught
 @require_safe
 def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
@@ -452,7 +450,7 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
     for summary in data.assignments:
         name = f"{summary.assignment.deck.name} (due {summary.assignment.due_on:%Y-%m-%d})"
         header += [f"{name}: facts mastered of {summary.facts}", f"{name}: standing"]
-    writer.writerow([_spreadsheet_safe(h) for h in header])
+    writer.writerow([spreadsheet_safe(h) for h in header])
     for row in data.learners:
         cells = [
             row.username,
@@ -465,7 +463,7 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
         ]
         for standing in row.assignments:
             cells += [standing.mastered, standing.standing.value]
-        writer.writerow([_spreadsheet_safe(c) for c in cells])
+        writer.writerow([spreadsheet_safe(c) for c in cells])
     return response
 
 
@@ -494,6 +492,18 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
 
 def join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(posted(request), initial={"code": request.GET.get("code", "")})
+    if request.method == "POST":
+        # Wrong codes are counted, per account and per address: guessing codes is slow.
+        tries = (
+            (ratelimit.WRONG_CODES_PER_ACCOUNT, str(request.user.pk)),
+            (ratelimit.WRONG_CODES_PER_ADDRESS, ratelimit.client_address(request)),
+        )
+        for limit, who in tries:
+            if limit.exceeded(who):
+                return rate_limited(request, limit)
+        if not form.is_valid():
+            for limit, who in tries:
+                limit.hit(who)
     if request.method == "POST" and form.is_valid():
         course = form.course
         if course_join(course=course, learner=request.user, now=timezone.now()):

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Permissions-Policy everywhere; signed-in pages and downloads are never cached.
+    "learning.middleware.PrivacyHeadersMiddleware",
     # Every view needs a login unless decorated @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -134,12 +136,17 @@ AUTHENTICATION_BACKENDS = [
     "learning.backends.LearnerBackend",
 ]
 
-# Password guessing: five failures for one username from one address lock that
-# pair out for 15 minutes. Locking by username alone would let anyone lock a
-# student out of their account.
+# Password guessing, counted three ways within the cool-off (learning/throttle.py says
+# why these numbers): five failures for one username from one address; 40 from one
+# address across usernames (password spraying; a class of 200 behind one university
+# address stays well under it); 20 for one username across addresses. Each pauses
+# sign-in for 15 minutes.
+AXES_HANDLER = "learning.throttle.SprayAwareHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "40"))
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "20"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind a load balancer, the client's address is the one it adds to
@@ -164,6 +171,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A course's class progress and item statistics, computed again once its learners have
 # studied, are computed at most this often (seconds), however busy the class.
 COURSE_REPORT_FRESH_SECONDS = int(os.environ.get("COURSE_REPORT_FRESH_SECONDS", "60"))
+
+# The deck builder posts up to MAX_PICKED (2,000) ticked questions, and its fact list
+# may have every fact of the fact base selected: Django's default of 1,000 fields
+# refused a deck the form allows with a bare 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 6000
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -55,6 +55,15 @@ def _test_settings() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Rate limits and lockouts count in the cache: each test starts with none used.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _postgres_reachable_in_ci() -> None:
     # In CI a PostgreSQL run that cannot connect must fail at once, loudly.

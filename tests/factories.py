@@ -11,10 +11,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"student{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def verified(self, create: bool, extracted: object, **kwargs: object) -> None:
+        # Accounts made by the tests have confirmed their email, as a learner who opened
+        # the link has; UserFactory(verified=False) is one who has not yet.
+        if create and self.email and extracted is not False:
+            from learning.accounts import email_mark_verified
+
+            email_mark_verified(self, now=timezone.now())
 
 
 class SourceFactory(factory.django.DjangoModelFactory):
@@ -163,7 +173,12 @@ class CourseFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def instructors(self, create: bool, extracted: list | None, **kwargs: object) -> None:
         if create:
-            self.instructors.set(extracted if extracted is not None else [InstructorFactory()])
+            team = extracted if extracted is not None else [InstructorFactory()]
+            self.instructors.set(team)
+            # The first instructor named founded the course.
+            if team and self.founder_id is None:
+                self.founder = team[0]
+                self.save(update_fields=["founder"])
 
 
 class EnrolmentFactory(factory.django.DjangoModelFactory):

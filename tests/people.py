@@ -96,6 +96,20 @@ def world_build() -> dict[str, Any]:
     AccessFailureLog.objects.create(
         username="alpha", ip_address="10.0.0.1", user_agent="test", locked_out=False
     )
+    # A fact-base import the worker has read, and the task that read it.
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    factbase_import = models.FactbaseImport.objects.create(
+        editor=None, name="factbase.zip", size=1, created_at=now, status="done", summary="ok"
+    )
+    DBTaskResult.objects.create(
+        args_kwargs={"args": [factbase_import.pk], "kwargs": {}},
+        task_path="learning.tasks.factbase_import_run",
+        backend_name="default",
+        run_after=get_date_max(),
+        exception_class_path="",
+        traceback="",
+    )
     card_reviews = card.review_count
     token_body = {
         "u": learner.pk,
@@ -129,6 +143,7 @@ def world_build() -> dict[str, Any]:
         "question": question,
         "card": card,
         "fact": fact,
+        "factbase_import": factbase_import,
         "question_token": signing.dumps(token_body, salt=views.QUESTION_SALT),
         "rating_token": signing.dumps(
             {**feedback, "d": 1000, "t": now.timestamp()}, salt=views.RATING_SALT

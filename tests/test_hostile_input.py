@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -32,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learning import models, views
+from learning.accounts import verification_token
 from learning.services import review_record
 from tests import people
 from tests.factories import (
@@ -43,6 +45,7 @@ from tests.factories import (
     RelationFactory,
     SourceFactory,
     TopicFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +54,12 @@ SCRIPT = '<script>alert("sq")</script>'
 IMG = '"><img src=x onerror=alert(1)>'
 ESCAPED_SCRIPT = "&lt;script&gt;alert(&quot;sq&quot;)&lt;/script&gt;"
 EXAMPLES = 25  # per form; the module docstring's figures come from this
+# Nested YAML anchors, 9**7 strings when expanded (434 bytes): as text in any field.
+ALIAS_BOMB = "\n".join(
+    ["bomb:", '  - &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"  - &a{n} [{','.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 7)]
+    + ["facts:", "  - subject: *a6"]
+)
 
 
 # Reading forms out of pages -------------------------------------------------------------
@@ -188,7 +197,15 @@ def site_forms(world: dict[str, Any]) -> list[Target]:
     course, deck, assignment = world["course"], world["course_deck"], world["assignment"]
     fact = world["fact"]
     pages = {
-        "anonymous": [reverse("login"), reverse("signup"), reverse("password_reset")],
+        "anonymous": [
+            reverse("login"),
+            reverse("signup"),
+            reverse("password_reset"),
+            # The link that confirms an email: a page with one button.
+            reverse("email_verify", args=[verification_token(world["unconfirmed"])]),
+        ],
+        # A learner who has not confirmed their email yet: Your data offers the link again.
+        "unconfirmed": [reverse("account")],
         "learner": [
             reverse("study"),
             reverse("study_custom"),
@@ -270,6 +287,14 @@ HOSTILE = st.one_of(
     st.just("9" * 30),
     st.sampled_from(["-1", "0", "1e309", "NaN", "inf", "1.5", "", " ", "true", "null", "[]"]),
     st.sampled_from(["2026-02-30", "0000-00-00", "9999-12-31", "31/12/2026"]),
+    # Found in the second security round: ids past any integer column, a CSV field past
+    # the csv module's limit (and an unclosed quote running to the end), a YAML alias
+    # bomb, and a name that looks like another in a different alphabet.
+    st.sampled_from(["9223372036854775808", str(2**64 + 1), "-9223372036854775809"]),
+    st.just("x" * 140_000),
+    st.just('a@example.org\n"' + "z" * 140_000),
+    st.just(ALIAS_BOMB),
+    st.sampled_from(["l\u0435arner", "\u0455tudent", "alpha\u200b", "ＡＬＰＨＡ"]),
 )
 
 
@@ -328,6 +353,7 @@ def world(spine_bank) -> dict[str, Any]:
     other_course = models.Course.objects.exclude(pk=w["course"].pk).first()
     foreign_deck = DeckFactory(course=other_course, name="Not yours")
     w["foreign_ids"] = [other_course.pk, foreign_deck.pk, w["other_learner"].pk, 2**63, 2**64 + 1]
+    w["unconfirmed"] = UserFactory(username="unconfirmed", verified=False)
     return w
 
 
@@ -349,11 +375,15 @@ def test_the_site_offers_the_forms_the_test_fuzzes(world):
         f"instructor POST /teach/courses/{world['course'].pk}/assignments/new/",
         "editor POST /admin/learning/fact/add/",
         "editor POST /admin/learning/fact/preview/",
+        "unconfirmed POST /accounts/verify-email/",
     ):
         assert expected in targets, sorted(targets)
 
 
 def _fuzz_one(world: dict[str, Any], target: Target, before: dict[str, Any], data, htmx) -> None:
+    # Rate limits count in the cache, which no savepoint rolls back: every example meets
+    # the form itself, not the pause after many tries.
+    cache.clear()
     with transaction.atomic():
         client = _signed_in(world, target.role)
         response = _send(client, target.form, data, htmx)
@@ -407,6 +437,7 @@ def test_every_form_refuses_hostile_posts_cleanly(world):
     assert not failures, "\n".join(failures)
     # Every form got its examples (hypothesis stops early only when it runs out of ideas).
     assert len(runs) >= len(targets) * 5
+    print(f"\nfuzzed {len(runs)} posts to {len(targets)} forms")
 
 
 # Hostile content, shown everywhere it is read ------------------------------------------
@@ -462,7 +493,21 @@ def hostile_world(world) -> dict[str, Any]:
         created_at=timezone.now(),
     )
     CourseFactory(name=f"Other {SCRIPT}", instructors=[world["instructor"]])
-    world.update(hostile_question=question, hostile_fact=fact, hostile_report=report)
+    hostile_import = models.FactbaseImport.objects.create(
+        name=f"{SCRIPT}.zip",
+        size=1,
+        created_at=timezone.now(),
+        status=models.FactbaseImport.Status.REFUSED,
+        summary=f"1 problem {SCRIPT}",
+        problems=[f"f.yaml:1: unknown entity '{SCRIPT}'"],
+        problem_count=1,
+    )
+    world.update(
+        hostile_question=question,
+        hostile_fact=fact,
+        hostile_report=report,
+        hostile_import=hostile_import,
+    )
     return world
 
 
@@ -504,6 +549,12 @@ def _pages_showing_hostile_content(w: dict[str, Any]) -> list[tuple[str, str, bo
         ),
         ("editor", reverse("admin:learning_source_changelist"), True),
         ("editor", reverse("admin:learning_entity_changelist") + "?q=hostile", True),
+        ("editor", reverse("admin:learning_fact_import"), True),
+        (
+            "editor",
+            reverse("admin:learning_fact_import_result", args=[w["hostile_import"].pk]),
+            True,
+        ),
     ]
 
 
@@ -607,3 +658,113 @@ def test_every_query_parameter_a_view_reads_refuses_hostile_values_cleanly(world
         except AssertionError as failure:
             failures.append(str(failure).splitlines()[0])
     assert not failures, "\n".join(failures)
+
+
+# Hostile files and values found in the second security round ---------------------------
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _hostile_cases(w: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(who, page, what is posted): files the form-reading fuzz cannot send, and values
+    it may not draw, each from a report of the second round."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from learning import editing
+
+    course = w["course"].pk
+    bomb = ALIAS_BOMB.encode()
+    padding = b"# padding\n" * (editing.IMPORT_MAX_BYTES // 40)
+    imports = {
+        "alias-bomb.yaml": bomb,
+        "alias-bomb.zip": _zip({"factbase/bomb.yaml": bomb}),
+        "too-big.yaml": b"# padding\n" * (editing.IMPORT_MAX_BYTES // 10 + 1),
+        "members-too-big.zip": _zip({f"f{n}.yaml": padding for n in range(5)}),
+        "crowded.zip": _zip({f"f{n}.txt": b"" for n in range(editing.IMPORT_MAX_MEMBERS + 1)}),
+        "not-a-zip.zip": b"PK\x03\x04 not really",
+        "binary.yaml": b"\xff\xfe\x00\x00" * 100,
+    }
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        ("editor", reverse("admin:learning_fact_import"), {"files": SimpleUploadedFile(n, c)})
+        for n, c in imports.items()
+    ]
+    csv_fields = {
+        "one-huge-field": "x" * 140_000,
+        "unclosed-quote": 'a@example.org\n"' + "z" * 200_000,
+        "huge-second-line": "a@example.org\n" + "y" * 140_000,
+        "nul-bytes": "a@example.org\x00\n" * 10,
+    }
+    for name, text in csv_fields.items():
+        cases.append(("instructor", reverse("teach_enrol", args=[course]), {"emails": text}))
+        cases.append(
+            (
+                "instructor",
+                reverse("teach_enrol", args=[course]),
+                {"file": SimpleUploadedFile(f"{name}.csv", text.encode())},
+            )
+        )
+    for big in ("9223372036854775808", "9" * 30, str(2**64 + 1), "-1"):
+        for page in (reverse("deck_new"), reverse("deck", args=[w["own_deck"].pk])):
+            cases.append(
+                ("learner", page, {"name": "x", "mode": "picked", "picked": big, "action": "save"})
+            )
+        cases.append(
+            (
+                "instructor",
+                reverse("teach_deck_new", args=[course]),
+                {"name": "x", "mode": "filter", "fact": big, "action": "save"},
+            )
+        )
+        cases.append(("instructor", reverse("teach_instructor_add", args=[course]), {"who": big}))
+    for name in ("l\u0435arner", "\u0455tudent", "alpha\u200b", "ＡＬＰＨＡ", "Alpha"):
+        cases.append(
+            (
+                "anonymous",
+                reverse("signup"),
+                {
+                    "username": name,
+                    "email": "x@example.org",
+                    "password1": "a long passphrase of seven words",
+                    "password2": "a long passphrase of seven words",
+                },
+            )
+        )
+    return cases
+
+
+def test_hostile_files_and_values_of_the_second_round_are_refused_cleanly(world):
+    before = people.snapshot()
+    failures = []
+    cases = _hostile_cases(world)
+    for role, page, data in cases:
+        for value in data.values():
+            if hasattr(value, "seek"):
+                value.seek(0)
+        cache.clear()
+        with transaction.atomic():
+            response = _signed_in(world, role).post(page, data)
+            body = response.content.decode("utf-8", "replace")
+            changed = people.changed(before, people.snapshot())
+            transaction.set_rollback(True)
+        where = f"{role} POST {page} with {_short({k: [str(v)] for k, v in data.items()})}"
+        if response.status_code >= 500:
+            failures.append(f"{where}: {response.status_code}")
+        elif not 400 <= response.status_code < 500:
+            failures.append(f"{where}: {response.status_code}, expected a refusal")
+        elif changed:
+            failures.append(f"{where}: refused but changed data")
+        elif not _says_what_went_wrong(body):
+            failures.append(f"{where}: {response.status_code} says nothing")
+        elif len(body) > 2_000_000:
+            failures.append(f"{where}: a {len(body)}-character answer")
+    assert not failures, "\n".join(failures)
+    print(f"\n{len(cases)} hostile files and values of the second round")

@@ -33,13 +33,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_tasks_db.models import DBTaskResult
 
 from learning import models
+from learning.accounts import verification_token
 from tests import people
 
 pytestmark = pytest.mark.django_db
@@ -241,6 +244,14 @@ ACCESS: dict[str, Access] = {
         public(get=302, post=302, others=302),
     ),
     "password_reset_complete": Access(url("password_reset_complete"), public(post=405)),
+    # Sending oneself the link that confirms one's email again (already confirmed here).
+    "email_verify_send": Access(url("email_verify_send"), signed_in(get=405, post=302)),
+    # The link itself: open to whoever holds it (it went to the learner's inbox), a page
+    # with one button; the button confirms and sends on.
+    "email_verify": Access(
+        lambda w: reverse("email_verify", args=[verification_token(w["learner"])]),
+        public(get=200, post=302),
+    ),
     "signup": Access(
         url("signup"),
         # Someone signed in is sent to their dashboard instead.
@@ -471,6 +482,11 @@ ADMIN_SITE: dict[str, Access] = {
     ),
     # The item-writing report: read only.
     "admin:learning_fact_lint": Access(url("admin:learning_fact_lint"), admin_page({"get": 200})),
+    # Where an import read by the task worker stands: for whoever may import.
+    "admin:learning_fact_import_result": Access(
+        url("admin:learning_fact_import_result", the("factbase_import")),
+        admin_page({"get": 200}),
+    ),
 }
 
 FULL = "view add change delete"
@@ -511,6 +527,8 @@ ADMIN_MODELS: dict[type, AdminModel] = {
     AccessAttempt: AdminModel("", "view change delete", saved=302),
     AccessLog: AdminModel("", "view change delete", saved=302),
     AccessFailureLog: AdminModel("", "view change delete", saved=302),
+    # Background tasks: the superuser reads them; nobody adds, changes or deletes one.
+    DBTaskResult: AdminModel("", "view"),
 }
 
 
@@ -620,6 +638,9 @@ def ask(
 ) -> Answer:
     """One request, in a savepoint that is rolled back afterwards; `changed` says whether
     it changed what `before` holds."""
+    # Rate limits count in the cache, which no savepoint rolls back: each request is asked
+    # as if it were the first.
+    cache.clear()
     with transaction.atomic():
         client = Client(raise_request_exception=False)
         if role != "anonymous":
@@ -703,3 +724,37 @@ def test_every_url_answers_everyone_as_the_table_says(world, route):
             if leaked:
                 problems.append(f"{role} {method.upper()} {path}: shows the learner's {leaked}")
     assert not problems, "\n".join(problems)
+
+
+# Ids past the database's integer range, in every URL that names one -----------------------
+
+OUT_OF_RANGE = ("9223372036854775808", "9" * 30)
+
+
+def test_every_url_answers_ids_past_the_integer_range_without_a_server_error(world):
+    """Each number in a URL's path replaced by one no id column can hold: not found (or
+    refused), never a server error, for whoever asks."""
+    problems = []
+    asked = 0
+    for route in all_routes():
+        access = access_for(route)
+        path = access.path(world)
+        if not re.search(r"/[0-9]+/", path + "/"):
+            continue
+        for big in OUT_OF_RANGE:
+            hostile = re.sub(r"(?<=/)[0-9]+(?=/|$|\.)", big, path)
+            for role in ("learner", "instructor", "editor", "superuser"):
+                for method in ("get", "post"):
+                    with transaction.atomic():
+                        client = Client(raise_request_exception=False)
+                        client.force_login(world[role], backend="learning.backends.LearnerBackend")
+                        response = getattr(client, method)(hostile)
+                        transaction.set_rollback(True)
+                    asked += 1
+                    if response.status_code >= 500:
+                        problems.append(
+                            f"{role} {method.upper()} {hostile}: {response.status_code}"
+                        )
+    assert asked > 100
+    assert not problems, "\n".join(problems)
+    print(f"\n{asked} requests with out-of-range ids")

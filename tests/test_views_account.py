@@ -106,3 +106,68 @@ def test_the_data_pages_need_a_login(client):
 def test_deleting_is_a_post(studied):
     _, _, client = studied
     assert client.get(reverse("account_delete")).status_code == 405
+
+
+# Deletion that deletes, and sign-in records in the download -----------------------------
+
+
+def _sign_in_records(username: str) -> None:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    AccessAttempt.objects.create(
+        username=username, ip_address="10.1.2.3", user_agent="Firefox", failures_since_start=2
+    )
+    AccessLog.objects.create(username=username, ip_address="10.1.2.3", user_agent="Firefox")
+    AccessFailureLog.objects.create(
+        username=username, ip_address="10.9.9.9", user_agent="curl", locked_out=False
+    )
+
+
+def test_deleting_the_account_deletes_own_decks_and_sign_in_records(studied):
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from learning.models import Deck, VerifiedEmail
+    from tests.factories import CourseFactory, DeckFactory
+
+    learner, other, client = studied
+    DeckFactory(course=None, owner=learner, name="My L2 deck")
+    course_deck = DeckFactory(course=CourseFactory(), owner=learner, name="Made for the class")
+    DeckFactory(course=None, owner=other, name="Neighbour's deck")
+    _sign_in_records("owner")
+    _sign_in_records("neighbour")
+    client.post(
+        reverse("account_delete"), {"password": "correct horse battery staple", "confirm": "on"}
+    )
+    assert not Deck.objects.filter(name="My L2 deck").exists()
+    # A deck made for a course is the course's: it stays, without its maker.
+    course_deck.refresh_from_db()
+    assert course_deck.owner is None
+    assert Deck.objects.filter(name="Neighbour's deck").exists()
+    for record in (AccessAttempt, AccessLog, AccessFailureLog):
+        assert not record.objects.filter(username="owner").exists(), record
+        assert record.objects.filter(username="neighbour").exists(), record
+    assert not VerifiedEmail.objects.filter(email="owner@example.org").exists()
+
+
+def test_the_download_holds_the_learners_sign_ins_and_failed_ones(studied):
+    learner, _, client = studied
+    _sign_in_records("owner")
+    _sign_in_records("neighbour")
+    data = json.loads(_body(client.get(reverse("account_data"))))
+    # The test's own sign-in (no address) and the one made above; none of the neighbour's.
+    assert len(data["sign_ins"]) == 2
+    assert {"address": "10.1.2.3", "browser": "Firefox"}.items() <= data["sign_ins"][-1].items()
+    assert [f["address"] for f in data["failed_sign_ins"]] == ["10.9.9.9"]
+    assert data["account"]["email_confirmed"] is True
+
+
+def test_the_reviews_csv_does_not_run_a_typed_answer_as_a_formula(studied):
+    learner, _, client = studied
+    review = ReviewLog.objects.filter(learner=learner).first()
+    review.answer = ['=HYPERLINK("http://example.org","x")']
+    review.save()
+    body = _body(client.get(reverse("account_reviews_csv")))
+    rows = list(csv.DictReader(io.StringIO(body)))
+    answers = [r["answer"] for r in rows]
+    assert '\'=HYPERLINK("http://example.org","x")' in answers
+    assert not any(a.startswith(("=", "+", "-", "@")) for r in rows for a in r.values())

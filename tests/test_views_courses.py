@@ -346,8 +346,9 @@ def test_one_bad_row_enrols_nobody_and_every_bad_row_is_named(teacher, course):
     UserFactory(email="ann@example.org")
     already = UserFactory(email="dee@example.org")
     EnrolmentFactory(course=course, learner=already)
-    UserFactory(email="twin@example.org", username="twin1")
-    UserFactory(email="twin@example.org", username="twin2")
+    # A second account gave the same email but never confirmed it.
+    UserFactory(email="twin@example.org", username="twin1", verified=False)
+    UserFactory(email="unsure@example.org", username="unsure", verified=False)
     text = "\n".join(
         [
             "ann@example.org",  # 1: fine
@@ -355,7 +356,7 @@ def test_one_bad_row_enrols_nobody_and_every_bad_row_is_named(teacher, course):
             "nobody@example.org",  # 3
             "ANN@example.org",  # 4: the same as line 1
             "dee@example.org",  # 5
-            "twin@example.org",  # 6
+            "twin@example.org",  # 6: nobody confirmed it
             "<script>x</script>@example.org",  # 7
         ]
     )
@@ -366,10 +367,10 @@ def test_one_bad_row_enrols_nobody_and_every_bad_row_is_named(teacher, course):
     table = page.split('id="bad-rows"')[1].split("</table>")[0]
     for line, reason in [
         (2, "not an email address"),
-        (3, "no SpineQuiz account has this email"),
+        (3, "no SpineQuiz account has confirmed this email"),
         (4, "the same email as line 1"),
         (5, "already enrolled in this course"),
-        (6, "several accounts share this email"),
+        (6, "no SpineQuiz account has confirmed this email"),
         (7, "not an email address"),
     ]:
         assert f"<td>{line}</td>" in table
@@ -617,3 +618,87 @@ def test_a_learner_builds_their_own_deck_and_studies_from_it():
     study = client.get(reverse("study")).content.decode()
     held = {q.prompt for q in deck.questions()}
     assert any(prompt in study for prompt in held), "today's queue draws from the deck"
+
+
+# Enrolment text the csv module cannot read --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 140_000,  # one field past the csv module's limit (131,072)
+        "ann@example.org\n" + "y" * 140_000 + "@example.org\n",
+        'ann@example.org\n"' + "z" * 200_000,  # an unclosed quote to the end
+    ],
+    ids=["one-huge-field", "a-huge-second-line", "unclosed-quote"],
+)
+def test_a_huge_csv_field_is_a_named_bad_row_not_a_server_error(teacher, course, text):
+    UserFactory(email="ann@example.org")
+    as_text = teacher.post(reverse("teach_enrol", args=[course.pk]), {"emails": text})
+    upload = SimpleUploadedFile("class.csv", text.encode())
+    as_file = teacher.post(reverse("teach_enrol", args=[course.pk]), {"file": upload})
+    for response in (as_text, as_file):
+        page = response.content.decode()
+        assert response.status_code == 422
+        assert "Nobody was enrolled" in page
+        assert "far too long" in page or "not an email address" in page
+        # The table names the row without echoing the whole field back.
+        table = page.split('id="bad-rows"')[1].split("</table>")[0]
+        assert len(table) < 2_000
+    assert not course.learners.exists()
+
+
+def test_pasted_emails_past_a_megabyte_are_refused_with_a_message(teacher, course):
+    response = teacher.post(
+        reverse("teach_enrol", args=[course.pk]), {"emails": "a@example.org\n" * 80_000}
+    )
+    assert response.status_code == 422
+    assert "more than 1 MB" in response.content.decode()
+
+
+# The founder of a course ----------------------------------------------------------------
+
+
+def test_a_co_instructor_cannot_remove_the_founder_and_the_page_says_so(instructor, course):
+    co = InstructorFactory()
+    third = InstructorFactory()
+    course.instructors.add(co, third)
+    assert course.founder == instructor
+    colleague = client_for(co)
+    page = colleague.get(reverse("teach_course", args=[course.pk])).content.decode()
+    assert "(founder)" in page and "not the founder" in page
+    assert reverse("teach_instructor_remove", args=[course.pk, instructor.pk]) not in page
+    refused = colleague.post(
+        reverse("teach_instructor_remove", args=[course.pk, instructor.pk]), follow=True
+    )
+    assert "only they can take themselves off it" in refused.content.decode()
+    assert instructor in course.instructors.all()
+    # A co-instructor may remove another co-instructor, and the founder anyone.
+    assert (
+        colleague.post(reverse("teach_instructor_remove", args=[course.pk, third.pk])).status_code
+        == 302
+    )
+    assert (
+        client_for(instructor)
+        .post(reverse("teach_instructor_remove", args=[course.pk, co.pk]))
+        .status_code
+        == 302
+    )
+    assert list(course.instructors.all()) == [instructor]
+
+
+def test_a_founder_who_leaves_hands_the_course_to_the_longest_serving(instructor, course):
+    first, second = InstructorFactory(), InstructorFactory()
+    course.instructors.add(first)
+    course.instructors.add(second)
+    response = client_for(instructor).post(
+        reverse("teach_instructor_remove", args=[course.pk, instructor.pk])
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert course.founder == first
+
+
+def test_a_new_course_is_founded_by_its_maker(teacher, instructor):
+    teacher.post(reverse("teach_course_new"), {"name": "Founded block"})
+    assert Course.objects.get(name="Founded block").founder == instructor
