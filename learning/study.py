@@ -64,8 +64,10 @@ CALENDAR_DAYS = 366  # the calendar shows 20 weeks; the streak may reach back a 
 NEW_LOOKAHEAD = 4  # new questions fetched per slot, so siblings can be skipped
 DUE_FETCH = 400
 LEARNING_ROOM = 50  # due cards read beyond the review limit: those in their learning steps
-# New questions read to count them; past this many the study page says "50+".
-NEW_COUNTED = 50
+# New questions read to choose and count them: a few per new question left today, as
+# siblings of one fact sit side by side in the bank's order, but never more than this
+# (past it the study page says "30+").
+NEW_FETCH_MAX = 120
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ def session(
     unseen = pool.exclude(pk__in=_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
-    new_fetch = min(limits.new_left, max(limit * NEW_LOOKAHEAD, NEW_COUNTED))
+    new_fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * max(limit, limits.new_left))
     new_rows = (
         list(unseen.order_by("position", "pk").values_list("pk", "fact_ids")[:new_fetch])
         if new_fetch
@@ -239,7 +241,7 @@ def session(
         ahead_of_time=study_filter.is_custom,
     )
     remaining = composed.remaining()
-    if len(new_rows) == new_fetch < limits.new_left:
+    if len(new_rows) == new_fetch and remaining.new < limits.new_left:
         remaining = replace(remaining, new_more=True)
     return Session(_with_cards(composed.order[:limit], due_rows), remaining)
 
@@ -685,9 +687,9 @@ def _planned_session(
         .values_list(*DUE_FIELDS, "rank")[: _due_fetch(limit, limits)]
     )
     # Enough new questions to fill today's pace and limit (and count them, up to
-    # NEW_COUNTED), and a few over for siblings.
+    # NEW_FETCH_MAX), with room for siblings.
     planned_new = limits.new_left + sum(learner_plan.quotas.values())
-    fetch = min(NEW_COUNTED, planned_new) + NEW_LOOKAHEAD
+    fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * planned_new)
     fetch = max(limit * NEW_LOOKAHEAD, fetch)
     offers = _new_offers(learner, learner_plan, done, fetch=fetch, new_left=limits.new_left)
     composed = pacing.compose_planned(
@@ -702,7 +704,7 @@ def _planned_session(
         reviews_done=done.review_cards_done,
     )
     remaining = composed.remaining()
-    if planned_new > NEW_COUNTED and remaining.new >= NEW_COUNTED:
+    if fetch == NEW_FETCH_MAX and remaining.new < planned_new:
         remaining = replace(remaining, new_more=True)
     return Session(_with_cards(composed.order[:limit], due_rows), remaining)
 

@@ -9,6 +9,12 @@ from playwright.sync_api import Page, expect
 from learning.models import Question
 
 STUDY = "#study"
+BUSY = ".htmx-request, .htmx-swapping, .htmx-settling"  # htmx still at work
+
+
+def settled(page: Page) -> None:
+    """Wait until htmx has swapped and settled, as a person would before the next key."""
+    expect(page.locator(BUSY)).to_have_count(0)
 
 
 def question_on(page: Page) -> Question:
@@ -95,7 +101,8 @@ def test_undo_bury_and_suspend_by_keyboard_and_the_rating_buttons_in_reach_on_a_
     page.goto("/accounts/login/")
     page.fill("#id_username", "phone-student")
     page.fill("#id_password", "iliopsoas-L2-hip")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.goto("/study/")
 
     expect(page.locator(f"{STUDY} .remaining")).to_contain_text("20 new")
@@ -109,15 +116,18 @@ def test_undo_bury_and_suspend_by_keyboard_and_the_rating_buttons_in_reach_on_a_
     expect(page.locator(f"{STUDY} form[data-answer]")).to_be_visible()
     assert ReviewLog.objects.count() == 1
 
+    settled(page)
     page.keyboard.press("u")  # undo: the same question again, its review gone
     expect(page.locator(f"{STUDY} .messages")).to_contain_text("undone")
     assert question_on(page) == first
     assert ReviewLog.objects.count() == 0
 
+    settled(page)
     page.keyboard.press("-")  # bury it until tomorrow
     expect(page.locator(f"{STUDY} .messages")).to_contain_text("Buried")
     assert question_on(page) != first
     second = question_on(page)
+    settled(page)
     page.keyboard.press("@")  # suspend the next one
     expect(page.locator(f"{STUDY} .messages")).to_contain_text("Suspended")
     assert question_on(page) not in (first, second)
