@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q
 
-from learning import itemstats, pacing, progress
+from learning import itemstats, pacing, progress, sorting
 from learning.models import (
     Assignment,
     Card,
@@ -619,3 +619,95 @@ def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
         "questions_waiting": len(by_question) - len(question_rows),
         "templates_waiting": len(by_template) - len(template_rows),
     }
+
+
+# Question templates, as instructors read them ------------------------------------------
+
+# Every question template of the generator, in words: the item statistics name templates
+# by these, not by the generator's keys. A fact links a subject to an object (the deck
+# builder lists facts as "subject → object").
+TEMPLATE_NAMES = {
+    "mcq-forward": "Single answer: given the subject, find the object",
+    "mcq-reverse": "Single answer: given the object, find the subject",
+    "multi-forward": "Select all that apply: given the subject, find every object",
+    "multi-reverse": "Select all that apply: given the object, find every subject",
+    "typed-forward": "Typed answer: given the subject, type the object",
+    "typed-reverse": "Typed answer: given the object, type the subject",
+    "tf-forward": "True or false: a fact as a sentence, any mistake in its object",
+    "tf-reverse": "True or false: a fact as a sentence, any mistake in its subject",
+    "tf-both": "True or false: a fact as a sentence, any mistake in its subject or object",
+    "tf-statement": "True or false: a fact that no choice question asks, as a sentence",
+    "tf-inaccuracy": "Spot the inaccuracy: a disputed statement of a seed article",
+    "order-window": "Put in order: neighbouring levels, cranial to caudal",
+    "vignette-root-findings": "Clinical vignette: the findings, then which nerve root",
+    "vignette-foramen-deficit": "Clinical vignette: a narrowed foramen, then which deficit",
+    "vignette-condition": "Clinical vignette: a confirmed condition, then a question on it",
+}
+
+
+def template_name(template: str) -> str:
+    """A question template in words; a template this list does not know, by its key."""
+    return TEMPLATE_NAMES.get(template, template.replace("-", " "))
+
+
+# Sorting the class tables --------------------------------------------------------------
+
+LEARNER_COLUMNS = [
+    ("learner", "Learner"),
+    ("seen", "Questions seen"),
+    ("reviews", "Reviews"),
+    ("last", "Last review"),
+    ("mastery", "Mastery"),
+]
+LEARNERS_DEFAULT = sorting.Order("learner")
+
+
+def learner_columns(data: ClassProgress) -> list[tuple[str, str]]:
+    """The class table's sortable columns: the learner's figures, then each assignment's."""
+    return LEARNER_COLUMNS + [
+        (f"a{s.assignment.pk}", s.assignment.deck.name) for s in data.assignments
+    ]
+
+
+def learners_sorted(data: ClassProgress, order: sorting.Order) -> Sequence[LearnerProgress]:
+    """The class's rows in `order` (a column of `learner_columns`), by name within ties."""
+    keys: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "learner": lambda row: row["username"].casefold(),
+        "seen": lambda row: row["seen"],
+        "reviews": lambda row: row["reviews"],
+        # ISO times of one zone sort as the moments do; never studied comes first.
+        "last": lambda row: row["last"] or "",
+        "mastery": lambda row: row["mastery"],
+    }
+    for summary in data.assignments:
+        pk = summary.assignment.pk
+        keys[f"a{pk}"] = lambda row, pk=pk: next((m for a, m, _ in row["standings"] if a == pk), 0)
+    rows = data.learners.rows if isinstance(data.learners, _LearnerRows) else None
+    if rows is None or order.key not in keys:
+        return data.learners
+    return _LearnerRows(
+        sorting.sort_rows(rows, order, keys, then=lambda row: (row["username"], row["learner"]))
+    )
+
+
+ITEM_COLUMNS = [
+    ("question", "Question"),
+    ("kind", "Kind"),
+    ("learners", "Learners"),
+    ("facility", "Facility"),
+    ("discrimination", "Discrimination"),
+]
+ITEMS_DEFAULT = sorting.Order("discrimination")  # worst first, as the report is stored
+
+
+def items_sorted(rows: list[ItemRow], order: sorting.Order) -> list[ItemRow]:
+    keys: dict[str, Callable[[ItemRow], Any]] = {
+        "question": lambda r: r.label.casefold(),
+        "kind": lambda r: r.kind,
+        "learners": lambda r: r.stats.learners,
+        "facility": lambda r: r.stats.facility,
+        "discrimination": lambda r: r.stats.worst_first,
+    }
+    if order.key not in keys:
+        return rows
+    return sorting.sort_rows(rows, order, keys, then=lambda r: str(r.stats.item))

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from learning import ratelimit, teaching
+from learning import ratelimit, sorting, teaching
 from learning.exports import spreadsheet_safe
 from learning.forms import posted
 from learning.forms_courses import (
@@ -425,9 +425,31 @@ def course_assignment_delete(
 @require_safe
 def course_progress(request: HttpRequest, course: Course) -> HttpResponse:
     data = teaching.class_progress(course, timezone.now())
-    page = Paginator(data.learners, PROGRESS_PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = teaching.learner_columns(data)
+    order = sorting.order_read(
+        request.GET.get("sort"), [key for key, _ in labels], teaching.LEARNERS_DEFAULT
+    )
+    rows = teaching.learners_sorted(data, order)
+    page = Paginator(rows, PROGRESS_PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = sorting.columns(labels, order)
     template = "learning/teach/progress.html" + ("#learners" if request.htmx else "")
-    return render(request, template, {"course": course, "data": data, "page": page})
+    return render(
+        request,
+        template,
+        {
+            "course": course,
+            "data": data,
+            "page": page,
+            "columns": columns[: len(teaching.LEARNER_COLUMNS)],
+            # Each assignment's column says how many facts its target asks for.
+            "assignment_columns": [
+                (column, f"(of {summary.target})")
+                for column, summary in zip(
+                    columns[len(teaching.LEARNER_COLUMNS) :], data.assignments, strict=True
+                )
+            ],
+        },
+    )
 
 
 @course_taught
@@ -472,6 +494,11 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
 def course_items(request: HttpRequest, course: Course) -> HttpResponse:
     report = teaching.item_report(course, timezone.now())
     every = request.GET.get("all") == "1"
+    keys = [key for key, _ in teaching.ITEM_COLUMNS]
+    order = sorting.order_read(request.GET.get("sort"), keys, teaching.ITEMS_DEFAULT)
+    # The worst come first; a long tail of good questions is there on request. Sorting
+    # by another column sorts the questions shown.
+    questions = report.questions if every else report.questions[:ITEMS_SHOWN]
     return render(
         request,
         "learning/teach/items.html",
@@ -479,8 +506,9 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
             "course": course,
             "report": report,
             "min_learners": MIN_LEARNERS,
-            # The worst come first; a long tail of good questions is there on request.
-            "questions": report.questions if every else report.questions[:ITEMS_SHOWN],
+            "questions": teaching.items_sorted(questions, order),
+            "columns": sorting.columns(teaching.ITEM_COLUMNS, order),
+            "worst_first": order == teaching.ITEMS_DEFAULT,
             "every": every,
             "items_shown": ITEMS_SHOWN,
         },

@@ -295,7 +295,9 @@ def test_item_statistics_come_from_first_attempts_and_wait_for_ten_learners(teac
     assert table.index(Question.objects.get(pk=order[0].item).prompt) < table.index(
         Question.objects.get(pk=order[1].item).prompt
     )
-    assert 'id="template-stats"' in page and "mcq-" in page
+    templates = page.split('id="template-stats"')[1].split("</table>")[0]
+    assert "Single answer: given the" in templates, "templates are named in words"
+    assert "mcq-" not in templates
 
 
 def test_a_question_whose_answer_changed_counts_from_its_first_attempt_since(teacher, course):
@@ -310,3 +312,25 @@ def test_a_question_whose_answer_changed_counts_from_its_first_attempt_since(tea
     page = teacher.get(reverse("teach_items", args=[course.pk])).content.decode()
     row = page.split(question.prompt)[1].split("</tr>")[0]
     assert "100%" in row, "only the answers since the change count"
+
+
+def test_item_statistics_sort_by_any_column_and_ignore_a_sort_they_do_not_have(teacher, course):
+    deck = DeckFactory(course=course, levels=["L2"], kinds=["mcq"])
+    AssignmentFactory(course=course, deck=deck)
+    questions = list(deck.questions().order_by("pk")[:3])
+    _first_attempts(course, questions, [(1, 0, 1)] * 5 + [(1, 1, 0)] * 5)
+    url = reverse("teach_items", args=[course.pk])
+
+    def prompts_in_order(**query):
+        page = teacher.get(url, query).content.decode()
+        table = page.split('id="question-stats"')[1].split("</table>")[0]
+        return sorted((q for q in questions), key=lambda q: table.index(q.prompt)), page
+
+    easiest_last, page = prompts_in_order(sort="facility")
+    assert easiest_last[-1] == questions[0], "everyone got the first right: facility 100%"
+    assert 'aria-sort="ascending"' in page and "Questions</h2>" in page
+    easiest_first, page = prompts_in_order(sort="-facility")
+    assert easiest_first[0] == questions[0] and 'aria-sort="descending"' in page
+    usual, page = prompts_in_order()
+    assert usual == prompts_in_order(sort="no-such-column")[0]
+    assert "Questions, worst first" in page
