@@ -51,6 +51,7 @@ from learning.views_auth import rate_limited
 
 LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25
+ANSWERS_PAGE_SIZE = 50
 ITEMS_SHOWN = 50  # questions on the item statistics page, worst first, unless all are asked
 PREVIEW_SAMPLE = 8
 PICK_CANDIDATES = 50
@@ -511,6 +512,33 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
             "worst_first": order == teaching.ITEMS_DEFAULT,
             "every": every,
             "items_shown": ITEMS_SHOWN,
+        },
+    )
+
+
+@course_taught
+@vary_on_headers("HX-Request")
+@require_safe
+def course_learner(request: HttpRequest, course: Course, learner_pk: int) -> HttpResponse:
+    """One learner of the course: their standing, their mastery, their answers."""
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("learner"), course=course, learner_id=learner_pk
+    )
+    report = teaching.learner_report(course, enrolment.learner, enrolment.joined_at, timezone.now())
+    keys = [key for key, _ in teaching.ANSWER_COLUMNS]
+    order = sorting.order_read(request.GET.get("sort"), keys, teaching.ANSWERS_DEFAULT)
+    answers = Paginator(
+        teaching.answers_sorted(report.answered, order), ANSWERS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    template = "learning/teach/learner.html" + ("#answers" if request.htmx else "")
+    return render(
+        request,
+        template,
+        {
+            "course": course,
+            "report": report,
+            "answers": answers,
+            "columns": sorting.columns(teaching.ANSWER_COLUMNS, order),
         },
     )
 

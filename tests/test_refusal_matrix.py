@@ -399,6 +399,9 @@ ACCESS: dict[str, Access] = {
         teaching(get=405, post=302),
     ),
     "teach_progress": Access(url("teach_progress", the("course")), teaching()),
+    # One learner's answers: their course's instructors only. The learner themselves and a
+    # learner of another course are refused (403), another course's instructor finds nothing.
+    "teach_learner": Access(url("teach_learner", the("course"), the("learner")), teaching()),
     "teach_progress_csv": Access(url("teach_progress_csv", the("course")), teaching()),
     "teach_items": Access(url("teach_items", the("course")), teaching()),
 }
