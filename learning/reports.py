@@ -39,6 +39,8 @@ def question_report(request: HttpRequest, pk: int) -> HttpResponse:
         "open_reports": ProblemReport.objects.open().filter(
             reporter=request.user, question=question
         ),
+        # What the editors did with each, in their words to the reporter.
+        "my_reports": ProblemReport.objects.filter(reporter=request.user, question=question),
     }
     template = "learning/report.html" + ("#report-form" if request.htmx else "")
     return render(request, template, context, status=status)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +35,7 @@ from learning.models import (
     Exam,
     LearnerSettings,
     MemoryModel,
+    ProblemReport,
     Question,
     ReviewLog,
     Role,
@@ -61,6 +62,7 @@ from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
 from learning.views_auth import rate_limited
 
 BANK_PAGE_SIZE = 25
+REPORT_ANSWERS_SHOWN = timedelta(days=30)  # the editors' answers to a learner's reports
 QUESTION_SALT = "spinequiz.study.question"
 RATING_SALT = "spinequiz.study.rating"
 FEEDBACK_SALT = "spinequiz.study.feedback"
@@ -118,12 +120,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 }
             )
         table.append({"label": label, "cells": cells})
+    answered = ProblemReport.objects.filter(reporter=request.user).answered_since(
+        timezone.now() - REPORT_ANSWERS_SHOWN
+    )[:5]
     return render(
         request,
         "learning/dashboard.html",
         {
             "data": data,
             "table": table,
+            "answered_reports": answered,
             "spine": spine_svg(data.levels, data.by_level),
             "calendar": calendar_svg(data.calendar),
             "forecast": forecast_svg(data.forecast),

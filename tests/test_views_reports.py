@@ -1,5 +1,7 @@
 """Reporting a problem with a question, and the editors' queue of reports."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -169,3 +171,44 @@ def test_editors_close_reports_in_bulk(learner, question):
     )
     report.refresh_from_db()
     assert report.resolution == "not-a-problem" and report.closed_by == editor
+
+
+def test_the_reporter_reads_what_the_editors_did_and_wrote_back(learner, question):
+    reporter = client_for(learner)
+    reporter.post(reverse("question_report", args=[question.pk]), {"problem": "typo"})
+    editor = UserFactory(is_staff=True)
+    editor.groups.add(roles_ensure()[Role.CONTENT_EDITOR])
+    report = ProblemReport.objects.get()
+    client_for(editor).post(
+        reverse("admin:learning_problemreport_change", args=[report.pk]),
+        {
+            "resolution": "fixed",
+            "resolution_note": "Spelling <i>fixed</i>, thank you.",
+            "_save": "1",
+        },
+    )
+
+    page = reporter.get(reverse("question_report", args=[question.pk])).content.decode()
+    assert "Your reports on this question" in page and "Fixed in the fact base" in page
+    assert "Spelling &lt;i&gt;fixed&lt;/i&gt;, thank you." in page
+    dashboard = reporter.get(reverse("dashboard")).content.decode()
+    assert "The editors answered your reports" in dashboard
+    assert "Spelling &lt;i&gt;fixed&lt;/i&gt;, thank you." in dashboard
+    assert reverse("question_report", args=[question.pk]) in dashboard
+    # Someone else's report, and an answer of long ago, are not on the dashboard.
+    other = UserFactory()
+    assert (
+        "The editors answered" not in client_for(other).get(reverse("dashboard")).content.decode()
+    )
+    ProblemReport.objects.update(closed_at=timezone.now() - timedelta(days=40))
+    assert "The editors answered" not in reporter.get(reverse("dashboard")).content.decode()
+
+
+def test_the_thank_you_for_a_report_reads_as_a_success_not_a_warning(learner, question):
+    client = client_for(learner)
+    response = client.post(
+        reverse("question_report", args=[question.pk]),
+        {"problem": "typo"},
+        headers={"HX-Request": "true"},
+    )
+    assert 'class="message success" role="status"' in response.content.decode()
