@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -92,8 +93,17 @@ def cited(question: Question, sources: dict[str, Source]) -> list[dict[str, str]
 # Dashboard and bank -----------------------------------------------------------
 
 
+@login_not_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("dashboard")
+    """Signed in: your progress. Signed out: what SpineQuiz does, and the way in."""
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    form = AuthenticationForm(request)
+    # The page is read first: the cursor is not put in the form before it.
+    form.fields["username"].widget.attrs.pop("autofocus", None)
+    return render(request, "learning/home.html", {"form": form})
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
