@@ -1,5 +1,6 @@
 """Reporting a problem with a question, and the editors' queue of reports."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -212,3 +213,32 @@ def test_the_thank_you_for_a_report_reads_as_a_success_not_a_warning(learner, qu
         headers={"HX-Request": "true"},
     )
     assert 'class="message success" role="status"' in response.content.decode()
+
+
+def test_a_learner_reports_a_question_answered_right_before_rating_it(spine_bank):
+    from tests.test_views_study import answer_data, shown
+
+    newcomer = UserFactory()
+    client = client_for(newcomer)
+    question, token, _ = shown(client)
+    feedback = client.post(
+        reverse("study_answer"), answer_data(question, token), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert not ReviewLog.objects.filter(learner=newcomer).exists(), "recorded once rated"
+    report_form = feedback.split('class="report-form"')[1]
+    token = re.search(r'name="shown" value="([^"]+)"', report_form)[1]
+    url = reverse("question_report", args=[question.pk])
+
+    response = client.post(url, {"problem": "typo", "shown": token}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and "is with the editors" in response.content.decode()
+    assert ProblemReport.objects.get().reporter == newcomer
+    # The token is this learner's, for this question: not another's, not another question.
+    other = client_for(UserFactory())
+    assert other.post(url, {"problem": "typo", "shown": token}).status_code == 404
+    elsewhere = Question.objects.active().exclude(pk=question.pk).first()
+    response = client.post(
+        reverse("question_report", args=[elsewhere.pk]), {"problem": "typo", "shown": token}
+    )
+    assert response.status_code == 404
+    assert ProblemReport.objects.count() == 1
