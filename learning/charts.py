@@ -67,7 +67,8 @@ def spine_svg(levels: Sequence[Level], by_level: Mapping[str, Cell]) -> SafeStri
             f'<g fill="{fill}" stroke="var(--line, #999)" stroke-width="1">{shape}</g>'
             f'<text x="{centre - 86}" y="{text_y:.0f}" text-anchor="end" '
             f'class="{"seg" if level.kind != Level.Kind.VERTEBRAL else "vert"}">'
-            f"{escape(level.key)}</text>"
+            # The space between the two texts keeps them two words when read together.
+            f"{escape(level.key)}</text> "
             f'<text x="{centre + 92}" y="{text_y:.0f}" class="pct">{escape(_percent(cell))}'
             f"</text></a>"
         )

@@ -4,6 +4,7 @@
 //   field's label, as a plain select is. Rows added to an inline get theirs too.
 // - The two-list chooser labels its filter boxes with an icon whose aria-label a plain
 //   span may not carry: make the icon an image, which may.
+// - Long filter lists are folded until opened (below).
 (() => {
   "use strict";
   function nameWidgets(root) {
@@ -26,6 +27,19 @@
       icon.setAttribute("role", "img");
     });
   }
+  // A list's filters come before its search box and results, in the order of the keys:
+  // long filter lists (relations, sources, kinds ...) start folded, so the keyboard reaches
+  // the search without passing a hundred links. A list with a choice made stays open, and
+  // what the editor opens or folds is remembered (the admin's own filters.js keeps it).
+  function foldLongFilters() {
+    const saved = JSON.parse(sessionStorage.getItem("django.admin.filtersState") || "{}");
+    document.querySelectorAll("#changelist-filter details[data-filter-title]").forEach((list) => {
+      if (list.dataset.filterTitle in saved) return;
+      const chosen = list.querySelector("li.selected:not(:first-child)"); // the first is "All"
+      if (list.querySelectorAll("li").length > 8 && !chosen) list.removeAttribute("open");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", foldLongFilters);
   // After the admin's own load handlers have made their widgets.
   window.addEventListener("load", () => setTimeout(() => nameWidgets(document), 0));
   document.addEventListener("formset:added", (event) => {
