@@ -225,6 +225,12 @@ def test_a_learners_pages_meet_wcag_21_aa(page: Page, world: dict[str, Any]) -> 
 
     page.goto("/study/custom/")
     audit(page, "choose what to study")
+    # Every level and topic in sight: no list is a box to scroll inside.
+    clipped = page.evaluate(
+        "() => [...document.querySelectorAll('.checks > div')]"
+        ".filter(list => list.scrollHeight > list.clientHeight + 1).length"
+    )
+    assert clipped == 0
     page.get_by_role("button", name="Start").click()
     expect(page.locator(".errorlist").first).to_be_visible()
     audit(page, "choose what to study, nothing chosen")
@@ -362,6 +368,8 @@ def test_an_instructors_pages_meet_wcag_21_aa(page: Page, world: dict[str, Any])
 @pytest.mark.django_db(transaction=True)
 def test_a_content_editors_pages_meet_wcag_21_aa(page: Page, world: dict[str, Any]) -> None:
     audit = Audit("content editor")
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     log_in(page, "ed", "/admin/login/?next=/admin/")
     fact = Fact.objects.get(
         subject__key="root-l4",
@@ -416,10 +424,19 @@ def test_a_content_editors_pages_meet_wcag_21_aa(page: Page, world: dict[str, An
     page.get_by_text("Add another Citation").click()
     audit(page, "a fact, a citation added")
 
+    # At 1280 px every column of the fact list fits beside the filters.
+    page.goto("/admin/learning/fact/")
+    widths = page.evaluate(
+        "() => [document.querySelector('#result_list').scrollWidth,"
+        " document.querySelector('#changelist-form .results').clientWidth]"
+    )
+    assert page.viewport_size["width"] == 1280 and widths[0] <= widths[1], widths
+
     page.goto("/admin/learning/fact/add/")
     expect(preview.locator(".errorlist").first).to_be_visible()
     audit(page, "add a fact")
     page.locator("input[name=_save]").click()
     expect(page.locator(".errornote")).to_be_visible()
     audit(page, "add a fact, refused with errors")
+    assert not missing, f"asked for and not found: {missing}"  # /favicon.ico, say
     audit.assert_clean(at_least=28)
