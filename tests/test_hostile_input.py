@@ -198,6 +198,7 @@ def site_forms(world: dict[str, Any]) -> list[Target]:
     fact = world["fact"]
     pages = {
         "anonymous": [
+            reverse("home"),  # its sign-in form is the login page's
             reverse("login"),
             reverse("signup"),
             reverse("password_reset"),
