@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECRET_KEY = "bench-only-secret-key-" + "y" * 40
-TOKEN = re.compile(r'name="token" value="([^"]+)"')
+# The answer form's token: the study page also carries the undo form's.
+TOKEN = re.compile(r'<form[^>]*data-answer.*?name="token" value="([^"]+)"', re.S)
 RATE_TOKEN = re.compile(r'<form class="rate".*?name="token" value="([^"]+)"', re.S)
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 

@@ -33,9 +33,10 @@ def spine_svg(levels: Sequence[Level], by_level: Mapping[str, Cell]) -> SafeStri
         cell = by_level.get(level.key)
         fill = mastery_colour(cell.mastery if cell else 0.0)
         href = f"{reverse('study_custom')}?{urlencode({'level': level.key})}"
-        label = f"{level.key}: mastery {_percent(cell)}"
+        # The link's name starts with what it shows ("L2 40%"), as a voice user says it.
+        label = f"{level.key} {_percent(cell)}"
         if cell and cell.facts:
-            label += f" over {cell.facts} facts, {cell.seen} studied"
+            label += f": mastery over {cell.facts} facts, {cell.seen} studied"
         if level.kind == Level.Kind.VERTEBRAL:
             height = VERTEBRA_HEIGHT
             if level.key.startswith("S"):
@@ -66,13 +67,15 @@ def spine_svg(levels: Sequence[Level], by_level: Mapping[str, Cell]) -> SafeStri
             f'<g fill="{fill}" stroke="var(--line, #999)" stroke-width="1">{shape}</g>'
             f'<text x="{centre - 86}" y="{text_y:.0f}" text-anchor="end" '
             f'class="{"seg" if level.kind != Level.Kind.VERTEBRAL else "vert"}">'
-            f"{escape(level.key)}</text>"
+            # The space between the two texts keeps them two words when read together.
+            f"{escape(level.key)}</text> "
             f'<text x="{centre + 92}" y="{text_y:.0f}" class="pct">{escape(_percent(cell))}'
             f"</text></a>"
         )
         y += height
     return mark_safe(
-        f'<svg class="spine" viewBox="0 0 {SPINE_WIDTH} {y + 8}" role="img" '
+        # A group, not an image: an image's content is hidden, and these are links.
+        f'<svg class="spine" viewBox="0 0 {SPINE_WIDTH} {y + 8}" role="group" '
         f'aria-labelledby="spine-title"><title id="spine-title">Mastery by spinal level, '
         f"T12 to S1: darker is better known</title>{''.join(parts)}</svg>"
     )

@@ -9,11 +9,13 @@ exactly as the save will read it, and nothing is written.
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +25,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
+from simple_history.models import ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from learning import factbase as fb
 from learning import itemrules
@@ -53,6 +59,45 @@ PROBLEMS_SHOWN = 200
 
 def triple_of(fact: Fact | ArguablePair) -> tuple[str, str, str]:
     return (fact.subject.key, fact.relation.key, fact.object.key)
+
+
+# The history of an edit ---------------------------------------------------
+
+
+def words_changed(old: str, new: str) -> tuple[SafeString, SafeString]:
+    """Both texts whole and escaped, the words taken out marked <del> in the old and the
+    words put in marked <ins> in the new: an editor reads what changed in a long
+    explanation without losing the rest of it."""
+    before, after = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    old_parts: list[str] = []
+    new_parts: list[str] = []
+    matcher = SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        taken, put = escape("".join(before[i1:i2])), escape("".join(after[j1:j2]))
+        if op == "equal":
+            old_parts.append(taken)
+            new_parts.append(put)
+            continue
+        if taken:
+            old_parts.append(f"<del>{taken}</del>")
+        if put:
+            new_parts.append(f"<ins>{put}</ins>")
+    return mark_safe("".join(old_parts)), mark_safe("".join(new_parts))  # each part escaped above
+
+
+class WholeChanges(HistoricalRecordContextHelper):
+    """The history page's changes in full, not cut to 100 characters ("L2 se[148 chars]d
+    L3 lies below."), with the changed words marked."""
+
+    def stringify_delta_change_values(
+        self, change: ModelChange, old: Any, new: Any
+    ) -> tuple[SafeString, SafeString]:
+        def text(value: Any) -> str:
+            if isinstance(value, list):
+                return ", ".join(str(v) for v in value)
+            return "" if value is None else str(value)
+
+        return words_changed(text(old), text(new))
 
 
 # The preview ---------------------------------------------------------------
@@ -105,9 +150,14 @@ class Preview:
     """What saving the edited fact would do to the bank."""
 
     def __init__(self, questions: list[Question], own: list[Question], counts: Counter[str]):
-        self.questions = questions
-        self.own = own
+        self.questions = questions  # every question the edit could alter, rechecked
+        self.own = own  # the edited fact's own questions
         self.counts = counts
+
+    @property
+    def changed(self) -> int:
+        """The questions saving will change: new, reworded, with a changed answer, retired."""
+        return sum(self.counts.values())
 
 
 def preview(edited: fb.Fact, replaces: fb.Fact | None) -> Preview:
@@ -154,10 +204,13 @@ def _edited_fact(
     if not form.is_valid():
         errors += [f"{name}: {' '.join(e)}" for name, e in form.errors.items()]
     if not formset.is_valid():
+        # The messages themselves: an error list's str() is HTML, shown escaped as text.
         errors += [
-            " ".join(str(e) for e in problems.values()) for problems in formset.errors if problems
+            f"citation {row}, {name}: {' '.join(texts)}"
+            for row, problems in enumerate(formset.errors, start=1)
+            for name, texts in problems.items()
         ]
-        errors += [str(e) for e in formset.non_form_errors()]
+        errors += list(formset.non_form_errors())
     if errors:
         return None, errors
     data = form.cleaned_data

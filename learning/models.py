@@ -1188,6 +1188,10 @@ class ProblemReportQuerySet(models.QuerySet["ProblemReport"]):
     def open(self) -> ProblemReportQuerySet:
         return self.filter(closed_at__isnull=True)
 
+    def answered_since(self, moment: datetime) -> ProblemReportQuerySet:
+        """Closed by the editors since `moment`, newest first."""
+        return self.filter(closed_at__gte=moment).order_by("-closed_at", "-pk")
+
 
 class ProblemReport(models.Model):
     """A learner's or instructor's word that a question is wrong, queued for the editors."""

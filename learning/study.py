@@ -70,6 +70,17 @@ LEARNING_ROOM = 50  # due cards read beyond the review limit: those in their lea
 NEW_FETCH_MAX = 120
 
 
+# Kinds of question as a heading reads them: "Studying typed-answer questions".
+KIND_PHRASES = {
+    Question.Kind.MCQ: "single-answer questions",
+    Question.Kind.MULTI: "select-all questions",
+    Question.Kind.TYPED: "typed-answer questions",
+    Question.Kind.TRUE_FALSE: "true-or-false questions",
+    Question.Kind.ORDER: "put-in-order questions",
+    Question.Kind.VIGNETTE: "clinical vignettes",
+}
+
+
 @dataclass(frozen=True)
 class StudyFilter:
     """A self-chosen study session: just these levels, topics and kinds (or the leeches)."""
@@ -113,8 +124,7 @@ class StudyFilter:
             names = dict(Topic.objects.filter(key__in=self.topics).values_list("key", "name"))
             parts.append(", ".join(names.get(t, t) for t in self.topics))
         if self.kinds:
-            labels = dict(Question.Kind.choices)
-            parts.append(", ".join(labels.get(k, k).lower() for k in self.kinds))
+            parts.append(", ".join(KIND_PHRASES.get(k, k) for k in self.kinds))
         return " · ".join(parts)
 
 

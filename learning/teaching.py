@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q
 
-from learning import itemstats, pacing, progress
+from learning import itemstats, pacing, progress, sorting
 from learning.models import (
     Assignment,
     Card,
@@ -39,7 +39,7 @@ from learning.models import (
     ReviewLog,
     Topic,
 )
-from learning.scheduling import day_of, day_start, elapsed_days, recall_after_days
+from learning.scheduling import day_of, day_start, elapsed_days, recall_after_days, retrievability
 from learning.study import fact_places, plan, today
 
 
@@ -257,20 +257,27 @@ class ClassProgress:
 
     def heatmap(self) -> list[dict[str, Any]]:
         """Rows of the level x topic table: only the rows and columns with facts."""
-        rows = [(progress.NO_LEVEL, "No single level")] + [(lv.key, lv.key) for lv in self.levels]
-        topics = self.topic_columns()
-        return [
-            {
-                "level": key,
-                "label": label,
-                "cells": [(t, self.cells.get((key, t.key))) for t in topics],
-            }
-            for key, label in rows
-            if any((key, t.key) in self.cells for t in topics)
-        ]
+        return heatmap_rows(self.levels, self.topics, self.cells)
 
     def topic_columns(self) -> list[Topic]:
-        return [t for t in self.topics if any(c[1] == t.key for c in self.cells)]
+        return topic_columns(self.topics, self.cells)
+
+
+def topic_columns(topics: list[Topic], cells: dict[tuple[str, str], progress.Cell]) -> list[Topic]:
+    return [t for t in topics if any(c[1] == t.key for c in cells)]
+
+
+def heatmap_rows(
+    levels: list[Level], topics: list[Topic], cells: dict[tuple[str, str], progress.Cell]
+) -> list[dict[str, Any]]:
+    """Rows of a level x topic table: only the rows and columns with facts."""
+    rows = [(progress.NO_LEVEL, "No single level")] + [(lv.key, lv.key) for lv in levels]
+    columns = topic_columns(topics, cells)
+    return [
+        {"level": key, "label": label, "cells": [(t, cells.get((key, t.key))) for t in columns]}
+        for key, label in rows
+        if any((key, t.key) in cells for t in columns)
+    ]
 
 
 # A course's reports are read from CourseReport while nobody has studied since they
@@ -619,3 +626,271 @@ def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
         "questions_waiting": len(by_question) - len(question_rows),
         "templates_waiting": len(by_template) - len(template_rows),
     }
+
+
+# Question templates, as instructors read them ------------------------------------------
+
+# Every question template of the generator, in words: the item statistics name templates
+# by these, not by the generator's keys. A fact links a subject to an object (the deck
+# builder lists facts as "subject → object").
+TEMPLATE_NAMES = {
+    "mcq-forward": "Single answer: given the subject, find the object",
+    "mcq-reverse": "Single answer: given the object, find the subject",
+    "multi-forward": "Select all that apply: given the subject, find every object",
+    "multi-reverse": "Select all that apply: given the object, find every subject",
+    "typed-forward": "Typed answer: given the subject, type the object",
+    "typed-reverse": "Typed answer: given the object, type the subject",
+    "tf-forward": "True or false: a fact as a sentence, any mistake in its object",
+    "tf-reverse": "True or false: a fact as a sentence, any mistake in its subject",
+    "tf-both": "True or false: a fact as a sentence, any mistake in its subject or object",
+    "tf-statement": "True or false: a fact that no choice question asks, as a sentence",
+    "tf-inaccuracy": "Spot the inaccuracy: a disputed statement of a seed article",
+    "order-window": "Put in order: neighbouring levels, cranial to caudal",
+    "vignette-root-findings": "Clinical vignette: the findings, then which nerve root",
+    "vignette-foramen-deficit": "Clinical vignette: a narrowed foramen, then which deficit",
+    "vignette-condition": "Clinical vignette: a confirmed condition, then a question on it",
+}
+
+
+def template_name(template: str) -> str:
+    """A question template in words; a template this list does not know, by its key."""
+    return TEMPLATE_NAMES.get(template, template.replace("-", " "))
+
+
+# Sorting the class tables --------------------------------------------------------------
+
+LEARNER_COLUMNS = [
+    ("learner", "Learner"),
+    ("seen", "Questions seen"),
+    ("reviews", "Reviews"),
+    ("last", "Last review"),
+    ("mastery", "Mastery"),
+]
+LEARNERS_DEFAULT = sorting.Order("learner")
+
+
+def learner_columns(data: ClassProgress) -> list[tuple[str, str]]:
+    """The class table's sortable columns: the learner's figures, then each assignment's."""
+    return LEARNER_COLUMNS + [
+        (f"a{s.assignment.pk}", s.assignment.deck.name) for s in data.assignments
+    ]
+
+
+def learners_sorted(data: ClassProgress, order: sorting.Order) -> Sequence[LearnerProgress]:
+    """The class's rows in `order` (a column of `learner_columns`), by name within ties."""
+    keys: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "learner": lambda row: row["username"].casefold(),
+        "seen": lambda row: row["seen"],
+        "reviews": lambda row: row["reviews"],
+        # ISO times of one zone sort as the moments do; never studied comes first.
+        "last": lambda row: row["last"] or "",
+        "mastery": lambda row: row["mastery"],
+    }
+    for summary in data.assignments:
+        pk = summary.assignment.pk
+        keys[f"a{pk}"] = lambda row, pk=pk: next((m for a, m, _ in row["standings"] if a == pk), 0)
+    rows = data.learners.rows if isinstance(data.learners, _LearnerRows) else None
+    if rows is None or order.key not in keys:
+        return data.learners
+    return _LearnerRows(
+        sorting.sort_rows(rows, order, keys, then=lambda row: (row["username"], row["learner"]))
+    )
+
+
+ITEM_COLUMNS = [
+    ("question", "Question"),
+    ("kind", "Kind"),
+    ("learners", "Learners"),
+    ("facility", "Facility"),
+    ("discrimination", "Discrimination"),
+]
+ITEMS_DEFAULT = sorting.Order("discrimination")  # worst first, as the report is stored
+
+
+def items_sorted(rows: list[ItemRow], order: sorting.Order) -> list[ItemRow]:
+    keys: dict[str, Callable[[ItemRow], Any]] = {
+        "question": lambda r: r.label.casefold(),
+        "kind": lambda r: r.kind,
+        "learners": lambda r: r.stats.learners,
+        "facility": lambda r: r.stats.facility,
+        "discrimination": lambda r: r.stats.worst_first,
+    }
+    if order.key not in keys:
+        return rows
+    return sorting.sort_rows(rows, order, keys, then=lambda r: str(r.stats.item))
+
+
+# One learner in a course ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    answer: list[str]
+    correct: bool
+    rating: int
+    at: datetime
+
+    @property
+    def rating_label(self) -> str:
+        return ReviewLog.Rating(self.rating).label
+
+
+@dataclass(frozen=True)
+class QuestionAnswers:
+    """One learner's answers to one assigned question."""
+
+    question: Question
+    first: Attempt | None
+    latest: Attempt | None
+    reviews: int
+    lapses: int
+    recall: float  # the probability they recall it now
+    reset_at: datetime | None  # its answer changed then, and its schedule started again
+
+    @property
+    def attempts(self) -> tuple[Attempt | None, Attempt | None]:
+        return (self.first, self.latest)
+
+
+@dataclass
+class LearnerReport:
+    """What an instructor sees of one learner in their course."""
+
+    learner: Any
+    joined_at: datetime
+    assignments: list[AssignmentProgress]
+    facts: int  # of the assigned decks
+    mastery: float  # mean over those facts, unseen ones 0
+    questions: int  # assigned questions
+    answered: list[QuestionAnswers]
+    reviews: int
+    last_review: datetime | None
+    levels: list[Level] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+    cells: dict[tuple[str, str], progress.Cell] = field(default_factory=dict)
+
+    def heatmap(self) -> list[dict[str, Any]]:
+        return heatmap_rows(self.levels, self.topics, self.cells)
+
+    def topic_columns(self) -> list[Topic]:
+        return topic_columns(self.topics, self.cells)
+
+
+ANSWER_COLUMNS = [
+    ("question", "Question"),
+    ("first", "First attempt"),
+    ("latest", "Latest"),
+    ("reviews", "Reviews"),
+    ("recall", "Recall now"),
+]
+ANSWERS_DEFAULT = sorting.Order("recall")  # what they know least first
+
+
+def answers_sorted(rows: list[QuestionAnswers], order: sorting.Order) -> list[QuestionAnswers]:
+    def attempt(a: Attempt | None) -> tuple[bool, bool, str]:
+        return (a is not None, bool(a and a.correct), a.at.isoformat() if a else "")
+
+    keys: dict[str, Callable[[QuestionAnswers], Any]] = {
+        "question": lambda r: r.question.prompt.casefold(),
+        "first": lambda r: attempt(r.first),
+        "latest": lambda r: attempt(r.latest),
+        "reviews": lambda r: r.reviews,
+        "recall": lambda r: r.recall,
+    }
+    if order.key not in keys:
+        return rows
+    return sorting.sort_rows(rows, order, keys, then=lambda r: r.question.pk)
+
+
+def learner_report(
+    course: Course, learner: Any, joined_at: datetime, now: datetime
+) -> LearnerReport:
+    """One learner against the course's assignments: their standing in each, their mastery
+    of the assigned facts by level and topic, and their answers to every assigned question
+    they have answered (first attempt, latest, recall now). A dozen queries, whatever the
+    size of the decks or of the learner's history."""
+    study_settings = LearnerSettings.of(learner)
+    zone = study_settings.zone
+    today_ = day_of(now, zone)
+    assignments = list(course.assignments.select_related("deck").order_by("due_on", "pk"))
+    contents = deck_contents(a.deck for a in assignments)
+    course_facts = contents.all_facts()
+    course_questions = contents.all_questions()
+    memories = _memories_by_learner([learner.pk], course_facts).get(learner.pk, {})
+    mine = _recall_at(memories, now)
+    standings = []
+    for a in assignments:
+        facts = contents.facts[a.deck_id]
+        mastered, standing = _standing(a, facts, memories, zone, now, joined_at)
+        standings.append(
+            AssignmentProgress(
+                assignment=a,
+                facts=len(facts),
+                mastered=mastered,
+                target=pacing.target_facts(len(facts), a.target_share),
+                standing=standing,
+                days_left=pacing.days_left(today_, a.due_on),
+            )
+        )
+    studied = (
+        Card.objects.filter(learner=learner, state__isnull=False)
+        .annotate(question_number=F("question_id") + 0)  # as in _questions_seen
+        .filter(question_number__in=course_questions)
+    )
+    cards = {card.question_id: card for card in studied.select_related("question")}
+    attempts: dict[int, dict[str, Attempt]] = defaultdict(dict)
+    for card_id, number, count, answer, correct, rating, at in (
+        ReviewLog.objects.filter(learner=learner, card__in=studied.values("pk"))
+        .filter(Q(number=1) | Q(number=F("card__review_count")))
+        .values_list(
+            "card_id", "number", "card__review_count", "answer", "correct", "rating", "reviewed_at"
+        )
+    ):
+        attempt = Attempt(list(answer), correct, rating, at)
+        if number == 1:
+            attempts[card_id]["first"] = attempt
+        if number == count:
+            attempts[card_id]["latest"] = attempt
+    answered = [
+        QuestionAnswers(
+            question=card.question,
+            first=attempts[card.pk].get("first"),
+            latest=attempts[card.pk].get("latest"),
+            reviews=card.review_count,
+            lapses=card.lapses,
+            recall=retrievability(card.as_state(), now),
+            reset_at=card.reset_at,
+        )
+        for card in cards.values()
+    ]
+    activity = (
+        ReviewLog.objects.filter(
+            learner=learner,
+            question__in=Question.objects.in_decks([a.deck.filter for a in assignments]).values(
+                "pk"
+            ),
+        ).aggregate(reviews=Count("pk"), last=Max("reviewed_at"))
+        if assignments
+        else {"reviews": 0, "last": None}
+    )
+    report = LearnerReport(
+        learner=learner,
+        joined_at=joined_at,
+        assignments=standings,
+        facts=len(course_facts),
+        mastery=sum(mine.values()) / len(course_facts) if course_facts else 0.0,
+        questions=len(course_questions),
+        answered=answered,
+        reviews=activity["reviews"],
+        last_review=activity["last"],
+    )
+    if course_facts:
+        topic_root = {
+            t.pk: (t.parent.key if t.parent else t.key)
+            for t in Topic.objects.select_related("parent")
+        }
+        places = fact_places(Fact.objects.filter(pk__in=course_facts), topic_root)
+        report.cells = progress.mastery_by_level_topic(places, mine)
+        report.levels = list(Level.objects.all())
+        report.topics = list(Topic.objects.filter(parent__isnull=True))
+    return report

@@ -99,6 +99,11 @@ urlpatterns = [
     ),
     path("teach/courses/<int:pk>/progress/", views_courses.course_progress, name="teach_progress"),
     path(
+        "teach/courses/<int:pk>/learners/<int:learner_pk>/",
+        views_courses.course_learner,
+        name="teach_learner",
+    ),
+    path(
         "teach/courses/<int:pk>/progress.csv",
         views_courses.course_progress_csv,
         name="teach_progress_csv",

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,7 @@ from learning.models import (
     Exam,
     LearnerSettings,
     MemoryModel,
+    ProblemReport,
     Question,
     ReviewLog,
     Role,
@@ -61,6 +63,7 @@ from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
 from learning.views_auth import rate_limited
 
 BANK_PAGE_SIZE = 25
+REPORT_ANSWERS_SHOWN = timedelta(days=30)  # the editors' answers to a learner's reports
 QUESTION_SALT = "spinequiz.study.question"
 RATING_SALT = "spinequiz.study.rating"
 FEEDBACK_SALT = "spinequiz.study.feedback"
@@ -90,8 +93,17 @@ def cited(question: Question, sources: dict[str, Source]) -> list[dict[str, str]
 # Dashboard and bank -----------------------------------------------------------
 
 
+@login_not_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("dashboard")
+    """Signed in: your progress. Signed out: what SpineQuiz does, and the way in."""
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    form = AuthenticationForm(request)
+    # The page is read first: the cursor is not put in the form before it.
+    form.fields["username"].widget.attrs.pop("autofocus", None)
+    return render(request, "learning/home.html", {"form": form})
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -118,12 +130,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 }
             )
         table.append({"label": label, "cells": cells})
+    answered = ProblemReport.objects.filter(reporter=request.user).answered_since(
+        timezone.now() - REPORT_ANSWERS_SHOWN
+    )[:5]
     return render(
         request,
         "learning/dashboard.html",
         {
             "data": data,
             "table": table,
+            "answered_reports": answered,
             "spine": spine_svg(data.levels, data.by_level),
             "calendar": calendar_svg(data.calendar),
             "forecast": forecast_svg(data.forecast),

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from learning import ratelimit, teaching
+from learning import ratelimit, sorting, teaching
 from learning.exports import spreadsheet_safe
 from learning.forms import posted
 from learning.forms_courses import (
@@ -51,6 +51,7 @@ from learning.views_auth import rate_limited
 
 LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25
+ANSWERS_PAGE_SIZE = 50
 ITEMS_SHOWN = 50  # questions on the item statistics page, worst first, unless all are asked
 PREVIEW_SAMPLE = 8
 PICK_CANDIDATES = 50
@@ -425,9 +426,31 @@ def course_assignment_delete(
 @require_safe
 def course_progress(request: HttpRequest, course: Course) -> HttpResponse:
     data = teaching.class_progress(course, timezone.now())
-    page = Paginator(data.learners, PROGRESS_PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = teaching.learner_columns(data)
+    order = sorting.order_read(
+        request.GET.get("sort"), [key for key, _ in labels], teaching.LEARNERS_DEFAULT
+    )
+    rows = teaching.learners_sorted(data, order)
+    page = Paginator(rows, PROGRESS_PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = sorting.columns(labels, order)
     template = "learning/teach/progress.html" + ("#learners" if request.htmx else "")
-    return render(request, template, {"course": course, "data": data, "page": page})
+    return render(
+        request,
+        template,
+        {
+            "course": course,
+            "data": data,
+            "page": page,
+            "columns": columns[: len(teaching.LEARNER_COLUMNS)],
+            # Each assignment's column says how many facts its target asks for.
+            "assignment_columns": [
+                (column, f"(of {summary.target})")
+                for column, summary in zip(
+                    columns[len(teaching.LEARNER_COLUMNS) :], data.assignments, strict=True
+                )
+            ],
+        },
+    )
 
 
 @course_taught
@@ -472,6 +495,11 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
 def course_items(request: HttpRequest, course: Course) -> HttpResponse:
     report = teaching.item_report(course, timezone.now())
     every = request.GET.get("all") == "1"
+    keys = [key for key, _ in teaching.ITEM_COLUMNS]
+    order = sorting.order_read(request.GET.get("sort"), keys, teaching.ITEMS_DEFAULT)
+    # The worst come first; a long tail of good questions is there on request. Sorting
+    # by another column sorts the questions shown.
+    questions = report.questions if every else report.questions[:ITEMS_SHOWN]
     return render(
         request,
         "learning/teach/items.html",
@@ -479,10 +507,38 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
             "course": course,
             "report": report,
             "min_learners": MIN_LEARNERS,
-            # The worst come first; a long tail of good questions is there on request.
-            "questions": report.questions if every else report.questions[:ITEMS_SHOWN],
+            "questions": teaching.items_sorted(questions, order),
+            "columns": sorting.columns(teaching.ITEM_COLUMNS, order),
+            "worst_first": order == teaching.ITEMS_DEFAULT,
             "every": every,
             "items_shown": ITEMS_SHOWN,
+        },
+    )
+
+
+@course_taught
+@vary_on_headers("HX-Request")
+@require_safe
+def course_learner(request: HttpRequest, course: Course, learner_pk: int) -> HttpResponse:
+    """One learner of the course: their standing, their mastery, their answers."""
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("learner"), course=course, learner_id=learner_pk
+    )
+    report = teaching.learner_report(course, enrolment.learner, enrolment.joined_at, timezone.now())
+    keys = [key for key, _ in teaching.ANSWER_COLUMNS]
+    order = sorting.order_read(request.GET.get("sort"), keys, teaching.ANSWERS_DEFAULT)
+    answers = Paginator(
+        teaching.answers_sorted(report.answered, order), ANSWERS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    template = "learning/teach/learner.html" + ("#answers" if request.htmx else "")
+    return render(
+        request,
+        template,
+        {
+            "course": course,
+            "report": report,
+            "answers": answers,
+            "columns": sorting.columns(teaching.ANSWER_COLUMNS, order),
         },
     )
 

@@ -1,6 +1,7 @@
 """The fact-base admin: editors only, saving regenerates, preview, history, import and export."""
 
 import io
+import re
 import zipfile
 from dataclasses import replace
 
@@ -377,3 +378,67 @@ def test_a_fact_the_reader_would_refuse_is_refused_in_the_admin(spine_bank, edit
 def test_a_preview_of_no_fact_is_not_found(spine_bank, editor_client):
     preview = reverse("admin:learning_fact_preview")
     assert editor_client.post(preview + "?fact=abc", {}).status_code == 404
+
+
+# What the editors' walk through the admin found --------------------------------------------
+
+
+def test_the_preview_headline_counts_the_questions_saving_changes(spine_bank, editor_client):
+    fact = the_fact()
+    url = reverse("admin:learning_fact_preview") + f"?fact={fact.pk}"
+    response = editor_client.post(
+        url, change_data(fact, explanation="Reworded."), headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    own = Question.objects.filter(facts=fact, is_active=True).count()
+    changed = int(re.search(r'id="preview-changed">(\d+)<', html)[1])
+    # Every question that shows the explanation is reworded, and nothing else changes.
+    shows_it = Question.objects.filter(
+        is_active=True, explanation__contains=fact.explanation
+    ).count()
+    assert changed == shows_it and changed >= own
+    assert f"{changed} reworded" in html and "0 new" in html and "0 retired" in html
+    assert f"This fact's {own} questions" in html
+    unchanged = editor_client.post(url, change_data(fact), headers={"HX-Request": "true"})
+    assert 'id="preview-changed">no<' in unchanged.content.decode()
+
+
+def test_a_broken_citation_in_the_preview_is_named_in_words_not_markup(spine_bank, editor_client):
+    fact = the_fact()
+    url = reverse("admin:learning_fact_preview") + f"?fact={fact.pk}"
+    data = change_data(fact) | {"citations-0-source": ""}
+    html = editor_client.post(url, data, headers={"HX-Request": "true"}).content.decode()
+    assert "citation 1, source: This field is required." in html
+    assert "&lt;ul" not in html and "&lt;li" not in html
+    assert '<div role="alert"><ul class="errorlist">' in html
+
+
+def test_the_history_shows_a_change_whole_with_the_words_that_changed(spine_bank, editor_client):
+    fact = the_fact()
+    before = fact.explanation
+    wording = before + " It is tested with the patient supine, the foot lifted against resistance."
+    url = reverse("admin:learning_fact_change", args=[fact.pk])
+    assert editor_client.post(url, change_data(fact, explanation=wording)).status_code == 302
+    page = editor_client.get(reverse("admin:learning_fact_history", args=[fact.pk]))
+    html = page.content.decode()
+    assert "chars]" not in html, "nothing is cut"
+    changes = html.split('id="change-history"')[1]
+    assert "against resistance.</ins>" in changes and before.split()[-1] in changes
+    assert "<del>" not in changes, "words were only added"
+    # The Content-Security-Policy allows no inline style: the page has none.
+    assert "style=" not in html
+
+
+def test_words_changed_marks_what_was_taken_out_and_put_in_and_escapes_the_rest():
+    from learning.editing import words_changed
+
+    old, new = words_changed("L2 lies above <L3>.", "L2 lies well above <L3>.")
+    assert old == "L2 lies above &lt;L3&gt;."
+    assert new == "L2 lies <ins>well </ins>above &lt;L3&gt;."
+    old, new = words_changed("A B C", "A X C")
+    assert old == "A <del>B</del> C" and new == "A <ins>X</ins> C"
+
+
+def test_admin_pages_name_the_sites_icon(spine_bank, editor_client):
+    html = editor_client.get(reverse("admin:learning_fact_changelist")).content.decode()
+    assert 'rel="icon"' in html and "favicon.svg" in html

@@ -198,6 +198,7 @@ def site_forms(world: dict[str, Any]) -> list[Target]:
     fact = world["fact"]
     pages = {
         "anonymous": [
+            reverse("home"),  # its sign-in form is the login page's
             reverse("login"),
             reverse("signup"),
             reverse("password_reset"),
@@ -534,6 +535,7 @@ def _pages_showing_hostile_content(w: dict[str, Any]) -> list[tuple[str, str, bo
         ("instructor", reverse("teach"), True),
         ("instructor", reverse("teach_course", args=[course.pk]), True),
         ("instructor", reverse("teach_progress", args=[course.pk]), True),
+        ("instructor", reverse("teach_learner", args=[course.pk, w["learner"].pk]), True),
         ("instructor", reverse("teach_items", args=[course.pk]) + "?all=1", True),
         ("instructor", reverse("teach_deck", args=[course.pk, w["course_deck"].pk]), True),
         ("instructor", reverse("teach_assignment", args=[course.pk, w["assignment"].pk]), True),
@@ -625,7 +627,11 @@ def _query_targets(w: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("learner", "get", reverse("question_report", args=[w["question"].pk]), "filed"),
         ("instructor", "get", reverse("teach_course", args=[course]), "page"),
         ("instructor", "get", reverse("teach_progress", args=[course]), "page"),
+        ("instructor", "get", reverse("teach_progress", args=[course]), "sort"),
         ("instructor", "get", reverse("teach_items", args=[course]), "all"),
+        ("instructor", "get", reverse("teach_items", args=[course]), "sort"),
+        ("instructor", "get", reverse("teach_learner", args=[course, w["learner"].pk]), "sort"),
+        ("instructor", "get", reverse("teach_learner", args=[course, w["learner"].pk]), "page"),
         ("editor", "post", reverse("admin:learning_fact_preview"), "fact"),
     ]
 

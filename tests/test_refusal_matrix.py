@@ -258,7 +258,11 @@ ACCESS: dict[str, Access] = {
         public(get=200, post=422, others=200, **{r: 302 for r in SIGNED_IN}),
     ),
     # Studying ------------------------------------------------------------------------
-    "home": Access(url("home"), signed_in(get=302, post=302, others=302)),
+    # Signed out: what SpineQuiz is, with the way in; signed in: on to the dashboard.
+    "home": Access(
+        url("home"),
+        public(get=200, post=405, **{r: 302 for r in SIGNED_IN}),
+    ),
     "dashboard": Access(url("dashboard"), signed_in(post=200, others=200)),
     "study": Access(url("study"), signed_in(post=200, others=200)),
     "study_custom": Access(url("study_custom"), signed_in(post=200, others=200)),
@@ -399,6 +403,9 @@ ACCESS: dict[str, Access] = {
         teaching(get=405, post=302),
     ),
     "teach_progress": Access(url("teach_progress", the("course")), teaching()),
+    # One learner's answers: their course's instructors only. The learner themselves and a
+    # learner of another course are refused (403), another course's instructor finds nothing.
+    "teach_learner": Access(url("teach_learner", the("course"), the("learner")), teaching()),
     "teach_progress_csv": Access(url("teach_progress_csv", the("course")), teaching()),
     "teach_items": Access(url("teach_items", the("course")), teaching()),
 }

@@ -295,7 +295,9 @@ def test_item_statistics_come_from_first_attempts_and_wait_for_ten_learners(teac
     assert table.index(Question.objects.get(pk=order[0].item).prompt) < table.index(
         Question.objects.get(pk=order[1].item).prompt
     )
-    assert 'id="template-stats"' in page and "mcq-" in page
+    templates = page.split('id="template-stats"')[1].split("</table>")[0]
+    assert "Single answer: given the" in templates, "templates are named in words"
+    assert "mcq-" not in templates
 
 
 def test_a_question_whose_answer_changed_counts_from_its_first_attempt_since(teacher, course):
@@ -310,3 +312,140 @@ def test_a_question_whose_answer_changed_counts_from_its_first_attempt_since(tea
     page = teacher.get(reverse("teach_items", args=[course.pk])).content.decode()
     row = page.split(question.prompt)[1].split("</tr>")[0]
     assert "100%" in row, "only the answers since the change count"
+
+
+def test_item_statistics_sort_by_any_column_and_ignore_a_sort_they_do_not_have(teacher, course):
+    deck = DeckFactory(course=course, levels=["L2"], kinds=["mcq"])
+    AssignmentFactory(course=course, deck=deck)
+    questions = list(deck.questions().order_by("pk")[:3])
+    _first_attempts(course, questions, [(1, 0, 1)] * 5 + [(1, 1, 0)] * 5)
+    url = reverse("teach_items", args=[course.pk])
+
+    def prompts_in_order(**query):
+        page = teacher.get(url, query).content.decode()
+        table = page.split('id="question-stats"')[1].split("</table>")[0]
+        return sorted((q for q in questions), key=lambda q: table.index(q.prompt)), page
+
+    easiest_last, page = prompts_in_order(sort="facility")
+    assert easiest_last[-1] == questions[0], "everyone got the first right: facility 100%"
+    assert 'aria-sort="ascending"' in page and "Questions</h2>" in page
+    easiest_first, page = prompts_in_order(sort="-facility")
+    assert easiest_first[0] == questions[0] and 'aria-sort="descending"' in page
+    usual, page = prompts_in_order()
+    assert usual == prompts_in_order(sort="no-such-column")[0]
+    assert "Questions, worst first" in page
+
+
+# Sorting the class table, and one learner's page --------------------------------------------
+
+
+def _class_with_three(course):
+    assignment = AssignmentFactory(
+        course=course, deck=DeckFactory(course=course, levels=["L2"], topics=["dermatome"])
+    )
+    questions = list(assignment.deck.questions().order_by("pk")[:3])
+    people = {}
+    for name, answered in (("bea", 2), ("al", 0), ("cy", 3)):
+        people[name] = UserFactory(username=name, email=f"{name}@example.org")
+        EnrolmentFactory(course=course, learner=people[name])
+        for question in questions[:answered]:
+            answer(people[name], question)
+    return assignment, questions, people
+
+
+def _names_in_table(page):
+    return re.findall(r'<th scope="row"><a href="[^"]+">([a-z]+)</a></th>', page)
+
+
+def test_the_class_table_sorts_by_its_columns_with_links_that_work_without_javascript(
+    teacher, course
+):
+    assignment, _, _ = _class_with_three(course)
+    url = reverse("teach_progress", args=[course.pk])
+    assert _names_in_table(teacher.get(url).content.decode()) == ["al", "bea", "cy"]
+    page = teacher.get(url, {"sort": "-seen"}).content.decode()
+    assert _names_in_table(page) == ["cy", "bea", "al"]
+    assert 'href="?sort=seen"' in page, "clicked again, it sorts the other way"
+    assert _names_in_table(teacher.get(url, {"sort": "reviews"}).content.decode()) == [
+        "al",
+        "bea",
+        "cy",
+    ]
+    by_assignment = teacher.get(url, {"sort": f"-a{assignment.pk}"}).content.decode()
+    # Nobody has a fact mastered for a week yet: they all tie, and ties go by name.
+    assert _names_in_table(by_assignment) == ["al", "bea", "cy"]
+    header = by_assignment.split(f'id="sort-a{assignment.pk}"')[0].rsplit("<th", 1)[1]
+    assert 'aria-sort="descending"' in header
+    for junk in ("password", "-", "a999999", "<script>"):
+        response = teacher.get(url, {"sort": junk})
+        assert response.status_code == 200
+        assert _names_in_table(response.content.decode()) == ["al", "bea", "cy"]
+    fragment = teacher.get(url, {"sort": "-seen"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.content.decode()
+    assert _names_in_table(fragment.content.decode()) == ["cy", "bea", "al"]
+
+
+def test_a_learners_page_shows_their_first_latest_and_recall_of_each_assigned_question(
+    teacher, course
+):
+    assignment, questions, people = _class_with_three(course)
+    bea = people["bea"]
+    first = questions[0]
+    answer(bea, first, right=False, when=timezone.now() + timedelta(minutes=1))
+    url = reverse("teach_learner", args=[course.pk, bea.pk])
+    page = teacher.get(url).content.decode()
+
+    assert "bea@example.org" in page and assignment.deck.name in page
+    assert 'id="learner-answered">2<' in page, "two of the assigned questions answered"
+    rows = re.findall(r'<tr id="answer-(\d+)">(.*?)</tr>', page, re.S)
+    assert {int(pk) for pk, _ in rows} == {q.pk for q in questions[:2]}
+    row = dict(rows)[str(first.pk)]
+    first_cell, latest_cell = re.findall(r'<td class="attempt">(.*?)</td>', row, re.S)
+    assert ">right<" in first_cell and "Good" in first_cell
+    assert ">wrong<" in latest_cell and "not this" in latest_cell
+    assert 'class="recall' in row
+    # The weakest first: the question just failed has the lowest recall.
+    assert rows[0][0] == str(first.pk)
+    by_question = teacher.get(url, {"sort": "-question"}).content.decode()
+    assert 'aria-sort="descending"' in by_question
+
+
+def test_a_learners_page_is_for_their_courses_instructors_only(teacher, course, instructor):
+    _, _, people = _class_with_three(course)
+    bea = people["bea"]
+    url = reverse("teach_learner", args=[course.pk, bea.pk])
+    assert teacher.get(url).status_code == 200
+
+    other_course = CourseFactory()
+    outsider = UserFactory()
+    EnrolmentFactory(course=other_course, learner=outsider)
+    # Someone who is not in this course is not found here, even by its instructor.
+    assert teacher.get(reverse("teach_learner", args=[course.pk, outsider.pk])).status_code == 404
+    # Another course's instructor finds no such course.
+    stranger = Client()
+    stranger.force_login(other_course.instructors.get())
+    assert stranger.get(url).status_code == 404
+    # The learner themselves, and a learner of another course, are refused.
+    for who in (bea, outsider):
+        client = Client()
+        client.force_login(who)
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "bea@example.org" not in response.content.decode()
+
+
+def test_a_learners_page_costs_the_same_queries_however_much_they_studied(teacher, course):
+    assignment, questions, people = _class_with_three(course)
+    more = list(assignment.deck.questions().order_by("pk")[3:15])
+
+    def queries(learner):
+        with CaptureQueriesContext(connection) as captured:
+            response = teacher.get(reverse("teach_learner", args=[course.pk, learner.pk]))
+        assert response.status_code == 200
+        return len(captured)
+
+    few = queries(people["bea"])
+    for question in more:
+        answer(people["bea"], question)
+        answer(people["bea"], question, right=False)
+    assert queries(people["bea"]) == few

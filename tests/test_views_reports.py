@@ -1,5 +1,8 @@
 """Reporting a problem with a question, and the editors' queue of reports."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -169,3 +172,73 @@ def test_editors_close_reports_in_bulk(learner, question):
     )
     report.refresh_from_db()
     assert report.resolution == "not-a-problem" and report.closed_by == editor
+
+
+def test_the_reporter_reads_what_the_editors_did_and_wrote_back(learner, question):
+    reporter = client_for(learner)
+    reporter.post(reverse("question_report", args=[question.pk]), {"problem": "typo"})
+    editor = UserFactory(is_staff=True)
+    editor.groups.add(roles_ensure()[Role.CONTENT_EDITOR])
+    report = ProblemReport.objects.get()
+    client_for(editor).post(
+        reverse("admin:learning_problemreport_change", args=[report.pk]),
+        {
+            "resolution": "fixed",
+            "resolution_note": "Spelling <i>fixed</i>, thank you.",
+            "_save": "1",
+        },
+    )
+
+    page = reporter.get(reverse("question_report", args=[question.pk])).content.decode()
+    assert "Your reports on this question" in page and "Fixed in the fact base" in page
+    assert "Spelling &lt;i&gt;fixed&lt;/i&gt;, thank you." in page
+    dashboard = reporter.get(reverse("dashboard")).content.decode()
+    assert "The editors answered your reports" in dashboard
+    assert "Spelling &lt;i&gt;fixed&lt;/i&gt;, thank you." in dashboard
+    assert reverse("question_report", args=[question.pk]) in dashboard
+    # Someone else's report, and an answer of long ago, are not on the dashboard.
+    other = UserFactory()
+    assert (
+        "The editors answered" not in client_for(other).get(reverse("dashboard")).content.decode()
+    )
+    ProblemReport.objects.update(closed_at=timezone.now() - timedelta(days=40))
+    assert "The editors answered" not in reporter.get(reverse("dashboard")).content.decode()
+
+
+def test_the_thank_you_for_a_report_reads_as_a_success_not_a_warning(learner, question):
+    client = client_for(learner)
+    response = client.post(
+        reverse("question_report", args=[question.pk]),
+        {"problem": "typo"},
+        headers={"HX-Request": "true"},
+    )
+    assert 'class="message success" role="status"' in response.content.decode()
+
+
+def test_a_learner_reports_a_question_answered_right_before_rating_it(spine_bank):
+    from tests.test_views_study import answer_data, shown
+
+    newcomer = UserFactory()
+    client = client_for(newcomer)
+    question, token, _ = shown(client)
+    feedback = client.post(
+        reverse("study_answer"), answer_data(question, token), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert not ReviewLog.objects.filter(learner=newcomer).exists(), "recorded once rated"
+    report_form = feedback.split('class="report-form"')[1]
+    token = re.search(r'name="shown" value="([^"]+)"', report_form)[1]
+    url = reverse("question_report", args=[question.pk])
+
+    response = client.post(url, {"problem": "typo", "shown": token}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and "is with the editors" in response.content.decode()
+    assert ProblemReport.objects.get().reporter == newcomer
+    # The token is this learner's, for this question: not another's, not another question.
+    other = client_for(UserFactory())
+    assert other.post(url, {"problem": "typo", "shown": token}).status_code == 404
+    elsewhere = Question.objects.active().exclude(pk=question.pk).first()
+    response = client.post(
+        reverse("question_report", args=[elsewhere.pk]), {"problem": "typo", "shown": token}
+    )
+    assert response.status_code == 404
+    assert ProblemReport.objects.count() == 1

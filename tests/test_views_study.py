@@ -533,3 +533,19 @@ def test_two_sessions_answering_one_card_at_once_give_one_review(spine_bank):
     assert statuses == [302, 302]
     assert ReviewLog.objects.filter(learner=learner).count() == 1
     assert Card.objects.get(learner=learner, question=question).review_count == 1
+
+
+def test_starting_with_nothing_chosen_says_what_to_choose(learner_client):
+    # The Start button names itself, so an empty choice is a choice, not a fresh form.
+    page = learner_client.get(reverse("study_custom")).content.decode()
+    assert 'type="submit" name="start" value="1">Start<' in page
+    response = learner_client.get(reverse("study_custom"), {"start": "1"})
+    assert "Choose at least one level, topic or kind to study." in response.content.decode()
+
+
+def test_a_chosen_kind_reads_as_questions_and_the_tags_show_the_level(learner_client):
+    question, _, html = shown(learner_client, reverse("study_custom") + "?kind=typed&level=L2")
+    assert "Studying L2 · typed-answer questions" in html
+    tags = html.split('class="tags"')[1].split("</ul>")[0]
+    assert all(f">{level.key}<" in tags for level in question.levels.all())
+    assert '<li class="tag">L2</li>' in tags

@@ -15,4 +15,7 @@ def report_problem(context: template.Context, question: Question) -> dict[str, A
         "question": question,
         "form": ProblemReportForm(auto_id=f"report-{question.pk}-%s"),
         "csrf_token": context.get("csrf_token"),
+        # The study page's signed word that this question was shown to the learner: a
+        # right answer is recorded only once rated, and the learner may report before.
+        "shown": context.get("card_token", ""),
     }

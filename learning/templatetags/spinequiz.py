@@ -8,6 +8,8 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from learning import teaching
+
 register = template.Library()
 
 
@@ -51,3 +53,9 @@ def ago(value: datetime | None) -> str:
     if timezone.now() - value < timedelta(minutes=1):
         return "just now"
     return f"{timesince(value)} ago"
+
+
+@register.filter
+def template_name(value: str) -> str:
+    """A question template in words, as instructors read it."""
+    return teaching.template_name(value)
