@@ -9,6 +9,8 @@
   }
   function submit(form, name, value) {
     var button = value ? form.querySelector('[name="' + name + '"][value="' + value + '"]') : form.querySelector("button[type=submit]");
+    // A key pressed the instant a form was swapped in must still go through htmx.
+    if (window.htmx) window.htmx.process(form);
     if (button) button.click();
   }
   document.addEventListener("keydown", function (event) {
