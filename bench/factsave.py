@@ -63,8 +63,8 @@ def generation(copies: tuple[int, ...] = (1, 10, 100)) -> dict[int, float]:
     from django.conf import settings
 
     from bench.scaling import scaled
-    from learning.factbase import read_factbase
-    from learning.generation import generate_questions
+    from learning.content.factbase import read_factbase
+    from learning.content.generation import generate_questions
 
     spine = read_factbase(settings.FACTBASE_DIR)
     out = {}
@@ -110,7 +110,7 @@ def fact_save(copies: tuple[int, ...] = (1, 100), samples: int = 6) -> dict[str,
     from django.utils import timezone
 
     from bench.scaling import scaled
-    from learning.factbase import read_factbase
+    from learning.content.factbase import read_factbase
     from learning.models import Fact, Question
     from learning.services import bank_regenerate, factbase_load
 

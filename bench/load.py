@@ -209,7 +209,7 @@ def _prepare(database_url: str, learners: int) -> list[str]:
     from django.utils import timezone
 
     from bench import data
-    from learning.factbase import read_factbase
+    from learning.content.factbase import read_factbase
     from learning.services import bank_regenerate, factbase_load
 
     call_command("migrate", verbosity=0)

@@ -353,7 +353,7 @@ def main() -> None:
     from django.conf import settings
     from django.utils import timezone
 
-    from learning.factbase import read_factbase
+    from learning.content.factbase import read_factbase
     from learning.services import bank_regenerate, factbase_load
 
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))

@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
-from learning import editing
+from learning.content import editing
 from learning.models import (
     ArguablePair,
     Assignment,

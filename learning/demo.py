@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from learning import study
 from learning.accounts import email_mark_verified
 from learning.models import (
     Assignment,
@@ -23,8 +22,9 @@ from learning.models import (
     Role,
 )
 from learning.roles import roles_ensure
-from learning.scheduling import State, retrievability
 from learning.services import DuplicateReview, course_create, course_join, review_record
+from learning.study import queue as study
+from learning.study.scheduling import State, retrievability
 
 SESSION_CAP = 90
 

@@ -10,7 +10,7 @@ from typing import Any
 from axes.models import AccessFailureLog, AccessLog
 
 from learning.accounts import email_verified
-from learning.anki import AnkiQuestion, anki_write
+from learning.courses.anki import AnkiQuestion, anki_write
 from learning.models import (
     Card,
     Deck,

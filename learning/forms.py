@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from learning.accounts import verified_accounts
 from learning.models import Card, Deck, LearnerSettings, Level, ProblemReport, Question, Topic
-from learning.study import StudyFilter
+from learning.study.queue import StudyFilter
 
 
 def posted(request: Any) -> Any:

@@ -15,8 +15,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from learning.factbase import citation_text
-from learning.scheduling import LEECH_LAPSES, CardState, Parameters, State
+from learning.content.factbase import citation_text
+from learning.study.scheduling import LEECH_LAPSES, CardState, Parameters, State
 
 
 class Source(models.Model):

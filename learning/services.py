@@ -17,12 +17,11 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from simple_history.utils import bulk_create_with_history
 
-from learning import exam as exam_plan
-from learning import factbase as fb
 from learning.accounts import verified_accounts
-from learning.generation import Question as GeneratedQuestion
-from learning.generation import generate_questions, regenerate_touched
-from learning.memorymodel import PENDING_FOR
+from learning.content import factbase as fb
+from learning.content.generation import Question as GeneratedQuestion
+from learning.content.generation import generate_questions, regenerate_touched
+from learning.content.slices import DatabaseFacts, relation_value, relations_with_links
 from learning.models import (
     ArguablePair,
     Card,
@@ -46,7 +45,9 @@ from learning.models import (
     Source,
     Topic,
 )
-from learning.scheduling import (
+from learning.study import exam as exam_plan
+from learning.study.memorymodel import PENDING_FOR
+from learning.study.scheduling import (
     MATURE_DAYS,
     CardState,
     Parameters,
@@ -58,7 +59,6 @@ from learning.scheduling import (
     replay,
     review,
 )
-from learning.slices import DatabaseFacts, relation_value, relations_with_links
 
 
 @dataclass

@@ -1,14 +1,12 @@
 from django.urls import path
 
-from learning import (
-    reports,
-    views,
-    views_account,
-    views_anki,
-    views_auth,
-    views_cards,
-    views_courses,
-)
+from learning.views import account as views_account
+from learning.views import anki as views_anki
+from learning.views import auth as views_auth
+from learning.views import cards as views_cards
+from learning.views import courses as views_courses
+from learning.views import learner as views
+from learning.views import reports
 
 urlpatterns = [
     path("", views.home, name="home"),

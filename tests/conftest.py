@@ -141,7 +141,7 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 def _load_spine() -> None:
     from django.utils import timezone
 
-    from learning.factbase import read_factbase
+    from learning.content.factbase import read_factbase
     from learning.services import bank_regenerate, factbase_load
 
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))

@@ -31,7 +31,7 @@ def world_build() -> dict[str, Any]:
     of every fact-base model; a sign-in attempt of each kind django-axes records."""
     from django.core import signing
 
-    from learning import views
+    from learning.views import learner as views
 
     instructor = InstructorFactory(username="teacher-of-the-block")
     co_instructor = InstructorFactory()

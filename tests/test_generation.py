@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from learning.factbase import (
+from learning.content.factbase import (
     YIELDS,
     Arguable,
     Citation,
@@ -26,7 +26,7 @@ from learning.factbase import (
     Topic,
     read_factbase,
 )
-from learning.generation import (
+from learning.content.generation import (
     BankFigures,
     FactBaseSource,
     generate_questions,

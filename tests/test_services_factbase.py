@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from learning.factbase import read_factbase
-from learning.generation import generate_questions
+from learning.content.factbase import read_factbase
+from learning.content.generation import generate_questions
 from learning.models import ArguablePair, Citation, Entity, Fact, Question, Relation
 from learning.services import bank_regenerate, factbase_from_db, factbase_load
 

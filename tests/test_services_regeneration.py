@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from learning import study
 from learning.models import Card, Citation, Entity, Fact, Question, ReviewLog, Source
 from learning.services import bank_regenerate, facts_regenerate, review_record
+from learning.study import queue as study
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import itemstats, teaching
+from learning.courses import itemstats, teaching
 from learning.models import Card, Question, ReviewLog
 from learning.services import review_record
 from tests.factories import (

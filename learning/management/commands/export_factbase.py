@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learning.factbase import EXPORT_FILES, write_factbase
+from learning.content.factbase import EXPORT_FILES, write_factbase
 from learning.services import factbase_from_db
 
 

@@ -27,8 +27,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from learning import itemrules
-from learning.factbase import YIELDS, Arguable, Entity, Fact, FactBase, Relation, fact_key
+from learning.content import itemrules
+from learning.content.factbase import YIELDS, Arguable, Entity, Fact, FactBase, Relation, fact_key
 
 T = TypeVar("T")
 
@@ -2037,12 +2037,12 @@ def describe(question: Question) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m learning.generation preview [--subject KEY] [--kind KIND] [--dir DIR]`."""
-    from learning.factbase import FactBaseError, read_factbase
+    """`python -m learning.content.generation preview [--subject KEY] [--kind KIND] [--dir DIR]`."""
+    from learning.content.factbase import FactBaseError, read_factbase
 
     if not argv or argv[0] not in ("preview", "stats"):
         print(
-            "usage: python -m learning.generation preview|stats [--subject KEY] "
+            "usage: python -m learning.content.generation preview|stats [--subject KEY] "
             "[--kind KIND] [--relation KEY] [--dir FACTBASE_DIR]"
         )
         return 2

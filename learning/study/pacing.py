@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
-from learning.scheduling import Candidate, Composed, Limits, compose
+from learning.study.scheduling import Candidate, Composed, Limits, compose
 
 PACE_MARGIN = 0.1
 

@@ -25,8 +25,6 @@ from django.db.models import (
     When,
 )
 
-from learning import exam as exam_plan
-from learning import pacing, progress
 from learning.models import (
     Assignment,
     Card,
@@ -45,7 +43,9 @@ from learning.models import (
     ReviewLog,
     Topic,
 )
-from learning.scheduling import (
+from learning.study import exam as exam_plan
+from learning.study import pacing, progress
+from learning.study.scheduling import (
     LEARN_AHEAD,
     LEECH_LAPSES,
     Candidate,

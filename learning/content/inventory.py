@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from learning.factbase import ITEM_RE, FactBase
+from learning.content.factbase import ITEM_RE, FactBase
 
 HEADING_RE = re.compile(r"^(#+)\s*(.*)$")
 BULLET_RE = re.compile(r"^[-–•]\s*")

@@ -32,15 +32,15 @@ from django.views.decorators.vary import vary_on_headers
 from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from learning import factbase as fb
-from learning import itemrules
+from learning.content import factbase as fb
+from learning.content import itemrules
+from learning.content.generation import Facts, Question, regenerate_touched
+from learning.content.slices import DatabaseFacts
 from learning.forms import posted
-from learning.generation import Facts, Question, regenerate_touched
 from learning.ids import request_id
 from learning.models import ArguablePair, Fact, FactbaseImport
 from learning.models import Question as StoredQuestion
 from learning.services import fact_value, factbase_from_db, factbase_import
-from learning.slices import DatabaseFacts
 from learning.tasks import factbase_import_run
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import fsrs_rs_python as fsrs_rs
 
-from learning.scheduling import DEFAULT_PARAMETERS, Parameters
+from learning.study.scheduling import DEFAULT_PARAMETERS, Parameters
 
 RETENTIONS = tuple(round(0.75 + 0.02 * n, 2) for n in range(12))  # 0.75, 0.77 ... 0.97
 HORIZONS = (30, 90)

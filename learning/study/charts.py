@@ -12,8 +12,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from learning.models import Level
-from learning.progress import Cell, mastery_colour
-from learning.workload import Point
+from learning.study.progress import Cell, mastery_colour
+from learning.study.workload import Point
 
 VERTEBRA_HEIGHT = 40
 DISC_HEIGHT = 14

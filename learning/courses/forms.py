@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from learning.accounts import verified_accounts
-from learning.factbase import clip
+from learning.content.factbase import clip
 from learning.ids import request_ids
 from learning.models import (
     Assignment,

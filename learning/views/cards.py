@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from learning import study
 from learning.forms import CardNoteForm
 from learning.models import Card, LearnerSettings, Question
-from learning.scheduling import day_of
+from learning.study import queue as study
+from learning.study.scheduling import day_of
 from learning.tokens import CardToken, TokenInvalid
-from learning.views import filter_from, question_context, refuse, session_page, study_url
+from learning.views.learner import filter_from, question_context, refuse, session_page, study_url
 
 HOLDS = {
     "bury": "Buried until tomorrow.",

@@ -32,7 +32,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from learning.factbase import FactBase
+from learning.content.factbase import FactBase
 
 SINGLE = ("mcq", "typed", "vignette")
 WITH_OPTIONS = ("mcq", "multi", "vignette")

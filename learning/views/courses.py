@@ -25,10 +25,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from learning import ratelimit, sorting, teaching
-from learning.exports import spreadsheet_safe
-from learning.forms import posted
-from learning.forms_courses import (
+from learning import ratelimit, sorting
+from learning.courses import teaching
+from learning.courses.forms import (
     INSTRUCTOR_PERMISSION,
     AssignmentForm,
     CourseForm,
@@ -37,7 +36,9 @@ from learning.forms_courses import (
     InstructorAddForm,
     JoinForm,
 )
-from learning.itemstats import MIN_LEARNERS
+from learning.courses.itemstats import MIN_LEARNERS
+from learning.exports import spreadsheet_safe
+from learning.forms import posted
 from learning.models import Course, Deck, DeckFilter, Enrolment, Fact, Question
 from learning.services import (
     InstructorRemovalRefused,
@@ -47,7 +48,7 @@ from learning.services import (
     course_join,
     course_team_remove,
 )
-from learning.views_auth import rate_limited
+from learning.views.auth import rate_limited
 
 LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25

@@ -17,9 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from learning import memorymodel, ratelimit, study, tasks, workload
+from learning import ratelimit, tasks
 from learning.accounts import verification_send
-from learning.charts import calendar_svg, forecast_svg, spine_svg, workload_svg
 from learning.forms import (
     AnswerForm,
     BankFilterForm,
@@ -30,7 +29,6 @@ from learning.forms import (
     StudyFilterForm,
     posted,
 )
-from learning.grading import is_correct
 from learning.models import (
     Card,
     Exam,
@@ -43,14 +41,6 @@ from learning.models import (
     Source,
 )
 from learning.roles import roles_ensure
-from learning.scheduling import (
-    NEW_CARD,
-    Rating,
-    day_of,
-    format_interval,
-    next_intervals,
-    retrievability,
-)
 from learning.services import (
     DuplicateReview,
     NothingToUndo,
@@ -59,8 +49,20 @@ from learning.services import (
     review_record,
     review_undo,
 )
+from learning.study import memorymodel, workload
+from learning.study import queue as study
+from learning.study.charts import calendar_svg, forecast_svg, spine_svg, workload_svg
+from learning.study.grading import is_correct
+from learning.study.scheduling import (
+    NEW_CARD,
+    Rating,
+    day_of,
+    format_interval,
+    next_intervals,
+    retrievability,
+)
 from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
-from learning.views_auth import rate_limited
+from learning.views.auth import rate_limited
 
 BANK_PAGE_SIZE = 25
 REPORT_ANSWERS_SHOWN = timedelta(days=30)  # the editors' answers to a learner's reports

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from learning.scheduling import MATURE_DAYS
+from learning.study.scheduling import MATURE_DAYS
 
 NO_LEVEL = ""  # the row of facts that belong to no single level (drugs, advice ...)
 # A fact is mastered when its predicted recall is still at the target this long from

@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from learning import pacing
-from learning.scheduling import (
+from learning.study import pacing
+from learning.study.scheduling import (
     NEW_CARD,
     CardState,
     Parameters,

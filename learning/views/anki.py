@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from learning.exports import deck_anki_write
 from learning.models import Assignment, Course, Deck
-from learning.views_courses import course_taught
+from learning.views.courses import course_taught
 
 
 def _package(deck: Deck) -> FileResponse:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from learning import factbase as fb
-from learning.generation import Facts
+from learning.content import factbase as fb
+from learning.content.generation import Facts
 from learning.models import ArguablePair, Entity, EntityKind, Fact, Level, Relation, Source, Topic
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 import fsrs_rs_python as fsrs_rs
 
-from learning.scheduling import DEFAULT_PARAMETERS, Parameters, parameters_checked
+from learning.study.scheduling import DEFAULT_PARAMETERS, Parameters, parameters_checked
 
 MIN_REVIEWS = 400  # as Anki suggests before optimising
 REFIT_GROWTH = 1.5  # fit again once the log has grown by half since the last fit ...

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q
 
-from learning import itemstats, pacing, progress, sorting
+from learning import sorting
+from learning.courses import itemstats
 from learning.models import (
     Assignment,
     Card,
@@ -39,8 +40,15 @@ from learning.models import (
     ReviewLog,
     Topic,
 )
-from learning.scheduling import day_of, day_start, elapsed_days, recall_after_days, retrievability
-from learning.study import fact_places, plan, today
+from learning.study import pacing, progress
+from learning.study.queue import fact_places, plan, today
+from learning.study.scheduling import (
+    day_of,
+    day_start,
+    elapsed_days,
+    recall_after_days,
+    retrievability,
+)
 
 
 @dataclass(frozen=True)

@@ -1116,9 +1116,9 @@ def check_seed_sections(factbase: FactBase, seeds_dir: str | Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m learning.factbase check DIR [--seeds DIR]`: report problems and counts."""
+    """`python -m learning.content.factbase check DIR [--seeds DIR]`: report problems and counts."""
     if len(argv) < 2 or argv[0] != "check":
-        print("usage: python -m learning.factbase check FACTBASE_DIR [--seeds SEEDS_DIR]")
+        print("usage: python -m learning.content.factbase check FACTBASE_DIR [--seeds SEEDS_DIR]")
         return 2
     seeds = argv[argv.index("--seeds") + 1] if "--seeds" in argv else None
     try:
