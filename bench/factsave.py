@@ -81,7 +81,7 @@ def _save(triple: tuple[str, str, str], kind: str, step: int) -> tuple[float, in
     from django.utils import timezone
 
     from learning.models import Fact
-    from learning.services import facts_regenerate
+    from learning.study.regeneration import facts_regenerate
 
     subject, relation, object_ = triple
     # With DEBUG on, Django keeps the last 9000 queries: start from none, or the count
@@ -111,8 +111,9 @@ def fact_save(copies: tuple[int, ...] = (1, 100), samples: int = 6) -> dict[str,
 
     from bench.scaling import scaled
     from learning.content.factbase import read_factbase
+    from learning.content.services import factbase_load
     from learning.models import Fact, Question
-    from learning.services import bank_regenerate, factbase_load
+    from learning.study.regeneration import bank_regenerate
 
     spine = read_factbase(settings.FACTBASE_DIR)
     out: dict[str, Any] = {}

@@ -147,8 +147,9 @@ def main() -> None:
     from django.utils import timezone
 
     from learning.content.factbase import read_factbase
+    from learning.content.services import factbase_load
     from learning.models import Deck
-    from learning.services import bank_regenerate, factbase_load
+    from learning.study.regeneration import bank_regenerate
 
     call_command("migrate", verbosity=0)
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))

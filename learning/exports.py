@@ -10,20 +10,10 @@ from typing import Any
 from axes.models import AccessFailureLog, AccessLog
 
 from learning.accounts import email_verified
+from learning.content.models import ProblemReport, Question, Source, Topic
 from learning.courses.anki import AnkiQuestion, anki_write
-from learning.models import (
-    Card,
-    Deck,
-    Enrolment,
-    FactMemory,
-    LearnerDay,
-    LearnerSettings,
-    ProblemReport,
-    Question,
-    ReviewLog,
-    Source,
-    Topic,
-)
+from learning.courses.models import Enrolment
+from learning.study.models import Card, Deck, FactMemory, LearnerDay, LearnerSettings, ReviewLog
 
 CHUNK = 2000
 

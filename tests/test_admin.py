@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from learning.content.factbase import read_factbase
+from learning.content.selectors import factbase_from_db
 from learning.models import (
     ArguablePair,
     Citation,
@@ -26,7 +27,6 @@ from learning.models import (
     Topic,
 )
 from learning.roles import roles_ensure
-from learning.services import factbase_from_db
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

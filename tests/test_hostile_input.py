@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 
 from learning import models
 from learning.accounts import verification_token
-from learning.services import review_record
-from learning.views import learner as views
+from learning.study.services import review_record
+from learning.views import study as views
 from tests import people
 from tests.factories import (
     CourseFactory,

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from learning.demo import simulate_history
 from learning.models import Card, Fact, FactMemory, FactPlace, LearnerDay, LearnerSettings
-from learning.services import progress_rebuild
 from learning.study import queue as study
 from learning.study.scheduling import recall_probability
+from learning.study.services import progress_rebuild
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from learning.courses import teaching
 from learning.models import Card, LearnerSettings, Question, ReviewLog
-from learning.services import review_record
 from learning.study import pacing
 from learning.study import queue as study
 from learning.study.scheduling import State
+from learning.study.services import review_record
 from tests.factories import AssignmentFactory, DeckFactory, EnrolmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

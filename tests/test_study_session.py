@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learning.models import Card, FactMemory, LearnerDay, LearnerSettings, ReviewLog
-from learning.services import card_rebuild
 from learning.study import queue as study
+from learning.study.services import card_rebuild
 from tests.factories import UserFactory
 from tests.test_views_study import answer_data, rating_token, shown, study_one
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from learning.courses import itemstats, teaching
 from learning.models import Card, Question, ReviewLog
-from learning.services import review_record
+from learning.study.services import review_record
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,

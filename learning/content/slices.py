@@ -14,7 +14,16 @@ from django.db.models import Q, QuerySet
 
 from learning.content import factbase as fb
 from learning.content.generation import Facts
-from learning.models import ArguablePair, Entity, EntityKind, Fact, Level, Relation, Source, Topic
+from learning.content.models import (
+    ArguablePair,
+    Entity,
+    EntityKind,
+    Fact,
+    Level,
+    Relation,
+    Source,
+    Topic,
+)
 
 
 class DatabaseFacts:

@@ -13,21 +13,10 @@ from django.utils import timezone
 
 from learning.accounts import verified_accounts
 from learning.content.factbase import clip
+from learning.content.models import DeckFilter, Fact, Level, Question, Relation, Topic, Yield
+from learning.courses.models import Course, join_code_clean
 from learning.ids import request_ids
-from learning.models import (
-    Assignment,
-    Course,
-    Deck,
-    DeckFilter,
-    Exam,
-    Fact,
-    Level,
-    Question,
-    Relation,
-    Topic,
-    Yield,
-    join_code_clean,
-)
+from learning.study.models import Assignment, Deck, Exam
 
 INSTRUCTOR_PERMISSION = "learning.add_course"
 MAX_UPLOAD_BYTES = 1_000_000

@@ -23,31 +23,25 @@ from django.conf import settings
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q
 
 from learning import sorting
-from learning.courses import itemstats
-from learning.models import (
+from learning.content.models import Fact, Level, Question, Topic
+from learning.courses.models import Course, CourseReport, Enrolment
+from learning.study import pacing, progress
+from learning.study.daily import today
+from learning.study.models import (
     Assignment,
     Card,
-    Course,
-    CourseReport,
     Deck,
-    Enrolment,
-    Fact,
     FactMemory,
     LearnerDay,
     LearnerSettings,
-    Level,
-    Question,
     ReviewLog,
-    Topic,
 )
-from learning.study import pacing, progress
-from learning.study.queue import fact_places, plan, today
+from learning.study.queue import fact_places, plan
 from learning.study.scheduling import (
     day_of,
     day_start,
     elapsed_days,
     recall_after_days,
-    retrievability,
 )
 
 
@@ -523,119 +517,6 @@ def _class_progress_compute(
     }
 
 
-# Item statistics -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    stats: itemstats.ItemStats
-    label: str  # the question's prompt, or the template's name
-    kind: str
-    questions: int = 1  # for a template: how many of its questions were answered
-
-
-@dataclass
-class ItemReport:
-    learners: int  # learners with a first attempt at a course question
-    questions: list[ItemRow]
-    templates: list[ItemRow]
-    questions_waiting: int  # answered, but by fewer than MIN_LEARNERS learners
-    templates_waiting: int
-
-
-def item_report(course: Course, now: datetime) -> ItemReport:
-    """Facility and discrimination of the course's assigned questions and their templates,
-    from its learners' first attempts; worst first, shown from `MIN_LEARNERS` learners on.
-
-    Computed (three queries) when someone has studied since it was last computed;
-    otherwise read as stored. A question whose answer changed counts from its first
-    attempt since.
-    """
-    decks = [a.deck for a in course.assignments.select_related("deck")]
-    if not decks:
-        return ItemReport(0, [], [], 0, 0)
-    signature = _signature(
-        list(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True)),
-        [(d.pk, d.updated_at) for d in decks],
-    )
-    data, _ = _report(
-        course, CourseReport.Kind.ITEMS, now, signature, lambda: _item_report_compute(course, decks)
-    )
-
-    def rows(items: list[list[Any]]) -> list[ItemRow]:
-        return [
-            ItemRow(itemstats.ItemStats(item, learners, facility, discrimination), label, kind, n)
-            for item, learners, facility, discrimination, label, kind, n in items
-        ]
-
-    return ItemReport(
-        data["learners"],
-        rows(data["questions"]),
-        rows(data["templates"]),
-        data["questions_waiting"],
-        data["templates_waiting"],
-    )
-
-
-def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
-    first: dict[tuple[int, int], bool] = {}
-    for learner_id, question_id, correct in (
-        ReviewLog.objects.filter(
-            learner__in=Enrolment.objects.filter(course=course).values("learner_id"),
-            question__in=Question.objects.in_decks([d.filter for d in decks]).values("pk"),
-        )
-        .filter(
-            Q(question__answer_changed_at__isnull=True, number=1)
-            | Q(reviewed_at__gte=F("question__answer_changed_at"))
-        )
-        .order_by("reviewed_at", "pk")
-        .values_list("learner_id", "question_id", "correct")
-    ):
-        first.setdefault((learner_id, question_id), correct)
-    responses: dict[int, dict[int, float]] = defaultdict(dict)
-    for (learner_id, question_id), correct in first.items():
-        responses[learner_id][question_id] = 1.0 if correct else 0.0
-    answered = {q for _, q in first}
-    questions = {
-        q.pk: q
-        for q in Question.objects.filter(pk__in=answered).only("pk", "prompt", "kind", "template")
-    }
-    kinds = dict(Question.Kind.choices)
-    by_question = itemstats.item_statistics(responses)
-    template_of = {pk: q.template for pk, q in questions.items()}
-    by_template = itemstats.item_statistics(itemstats.by_group(responses, template_of))
-    template_questions: dict[str, set[int]] = defaultdict(set)
-    template_kind: dict[str, str] = {}
-    for pk, q in questions.items():
-        template_questions[q.template].add(pk)
-        template_kind[q.template] = kinds.get(q.kind, q.kind)
-    question_rows = [
-        ItemRow(s, questions[s.item].prompt, kinds.get(questions[s.item].kind, ""))
-        for s in by_question.values()
-        if s.enough
-    ]
-    template_rows = [
-        ItemRow(s, s.item, template_kind[s.item], len(template_questions[s.item]))
-        for s in by_template.values()
-        if s.enough
-    ]
-
-    def plain(items: list[ItemRow]) -> list[list[Any]]:
-        return [
-            [r.stats.item, r.stats.learners, r.stats.facility, r.stats.discrimination]
-            + [r.label, r.kind, r.questions]
-            for r in sorted(items, key=lambda r: r.stats.worst_first)
-        ]
-
-    return {
-        "learners": len(responses),
-        "questions": plain(question_rows),
-        "templates": plain(template_rows),
-        "questions_waiting": len(by_question) - len(question_rows),
-        "templates_waiting": len(by_template) - len(template_rows),
-    }
-
-
 # Question templates, as instructors read them ------------------------------------------
 
 # Every question template of the generator, in words: the item statistics name templates
@@ -703,202 +584,3 @@ def learners_sorted(data: ClassProgress, order: sorting.Order) -> Sequence[Learn
     return _LearnerRows(
         sorting.sort_rows(rows, order, keys, then=lambda row: (row["username"], row["learner"]))
     )
-
-
-ITEM_COLUMNS = [
-    ("question", "Question"),
-    ("kind", "Kind"),
-    ("learners", "Learners"),
-    ("facility", "Facility"),
-    ("discrimination", "Discrimination"),
-]
-ITEMS_DEFAULT = sorting.Order("discrimination")  # worst first, as the report is stored
-
-
-def items_sorted(rows: list[ItemRow], order: sorting.Order) -> list[ItemRow]:
-    keys: dict[str, Callable[[ItemRow], Any]] = {
-        "question": lambda r: r.label.casefold(),
-        "kind": lambda r: r.kind,
-        "learners": lambda r: r.stats.learners,
-        "facility": lambda r: r.stats.facility,
-        "discrimination": lambda r: r.stats.worst_first,
-    }
-    if order.key not in keys:
-        return rows
-    return sorting.sort_rows(rows, order, keys, then=lambda r: str(r.stats.item))
-
-
-# One learner in a course ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Attempt:
-    answer: list[str]
-    correct: bool
-    rating: int
-    at: datetime
-
-    @property
-    def rating_label(self) -> str:
-        return ReviewLog.Rating(self.rating).label
-
-
-@dataclass(frozen=True)
-class QuestionAnswers:
-    """One learner's answers to one assigned question."""
-
-    question: Question
-    first: Attempt | None
-    latest: Attempt | None
-    reviews: int
-    lapses: int
-    recall: float  # the probability they recall it now
-    reset_at: datetime | None  # its answer changed then, and its schedule started again
-
-    @property
-    def attempts(self) -> tuple[Attempt | None, Attempt | None]:
-        return (self.first, self.latest)
-
-
-@dataclass
-class LearnerReport:
-    """What an instructor sees of one learner in their course."""
-
-    learner: Any
-    joined_at: datetime
-    assignments: list[AssignmentProgress]
-    facts: int  # of the assigned decks
-    mastery: float  # mean over those facts, unseen ones 0
-    questions: int  # assigned questions
-    answered: list[QuestionAnswers]
-    reviews: int
-    last_review: datetime | None
-    levels: list[Level] = field(default_factory=list)
-    topics: list[Topic] = field(default_factory=list)
-    cells: dict[tuple[str, str], progress.Cell] = field(default_factory=dict)
-
-    def heatmap(self) -> list[dict[str, Any]]:
-        return heatmap_rows(self.levels, self.topics, self.cells)
-
-    def topic_columns(self) -> list[Topic]:
-        return topic_columns(self.topics, self.cells)
-
-
-ANSWER_COLUMNS = [
-    ("question", "Question"),
-    ("first", "First attempt"),
-    ("latest", "Latest"),
-    ("reviews", "Reviews"),
-    ("recall", "Recall now"),
-]
-ANSWERS_DEFAULT = sorting.Order("recall")  # what they know least first
-
-
-def answers_sorted(rows: list[QuestionAnswers], order: sorting.Order) -> list[QuestionAnswers]:
-    def attempt(a: Attempt | None) -> tuple[bool, bool, str]:
-        return (a is not None, bool(a and a.correct), a.at.isoformat() if a else "")
-
-    keys: dict[str, Callable[[QuestionAnswers], Any]] = {
-        "question": lambda r: r.question.prompt.casefold(),
-        "first": lambda r: attempt(r.first),
-        "latest": lambda r: attempt(r.latest),
-        "reviews": lambda r: r.reviews,
-        "recall": lambda r: r.recall,
-    }
-    if order.key not in keys:
-        return rows
-    return sorting.sort_rows(rows, order, keys, then=lambda r: r.question.pk)
-
-
-def learner_report(
-    course: Course, learner: Any, joined_at: datetime, now: datetime
-) -> LearnerReport:
-    """One learner against the course's assignments: their standing in each, their mastery
-    of the assigned facts by level and topic, and their answers to every assigned question
-    they have answered (first attempt, latest, recall now). A dozen queries, whatever the
-    size of the decks or of the learner's history."""
-    study_settings = LearnerSettings.of(learner)
-    zone = study_settings.zone
-    today_ = day_of(now, zone)
-    assignments = list(course.assignments.select_related("deck").order_by("due_on", "pk"))
-    contents = deck_contents(a.deck for a in assignments)
-    course_facts = contents.all_facts()
-    course_questions = contents.all_questions()
-    memories = _memories_by_learner([learner.pk], course_facts).get(learner.pk, {})
-    mine = _recall_at(memories, now)
-    standings = []
-    for a in assignments:
-        facts = contents.facts[a.deck_id]
-        mastered, standing = _standing(a, facts, memories, zone, now, joined_at)
-        standings.append(
-            AssignmentProgress(
-                assignment=a,
-                facts=len(facts),
-                mastered=mastered,
-                target=pacing.target_facts(len(facts), a.target_share),
-                standing=standing,
-                days_left=pacing.days_left(today_, a.due_on),
-            )
-        )
-    studied = (
-        Card.objects.filter(learner=learner, state__isnull=False)
-        .annotate(question_number=F("question_id") + 0)  # as in _questions_seen
-        .filter(question_number__in=course_questions)
-    )
-    cards = {card.question_id: card for card in studied.select_related("question")}
-    attempts: dict[int, dict[str, Attempt]] = defaultdict(dict)
-    for card_id, number, count, answer, correct, rating, at in (
-        ReviewLog.objects.filter(learner=learner, card__in=studied.values("pk"))
-        .filter(Q(number=1) | Q(number=F("card__review_count")))
-        .values_list(
-            "card_id", "number", "card__review_count", "answer", "correct", "rating", "reviewed_at"
-        )
-    ):
-        attempt = Attempt(list(answer), correct, rating, at)
-        if number == 1:
-            attempts[card_id]["first"] = attempt
-        if number == count:
-            attempts[card_id]["latest"] = attempt
-    answered = [
-        QuestionAnswers(
-            question=card.question,
-            first=attempts[card.pk].get("first"),
-            latest=attempts[card.pk].get("latest"),
-            reviews=card.review_count,
-            lapses=card.lapses,
-            recall=retrievability(card.as_state(), now),
-            reset_at=card.reset_at,
-        )
-        for card in cards.values()
-    ]
-    activity = (
-        ReviewLog.objects.filter(
-            learner=learner,
-            question__in=Question.objects.in_decks([a.deck.filter for a in assignments]).values(
-                "pk"
-            ),
-        ).aggregate(reviews=Count("pk"), last=Max("reviewed_at"))
-        if assignments
-        else {"reviews": 0, "last": None}
-    )
-    report = LearnerReport(
-        learner=learner,
-        joined_at=joined_at,
-        assignments=standings,
-        facts=len(course_facts),
-        mastery=sum(mine.values()) / len(course_facts) if course_facts else 0.0,
-        questions=len(course_questions),
-        answered=answered,
-        reviews=activity["reviews"],
-        last_review=activity["last"],
-    )
-    if course_facts:
-        topic_root = {
-            t.pk: (t.parent.key if t.parent else t.key)
-            for t in Topic.objects.select_related("parent")
-        }
-        places = fact_places(Fact.objects.filter(pk__in=course_facts), topic_root)
-        report.cells = progress.mastery_by_level_topic(places, mine)
-        report.levels = list(Level.objects.all())
-        report.topics = list(Topic.objects.filter(parent__isnull=True))
-    return report

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from learning.models import Level
+from learning.content.models import Level
 from learning.study.progress import Cell, mastery_colour
 from learning.study.workload import Point
 

@@ -7,184 +7,64 @@ The decisions are made by the pure modules (`scheduling.compose`, `pacing`,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     ExpressionWrapper,
-    F,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
 
-from learning.models import (
-    Assignment,
+from learning.content.models import Fact, Level, Question, Topic
+from learning.study import pacing, progress
+from learning.study.daily import (
+    CALENDAR_DAYS,
+    DUE_FETCH,
+    DUE_FIELDS,
+    NEW_FETCH_MAX,
+    NEW_LOOKAHEAD,
+    Plan,
+    Session,
+    StudyFilter,
+    Today,
+    _as_shown,
+    _candidate,
+    _due_by,
+    _due_fetch,
+    _limits,
+    _not_new,
+    _with_cards,
+    today,
+)
+from learning.study.models import (
     Card,
     CardQuerySet,
-    Course,
-    Deck,
-    Exam,
-    Fact,
-    FactMemory,
     FactPlace,
     LearnerDay,
     LearnerSettings,
-    Level,
-    Question,
-    QuestionQuerySet,
-    ReviewLog,
-    Topic,
 )
-from learning.study import exam as exam_plan
-from learning.study import pacing, progress
+from learning.study.planning import (
+    _assignments_and_own_decks,
+    _exam_paces,
+    _planned_session,
+    _studied_facts,
+)
 from learning.study.scheduling import (
-    LEARN_AHEAD,
     LEECH_LAPSES,
     Candidate,
     Limits,
     NewInOrder,
     Remaining,
-    State,
     compose,
     day_of,
-    day_start,
     elapsed_days,
     recall_after_days,
 )
-
-CALENDAR_DAYS = 366  # the calendar shows 20 weeks; the streak may reach back a year
-NEW_LOOKAHEAD = 4  # new questions fetched per slot, so siblings can be skipped
-DUE_FETCH = 400
-LEARNING_ROOM = 50  # due cards read beyond the review limit: those in their learning steps
-# New questions read to choose and count them: a few per new question left today, as
-# siblings of one fact sit side by side in the bank's order, but never more than this
-# (past it the study page says "30+").
-NEW_FETCH_MAX = 120
-
-
-# Kinds of question as a heading reads them: "Studying typed-answer questions".
-KIND_PHRASES = {
-    Question.Kind.MCQ: "single-answer questions",
-    Question.Kind.MULTI: "select-all questions",
-    Question.Kind.TYPED: "typed-answer questions",
-    Question.Kind.TRUE_FALSE: "true-or-false questions",
-    Question.Kind.ORDER: "put-in-order questions",
-    Question.Kind.VIGNETTE: "clinical vignettes",
-}
-
-
-@dataclass(frozen=True)
-class StudyFilter:
-    """A self-chosen study session: just these levels, topics and kinds (or the leeches)."""
-
-    levels: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    leeches: bool = False
-
-    @property
-    def is_custom(self) -> bool:
-        return bool(self.levels or self.topics or self.kinds or self.leeches)
-
-    def as_query(self) -> list[tuple[str, str]]:
-        pairs = [("level", v) for v in self.levels] + [("topic", v) for v in self.topics]
-        pairs += [("kind", v) for v in self.kinds]
-        if self.leeches:
-            pairs.append(("leeches", "1"))
-        return pairs
-
-    def apply(self, questions: QuerySet[Question], learner: Any) -> QuerySet[Question]:
-        if self.levels:
-            questions = questions.filter(levels__key__in=self.levels)
-        if self.topics:
-            questions = questions.filter(
-                Q(topic__key__in=self.topics) | Q(topic__parent__key__in=self.topics)
-            )
-        if self.kinds:
-            questions = questions.filter(kind__in=self.kinds)
-        if self.leeches:
-            questions = questions.filter(cards__learner=learner, cards__lapses__gte=LEECH_LAPSES)
-        return questions.distinct() if (self.levels or self.leeches) else questions
-
-    def describe(self) -> str:
-        parts = []
-        if self.leeches:
-            parts.append("your leeches")
-        if self.levels:
-            parts.append(", ".join(self.levels))
-        if self.topics:
-            names = dict(Topic.objects.filter(key__in=self.topics).values_list("key", "name"))
-            parts.append(", ".join(names.get(t, t) for t in self.topics))
-        if self.kinds:
-            parts.append(", ".join(KIND_PHRASES.get(k, k) for k in self.kinds))
-        return " · ".join(parts)
-
-
-@dataclass(frozen=True)
-class Today:
-    day: date
-    start: datetime
-    reviews_done: int  # every answer given today
-    new_done: int
-    seen: tuple[Candidate, ...]  # the questions answered today, with their facts
-    first_seen: frozenset[int] = frozenset()  # the questions answered today for the first time
-    review_cards_done: int = 0  # answers to cards that were due as reviews (Anki's count)
-    end: datetime | None = None  # when the study day ends (4 a.m. tomorrow)
-    right: int = 0
-    duration_ms: int = 0
-    latest: tuple[int, int] | None = None  # the latest answer: (card id, its number)
-
-
-def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
-    """What the learner has done since their study day began (one query)."""
-    zone = study_settings.zone
-    day = day_of(now, zone)
-    start = day_start(day, zone)
-    logs = list(
-        ReviewLog.objects.filter(learner=learner, reviewed_at__gte=start)
-        .order_by("reviewed_at", "pk")
-        .values_list(
-            "question_id",
-            "number",
-            "question__fact_ids",
-            "state_before",
-            "correct",
-            "duration_ms",
-            "card_id",
-        )
-    )
-    facts = {log[0]: frozenset(log[2]) for log in logs}
-    seen = tuple(Candidate(q, facts[q]) for q in sorted(facts))
-    first_seen = frozenset(log[0] for log in logs if log[1] == 1)
-    return Today(
-        day,
-        start,
-        len(logs),
-        len(first_seen),
-        seen,
-        first_seen,
-        review_cards_done=sum(1 for log in logs if log[3] == State.Review),
-        end=day_start(day + timedelta(days=1), zone),
-        right=sum(1 for log in logs if log[4]),
-        duration_ms=sum(log[5] for log in logs),
-        latest=(logs[-1][6], logs[-1][1]) if logs else None,
-    )
-
-
-@dataclass
-class Session:
-    """The next questions of a study session, and what is left of it today."""
-
-    questions: list[Question]
-    remaining: Remaining
 
 
 def session(
@@ -269,62 +149,6 @@ def queue(
     return session(
         learner, now, study_filter, limit=limit, study_settings=study_settings, done=done
     ).questions
-
-
-# What the queue reads of a due card: enough to choose, and to show the card's state.
-DUE_FIELDS = ("question_id", "due", "question__fact_ids", "review_count", "state", "reset_at")
-LEARNING_STATES = frozenset({int(State.Learning), int(State.Relearning)})
-
-
-def _candidate(row: tuple[Any, ...]) -> Candidate:
-    question_id, due, fact_ids, _, state, *_ = row
-    return Candidate(question_id, frozenset(fact_ids), due, learning=state in LEARNING_STATES)
-
-
-def _not_new(learner: Any, done: Today) -> QuerySet[Any]:
-    """Ids of the questions that are not new to the learner today, as a subquery: those
-    reviewed before, and those held back by hand (suspended, or buried today)."""
-    return (
-        Card.objects.filter(learner=learner)
-        .filter(Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=done.day))
-        .values("question_id")
-    )
-
-
-def _due_by(now: datetime, done: Today) -> datetime:
-    """The latest due moment a card can have and still be shown today: reviews due
-    before the study day ends, learning cards within the learn-ahead limit."""
-    return max(now + LEARN_AHEAD, done.end or now)
-
-
-def _limits(study_settings: LearnerSettings, done: Today) -> Limits:
-    return Limits(
-        new_left=max(0, study_settings.new_per_day - done.new_done),
-        reviews_left=max(0, study_settings.reviews_per_day - done.review_cards_done),
-    )
-
-
-def _due_fetch(limit: int, limits: Limits) -> int:
-    """How many of the most overdue cards to weigh: what today's review limit allows and
-    room for cards in their learning steps, so the remaining counts are right."""
-    return min(DUE_FETCH, max(50, 25 * limit, limits.reviews_left + LEARNING_ROOM))
-
-
-def _with_cards(chosen: Sequence[Candidate], due_rows: list[tuple[Any, ...]]) -> list[Question]:
-    """The chosen questions (one query), each with what the learner's card says of it:
-    `card_reviews` (reviews recorded so far), `card_is_new` (never reviewed, or started
-    again) and `card_changed` (started again because its answer changed)."""
-    cards = {row[0]: row for row in due_rows}
-    by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
-    return [_as_shown(by_id[c.question_id], cards.get(c.question_id)) for c in chosen]
-
-
-def _as_shown(question: Question, row: tuple[Any, ...] | None) -> Question:
-    """The question with its card's `DUE_FIELDS` row (None: no card yet) read onto it."""
-    question.card_reviews = row[3] if row else 0
-    question.card_is_new = row is None or row[4] is None
-    question.card_changed = row is not None and row[4] is None and row[5] is not None
-    return question
 
 
 def question_again(learner: Any, question_id: int) -> Question | None:
@@ -422,129 +246,6 @@ def _review_days(learner: Any, study_settings: LearnerSettings, *, since: dateti
     )
 
 
-# Assignments and the learner's own decks ----------------------------------------
-
-
-@dataclass
-class Plan:
-    """What a learner's queue draws from: their courses' assignments and their own decks."""
-
-    assignments: list[Assignment]
-    own: list[Deck]
-    quotas: dict[int, int]  # new questions each current assignment still needs today
-    # The facts each current assignment teaches that the learner has not studied yet.
-    unstudied: dict[int, frozenset[int]] = field(default_factory=dict)
-    # What sets a pace for new questions: the current assignments, and an exam plan for
-    # each exam to come (an unsaved Assignment keyed by the exam's negated id, due on
-    # the exam plan's last day for new facts). Their quotas and unstudied facts are
-    # kept as the assignments' are.
-    paced: list[Assignment] = field(default_factory=list)
-
-    @property
-    def is_default(self) -> bool:
-        """No assignment and no deck of one's own: the queue draws from the default bank."""
-        return not self.assignments and not self.own
-
-    def questions(self) -> QuestionQuerySet:
-        return Question.objects.in_decks(
-            [a.deck.filter for a in self.assignments] + [d.filter for d in self.own]
-        )
-
-    def cards(self, learner: Any) -> CardQuerySet:
-        """The learner's cards the queue reviews: the decks' and any of the default bank."""
-        return Card.objects.filter(learner=learner, question__is_active=True).filter(
-            Q(question__default_deck=True) | Q(question__in=self.questions().values("pk"))
-        )
-
-
-def _studied_facts(learner: Any, *, before_today: Today | None = None) -> QuerySet[Any]:
-    """Ids of the facts the learner has studied (before today), as a subquery."""
-    cards = Question.facts.through.objects.filter(
-        question__cards__learner=learner, question__cards__review_count__gt=0
-    )
-    if before_today is not None:
-        cards = cards.exclude(question_id__in=before_today.first_seen)
-    return cards.values("fact_id")
-
-
-def _assignments_and_own_decks(learner: Any) -> tuple[list[Assignment], list[Deck]]:
-    """The assignments of the learner's courses (each with its deck and course) and the
-    learner's own decks, in one query: one row per own deck or assignment."""
-    rows = (
-        Deck.objects.filter(
-            Q(owner=learner, course__isnull=True)
-            | Q(assignments__course__enrolments__learner=learner)
-        )
-        .annotate(
-            assignment_pk=F("assignments__pk"),
-            assignment_due_on=F("assignments__due_on"),
-            assignment_target_share=F("assignments__target_share"),
-            assignment_target_recall=F("assignments__target_recall"),
-            assignment_created_at=F("assignments__created_at"),
-            assignment_course_id=F("assignments__course_id"),
-            assignment_course_name=F("assignments__course__name"),
-            assignment_exam_on=F("assignments__exam__on"),
-            assignment_exam_target=F("assignments__exam__target"),
-            assignment_exam_set_at=F("assignments__exam__created_at"),
-        )
-        .order_by("assignment_pk", "pk")
-    )
-    assignments, own = [], []
-    for deck in rows:
-        if deck.assignment_pk is None:
-            own.append(deck)
-            continue
-        assignment = Assignment(
-            pk=deck.assignment_pk,
-            course=Course(pk=deck.assignment_course_id, name=deck.assignment_course_name),
-            deck=deck,
-            due_on=deck.assignment_due_on,
-            target_share=deck.assignment_target_share,
-            target_recall=deck.assignment_target_recall,
-            created_at=deck.assignment_created_at,
-        )
-        assignment._state.adding = False  # read from the database, not a new one
-        # Its exam, if the course set one: (day, target, when it was set).
-        assignment.exam_values = (
-            (deck.assignment_exam_on, deck.assignment_exam_target, deck.assignment_exam_set_at)
-            if deck.assignment_exam_on
-            else None
-        )
-        assignments.append(assignment)
-    return assignments, own
-
-
-def _exam_paces(learner: Any, assignments: list[Assignment], today: date) -> list[Assignment]:
-    """The pace of each exam to come, as an unsaved assignment of the exam's deck due on
-    its last day for new facts: the assignments' exams (read with them), and the
-    learner's own (one query, only for a learner who has set one). Reviews are told
-    that an exam may cap their intervals (`services.exams_until_note`)."""
-    from learning.services import exams_until_note
-
-    study_settings = LearnerSettings.of(learner)
-    exams = [
-        (a.deck, *a.exam_values) for a in assignments if a.exam_values and a.exam_values[0] >= today
-    ]
-    if study_settings.exams_until and study_settings.exams_until >= today:
-        own = Exam.objects.filter(learner=learner, on__gte=today).select_related("deck").first()
-        if own is not None:
-            exams.append((own.deck, own.on, own.target, own.created_at))
-    paces = []
-    for n, (deck, on, target, set_at) in enumerate(exams, 1):
-        set_on = day_of(set_at, study_settings.zone)
-        pace = Assignment(
-            pk=-n,
-            deck=deck,
-            due_on=exam_plan.last_new_day(set_on, on),
-            target_share=exam_plan.facts_share(target),
-            target_recall=exam_plan.card_recall(target),
-            created_at=set_at,
-        )
-        paces.append(pace)
-    exams_until_note(learner, study_settings, max((on for _, on, _, _ in exams), default=None))
-    return paces
-
-
 def plan(learner: Any, done: Today) -> Plan:
     """The learner's assignments, own decks and today's pace (one or two queries; one
     more for a learner who has set an exam of their own)."""
@@ -597,126 +298,6 @@ def plan(learner: Any, done: Today) -> Plan:
             )
             unstudied[a.pk] = frozenset(facts - studied_now)
     return Plan(assignments, own, quotas, unstudied, paced=current)
-
-
-def _held_by(decks: list[Deck]) -> QuerySet[Any]:
-    """Ids of the active questions the decks hold, as a subquery."""
-    return Question.objects.in_decks([d.filter for d in decks]).values("pk")
-
-
-def _any_of(decks: list[Deck]) -> Q:
-    held = Q()
-    for deck in decks:
-        held |= deck.filter.q()
-    return held
-
-
-def _new_offers(
-    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int
-) -> list[pacing.Offer]:
-    """A few never-seen questions of each pool: those that serve an assignment's pace
-    (one query), and the others, the learner's own decks first (one query)."""
-    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = learner_plan.questions().exclude(pk__in=_not_new(learner, done))
-    if seen_facts:
-        unseen = unseen.exclude(facts__in=seen_facts)
-    links = Question.facts.through.objects
-    paced = [
-        a
-        for a in learner_plan.paced
-        if learner_plan.quotas.get(a.pk, 0) > 0 and learner_plan.unstudied.get(a.pk)
-    ]
-    offers: dict[int, pacing.Offer] = {}
-    if paced:
-        # In the deck and about one of its facts not studied yet: it serves the pace.
-        serves = {
-            f"paced_{a.pk}": a.deck.filter.q()
-            & Q(pk__in=links.filter(fact_id__in=learner_plan.unstudied[a.pk]).values("question_id"))
-            for a in paced
-        }
-        any_pace = Q()
-        for condition in serves.values():
-            any_pace |= condition
-        flags = {k: ExpressionWrapper(v, output_field=BooleanField()) for k, v in serves.items()}
-        for pk, fact_ids, *inside in (
-            unseen.filter(any_pace)
-            .annotate(**flags)
-            .order_by("position", "pk")
-            .values_list("pk", "fact_ids", *flags)[:fetch]
-        ):
-            offers[pk] = pacing.Offer(
-                Candidate(pk, frozenset(fact_ids)),
-                paced_for=frozenset(a.pk for a, held in zip(paced, inside, strict=True) if held),
-                assigned=True,
-            )
-    if new_left:
-        mine = (
-            ExpressionWrapper(_any_of(learner_plan.own), output_field=BooleanField())
-            if learner_plan.own
-            else Value(False)
-        )
-        # Ordered by position alone when there is no own deck, so the bank's index serves.
-        in_order = ("-own", "position", "pk") if learner_plan.own else ("position", "pk")
-        for pk, fact_ids, is_own in (
-            unseen.annotate(own=mine)
-            .order_by(*in_order)
-            .values_list("pk", "fact_ids", "own")[:fetch]
-        ):
-            if pk not in offers:
-                offers[pk] = pacing.Offer(
-                    Candidate(pk, frozenset(fact_ids)), assigned=not is_own, own=bool(is_own)
-                )
-    return list(offers.values())
-
-
-def _planned_session(
-    learner: Any,
-    now: datetime,
-    learner_plan: Plan,
-    *,
-    limit: int,
-    study_settings: LearnerSettings,
-    done: Today,
-) -> Session:
-    """`session` for a learner with assignments or decks (four or five more queries)."""
-    limits = _limits(study_settings, done)
-    assigned = [a.deck for a in learner_plan.assignments]
-    whens = []
-    if assigned:
-        whens.append(When(question__in=_held_by(assigned), then=Value(int(pacing.Rank.ASSIGNED))))
-    if learner_plan.own:
-        whens.append(
-            When(question__in=_held_by(learner_plan.own), then=Value(int(pacing.Rank.OWN)))
-        )
-    due_rows = list(
-        learner_plan.cards(learner)
-        .studiable(done.day)
-        .filter(due__lte=_due_by(now, done))
-        .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
-        .order_by("rank", "due")
-        .values_list(*DUE_FIELDS, "rank")[: _due_fetch(limit, limits)]
-    )
-    # Enough new questions to fill today's pace and limit (and count them, up to
-    # NEW_FETCH_MAX), with room for siblings.
-    planned_new = limits.new_left + sum(learner_plan.quotas.values())
-    fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * planned_new)
-    fetch = max(limit * NEW_LOOKAHEAD, fetch)
-    offers = _new_offers(learner, learner_plan, done, fetch=fetch, new_left=limits.new_left)
-    composed = pacing.compose_planned(
-        due=[(pacing.Rank(row[-1]), _candidate(row)) for row in due_rows],
-        new=offers,
-        quotas=learner_plan.quotas,
-        now=now,
-        limits=limits,
-        seen_today=done.seen,
-        day_end=done.end,
-        new_done=done.new_done,
-        reviews_done=done.review_cards_done,
-    )
-    remaining = composed.remaining()
-    if fetch == NEW_FETCH_MAX and remaining.new < planned_new:
-        remaining = replace(remaining, new_more=True)
-    return Session(_with_cards(composed.order[:limit], due_rows), remaining)
 
 
 # The dashboard ---------------------------------------------------------------
@@ -841,91 +422,3 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         leeches=leeches,
         reviews_total=totals["reviews"] or 0,
     )
-
-
-# Exams ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExamOutlook:
-    """An exam as the dashboard shows it: the plan, and the recall it predicts on the day."""
-
-    exam: Exam
-    deck: Deck
-    outlook: exam_plan.Outlook
-
-
-def exam_outlooks(learner: Any, now: datetime) -> list[ExamOutlook]:
-    """The learner's exams to come, each with its plan and predicted recall on the day.
-    No query for a learner without an exam; three per exam otherwise."""
-    from learning.services import exam_deck, exams_of
-
-    study_settings = LearnerSettings.of(learner)
-    zone = study_settings.zone
-    day = day_of(now, zone)
-    if study_settings.exams_until is None or study_settings.exams_until < day:
-        return []
-    done = today(learner, study_settings, now)
-    first_today = {fact for c in done.seen if c.question_id in done.first_seen for fact in c.facts}
-    parameters = study_settings.fsrs_parameters
-    out = []
-    for exam in exams_of(learner, since=day):
-        deck = exam_deck(exam)
-        facts = set(deck.taught_facts().values_list("pk", flat=True))
-        memories = [
-            (stability, datetime.fromtimestamp(ts, tz=now.tzinfo))
-            for stability, ts in FactMemory.objects.filter(
-                learner=learner, fact__in=facts
-            ).values_list("stability", "last_review_ts")
-        ]
-        studied = len(memories)
-        starts = day_start(exam.on, zone)
-        set_on = day_of(exam.created_at, zone)
-        last_new = exam_plan.last_new_day(set_on, exam.on)
-        to_study = exam_plan.facts_to_study(len(facts), exam.target)
-        new_today = exam_plan.new_facts_today(
-            facts=len(facts),
-            target=exam.target,
-            covered_at_day_start=studied - len(first_today & facts),
-            covered_now=studied,
-            today=day,
-            set_on=set_on,
-            exam_on=exam.on,
-        )
-        new_days = max(0, (last_new - day).days + 1)
-        if_stopped = exam_plan.recall_on_day(
-            memories, len(facts), exam_starts=starts, parameters=parameters
-        )
-        planned = exam_plan.recall_with_plan(
-            memories,
-            len(facts),
-            target=exam.target,
-            exam_starts=starts,
-            now=now,
-            new_possible=max(0, to_study - studied) if new_days else 0,
-            parameters=parameters,
-        )
-        outlook = exam_plan.Outlook(
-            exam_on=exam.on,
-            target=exam.target,
-            facts=len(facts),
-            studied=studied,
-            to_study=to_study,
-            last_new_day=last_new,
-            new_today=new_today,
-            recall_if_stopped=if_stopped,
-            recall_with_plan=planned,
-            standing=exam_plan.standing(
-                studied=studied,
-                to_study=to_study,
-                recall_if_stopped=if_stopped,
-                recall_planned=planned,
-                target=exam.target,
-                set_on=set_on,
-                last_new=last_new,
-                today=day,
-                exam_on=exam.on,
-            ),
-        )
-        out.append(ExamOutlook(exam, deck, outlook))
-    return out

@@ -15,10 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from learning.accounts import email_verified
+from learning.accounts import email_verified, learner_delete
 from learning.exports import learner_data_sections, learner_reviews, spreadsheet_safe
-from learning.models import Card, LearnerDay, ReviewLog
-from learning.services import learner_delete
+from learning.study.models import Card, LearnerDay, ReviewLog
 
 REVIEW_COLUMNS = [
     "reviewed_at",

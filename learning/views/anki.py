@@ -10,8 +10,9 @@ from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
+from learning.courses.models import Course
 from learning.exports import deck_anki_write
-from learning.models import Assignment, Course, Deck
+from learning.study.models import Assignment, Deck
 from learning.views.courses import course_taught
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +23,9 @@ from learning.accounts import (
     verification_send,
     verification_user,
 )
-from learning.forms import VerifiedPasswordResetForm
+from learning.forms import SignupForm, VerifiedPasswordResetForm, posted
+from learning.models import Role
+from learning.roles import role_group
 
 
 def rate_limited(request: HttpRequest, limit: ratelimit.Limit) -> HttpResponse:
@@ -116,3 +119,32 @@ class UnlockingPasswordResetConfirmView(PasswordResetConfirmView):
 
 
 password_reset_confirm = login_not_required(UnlockingPasswordResetConfirmView.as_view())
+
+
+@login_not_required
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(posted(request))
+    if request.method == "POST":
+        address = ratelimit.client_address(request)
+        if ratelimit.SIGNUPS_PER_ADDRESS.exceeded(address):
+            return rate_limited(request, ratelimit.SIGNUPS_PER_ADDRESS)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        ratelimit.SIGNUPS_PER_ADDRESS.hit(address)
+        user.groups.add(role_group(Role.LEARNER))
+        login(request, user, backend="learning.backends.LearnerBackend")
+        sent = verification_send(request, user)
+        messages.success(
+            request,
+            f"Welcome to SpineQuiz. Your first questions are ready. We sent a link to "
+            f"{user.email}: open it to confirm your email."
+            if sent
+            else "Welcome to SpineQuiz. Your first questions are ready. We could not send "
+            "the link that confirms your email just now: send it again from Your data.",
+        )
+        return redirect("dashboard")
+    return render(
+        request, "registration/signup.html", {"form": form}, status=422 if form.errors else 200
+    )

@@ -10,12 +10,14 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from learning.content.models import Question
 from learning.forms import CardNoteForm
-from learning.models import Card, LearnerSettings, Question
 from learning.study import queue as study
+from learning.study.models import Card, LearnerSettings
 from learning.study.scheduling import day_of
 from learning.tokens import CardToken, TokenInvalid
-from learning.views.learner import filter_from, question_context, refuse, session_page, study_url
+from learning.views import HtmxHttpRequest
+from learning.views.study import filter_from, question_context, refuse, session_page, study_url
 
 HOLDS = {
     "bury": "Buried until tomorrow.",
@@ -56,7 +58,7 @@ def _next(request: HttpRequest, default: str) -> str:
 
 
 @require_POST
-def study_hold(request: HttpRequest) -> HttpResponse:
+def study_hold(request: HtmxHttpRequest) -> HttpResponse:
     """Bury a card until tomorrow, suspend it, or unsuspend it. From the study page the
     next question follows."""
     action = request.POST.get("action", "")
@@ -81,7 +83,7 @@ def study_hold(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def study_note(request: HttpRequest) -> HttpResponse:
+def study_note(request: HtmxHttpRequest) -> HttpResponse:
     """Save the learner's flag and private note on a card."""
     found = _shown(request)
     if isinstance(found, HttpResponse):

@@ -26,7 +26,8 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from learning import ratelimit, sorting
-from learning.courses import teaching
+from learning.content.models import DeckFilter, Fact, Question
+from learning.courses import item_report, learner_report, teaching
 from learning.courses.forms import (
     INSTRUCTOR_PERMISSION,
     AssignmentForm,
@@ -37,17 +38,19 @@ from learning.courses.forms import (
     JoinForm,
 )
 from learning.courses.itemstats import MIN_LEARNERS
-from learning.exports import spreadsheet_safe
-from learning.forms import posted
-from learning.models import Course, Deck, DeckFilter, Enrolment, Fact, Question
-from learning.services import (
+from learning.courses.models import Course, Enrolment
+from learning.courses.services import (
     InstructorRemovalRefused,
-    assignment_exam_set,
     course_create,
     course_enrol_emails,
     course_join,
     course_team_remove,
 )
+from learning.exports import spreadsheet_safe
+from learning.forms import posted
+from learning.study.models import Deck
+from learning.study.services import assignment_exam_set
+from learning.views import HtmxHttpRequest
 from learning.views.auth import rate_limited
 
 LEARNERS_PAGE_SIZE = 50
@@ -150,7 +153,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
 @course_taught
 @vary_on_headers("HX-Request")
 @require_safe
-def course_detail(request: HttpRequest, course: Course) -> HttpResponse:
+def course_detail(request: HtmxHttpRequest, course: Course) -> HttpResponse:
     template = "learning/teach/course.html" + ("#learners" if request.htmx else "")
     return render(request, template, _course_context(request, course))
 
@@ -300,7 +303,7 @@ def _preview(form: DeckForm, deck: Deck) -> dict[str, Any]:
 
 
 def _deck_builder(
-    request: HttpRequest, deck: Deck, *, done_url: str, context: dict[str, Any]
+    request: HtmxHttpRequest, deck: Deck, *, done_url: str, context: dict[str, Any]
 ) -> HttpResponse:
     """GET: the builder; POST action=preview: the preview (htmx: just it); POST: save."""
     previewing = request.POST.get("action") == "preview"
@@ -425,7 +428,7 @@ def course_assignment_delete(
 @course_taught
 @vary_on_headers("HX-Request")
 @require_safe
-def course_progress(request: HttpRequest, course: Course) -> HttpResponse:
+def course_progress(request: HtmxHttpRequest, course: Course) -> HttpResponse:
     data = teaching.class_progress(course, timezone.now())
     labels = teaching.learner_columns(data)
     order = sorting.order_read(
@@ -494,10 +497,10 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
 @course_taught
 @require_safe
 def course_items(request: HttpRequest, course: Course) -> HttpResponse:
-    report = teaching.item_report(course, timezone.now())
+    report = item_report.item_report(course, timezone.now())
     every = request.GET.get("all") == "1"
-    keys = [key for key, _ in teaching.ITEM_COLUMNS]
-    order = sorting.order_read(request.GET.get("sort"), keys, teaching.ITEMS_DEFAULT)
+    keys = [key for key, _ in item_report.ITEM_COLUMNS]
+    order = sorting.order_read(request.GET.get("sort"), keys, item_report.ITEMS_DEFAULT)
     # The worst come first; a long tail of good questions is there on request. Sorting
     # by another column sorts the questions shown.
     questions = report.questions if every else report.questions[:ITEMS_SHOWN]
@@ -508,9 +511,9 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
             "course": course,
             "report": report,
             "min_learners": MIN_LEARNERS,
-            "questions": teaching.items_sorted(questions, order),
-            "columns": sorting.columns(teaching.ITEM_COLUMNS, order),
-            "worst_first": order == teaching.ITEMS_DEFAULT,
+            "questions": item_report.items_sorted(questions, order),
+            "columns": sorting.columns(item_report.ITEM_COLUMNS, order),
+            "worst_first": order == item_report.ITEMS_DEFAULT,
             "every": every,
             "items_shown": ITEMS_SHOWN,
         },
@@ -520,16 +523,18 @@ def course_items(request: HttpRequest, course: Course) -> HttpResponse:
 @course_taught
 @vary_on_headers("HX-Request")
 @require_safe
-def course_learner(request: HttpRequest, course: Course, learner_pk: int) -> HttpResponse:
+def course_learner(request: HtmxHttpRequest, course: Course, learner_pk: int) -> HttpResponse:
     """One learner of the course: their standing, their mastery, their answers."""
     enrolment = get_object_or_404(
         Enrolment.objects.select_related("learner"), course=course, learner_id=learner_pk
     )
-    report = teaching.learner_report(course, enrolment.learner, enrolment.joined_at, timezone.now())
-    keys = [key for key, _ in teaching.ANSWER_COLUMNS]
-    order = sorting.order_read(request.GET.get("sort"), keys, teaching.ANSWERS_DEFAULT)
+    report = learner_report.learner_report(
+        course, enrolment.learner, enrolment.joined_at, timezone.now()
+    )
+    keys = [key for key, _ in learner_report.ANSWER_COLUMNS]
+    order = sorting.order_read(request.GET.get("sort"), keys, learner_report.ANSWERS_DEFAULT)
     answers = Paginator(
-        teaching.answers_sorted(report.answered, order), ANSWERS_PAGE_SIZE
+        learner_report.answers_sorted(report.answered, order), ANSWERS_PAGE_SIZE
     ).get_page(request.GET.get("page"))
     template = "learning/teach/learner.html" + ("#answers" if request.htmx else "")
     return render(
@@ -539,7 +544,7 @@ def course_learner(request: HttpRequest, course: Course, learner_pk: int) -> Htt
             "course": course,
             "report": report,
             "answers": answers,
-            "columns": sorting.columns(teaching.ANSWER_COLUMNS, order),
+            "columns": sorting.columns(learner_report.ANSWER_COLUMNS, order),
         },
     )
 

@@ -8,13 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
+from learning.content.models import ProblemReport, Question
 from learning.forms import ProblemReportForm, posted
-from learning.models import ProblemReport, Question
 from learning.tokens import CardToken, TokenInvalid
+from learning.views import HtmxHttpRequest
 
 
 @vary_on_headers("HX-Request")
-def question_report(request: HttpRequest, pk: int) -> HttpResponse:
+def question_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """GET shows the form, POST files the report; htmx gets the fragment."""
     # Learners may report only what they have answered, or were just shown (a right
     # answer is recorded once rated): anything else is not found.

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from learning.content.factbase import FactBaseError, read_factbase
-from learning.services import factbase_import
+from learning.study.regeneration import factbase_import
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learning.content.factbase import FactBaseError, read_factbase
-from learning.services import factbase_load
+from learning.content.services import factbase_load
 
 
 class Command(BaseCommand):
