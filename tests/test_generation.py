@@ -17,7 +17,6 @@ from learning.content.factbase import (
     Arguable,
     Citation,
     Entity,
-    Fact,
     FactBase,
     Kind,
     Level,
@@ -25,6 +24,9 @@ from learning.content.factbase import (
     Source,
     Topic,
     read_factbase,
+)
+from learning.content.factbase import (
+    FactValue as Fact,
 )
 from learning.content.generation import (
     BankFigures,

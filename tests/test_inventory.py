@@ -10,13 +10,15 @@ from django.core.management import CommandError, call_command
 from learning.content.factbase import (
     Citation,
     Entity,
-    Fact,
     FactBase,
     Kind,
     Relation,
     Source,
     Topic,
     read_factbase,
+)
+from learning.content.factbase import (
+    FactValue as Fact,
 )
 from learning.content.inventory import (
     InventoryError,

@@ -25,7 +25,7 @@ from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from learning.content import factbase as fb
-from learning.content.generation import Facts, Question, regenerate_touched
+from learning.content.generation import Facts, GeneratedQuestion, regenerate_touched
 from learning.content.models import ArguablePair, Fact
 from learning.content.models import Question as StoredQuestion
 from learning.content.slices import DatabaseFacts
@@ -90,7 +90,7 @@ class WholeChanges(HistoricalRecordContextHelper):
 class EditedFacts(DatabaseFacts):
     """The stored fact base with one fact as a form has it, unsaved."""
 
-    def __init__(self, edited: fb.Fact, replaces: fb.Fact | None) -> None:
+    def __init__(self, edited: fb.FactValue, replaces: fb.FactValue | None) -> None:
         super().__init__()
         self.edited = edited
         self.replaces = replaces
@@ -133,7 +133,9 @@ class EditedFacts(DatabaseFacts):
 class Preview:
     """What saving the edited fact would do to the bank."""
 
-    def __init__(self, questions: list[Question], own: list[Question], counts: Counter[str]):
+    def __init__(
+        self, questions: list[GeneratedQuestion], own: list[GeneratedQuestion], counts: Counter[str]
+    ):
         self.questions = questions  # every question the edit could alter, rechecked
         self.own = own  # the edited fact's own questions
         self.counts = counts
@@ -144,7 +146,7 @@ class Preview:
         return sum(self.counts.values())
 
 
-def preview(edited: fb.Fact, replaces: fb.Fact | None) -> Preview:
+def preview(edited: fb.FactValue, replaces: fb.FactValue | None) -> Preview:
     triples = [(edited.subject, edited.relation, edited.object)]
     if replaces is not None:
         triples.append((replaces.subject, replaces.relation, replaces.object))

@@ -16,24 +16,7 @@ from learning.content.models import (
     Source,
     Topic,
 )
-from learning.content.slices import relation_value, relations_with_links
-
-
-def fact_value(fact: Fact) -> fb.Fact:
-    """A stored fact as the fact-base reader's value (its subject, relation, object and
-    citations' sources loaded or prefetched)."""
-    return fb.Fact(
-        subject=fact.subject.key,
-        relation=fact.relation.key,
-        object=fact.object.key,
-        citations=tuple(fb.Citation(c.source.key, c.section) for c in fact.citations.all()),
-        explanation=fact.explanation,
-        qualifier=fact.qualifier,
-        confidence=fact.confidence,
-        disputed_reason=fact.disputed_reason,
-        status=fact.status,
-        yield_level=fact.yield_level,
-    )
+from learning.content.slices import fact_value, relation_value, relations_with_links
 
 
 def factbase_from_db() -> fb.FactBase:

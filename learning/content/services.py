@@ -256,7 +256,7 @@ def _load_facts(
     for c in Citation.objects.order_by("position"):
         citations.setdefault(c.fact_id, []).append((c.source_id, c.section))
     seen: set[int] = set()
-    new_facts: list[tuple[Fact, fb.Fact]] = []
+    new_facts: list[tuple[Fact, fb.FactValue]] = []
     cited: list[Citation] = []
     for fact in factbase.facts:
         triple = (entities[fact.subject].pk, relations[fact.relation].pk, entities[fact.object].pk)

@@ -8,7 +8,7 @@ gives, so a slice's questions equal a whole-bank generation's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db.models import Q, QuerySet
 
@@ -80,23 +80,7 @@ class DatabaseFacts:
             )
         )
         entities = {e.pk: e for row in [*rows, *pairs] for e in (row.subject, row.object)}
-        facts = [
-            fb.Fact(
-                subject=f.subject.key,
-                relation=f.relation.key,
-                object=f.object.key,
-                citations=tuple(
-                    fb.Citation(self.source_keys[c.source_id], c.section) for c in f.citations.all()
-                ),
-                explanation=f.explanation,
-                qualifier=f.qualifier,
-                confidence=f.confidence,
-                disputed_reason=f.disputed_reason,
-                status=f.status,
-                yield_level=f.yield_level,
-            )
-            for f in rows
-        ]
+        facts = [fact_value(f, self.source_keys) for f in rows]
         arguable = [
             fb.Arguable(a.subject.key, a.relation.key, a.object.key, a.reason) for a in pairs
         ]
@@ -149,6 +133,29 @@ class DatabaseFacts:
             out[(relation, "subject", subject_kind)].append(subject)
             out[(relation, "object", object_kind)].append(object_)
         return out
+
+
+def fact_value(fact: Fact, source_keys: Mapping[int, str] | None = None) -> fb.FactValue:
+    """A stored fact as the fact-base reader's value: its subject, relation and object
+    loaded, its citations prefetched, their sources' keys from `source_keys` (source id ->
+    key) or else from each citation's source, loaded or prefetched."""
+    return fb.FactValue(
+        subject=fact.subject.key,
+        relation=fact.relation.key,
+        object=fact.object.key,
+        citations=tuple(
+            fb.Citation(
+                c.source.key if source_keys is None else source_keys[c.source_id], c.section
+            )
+            for c in fact.citations.all()
+        ),
+        explanation=fact.explanation,
+        qualifier=fact.qualifier,
+        confidence=fact.confidence,
+        disputed_reason=fact.disputed_reason,
+        status=fact.status,
+        yield_level=fact.yield_level,
+    )
 
 
 def relations_with_links() -> QuerySet[Relation]:

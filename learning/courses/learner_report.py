@@ -20,8 +20,6 @@ from learning.courses.teaching import (
     _recall_at,
     _standing,
     deck_contents,
-    heatmap_rows,
-    topic_columns,
 )
 from learning.study import pacing, progress
 from learning.study.models import (
@@ -85,10 +83,10 @@ class LearnerReport:
     cells: dict[tuple[str, str], progress.Cell] = field(default_factory=dict)
 
     def heatmap(self) -> list[dict[str, Any]]:
-        return heatmap_rows(self.levels, self.topics, self.cells)
+        return progress.grid_rows(self.levels, self.topics, self.cells)
 
     def topic_columns(self) -> list[Topic]:
-        return topic_columns(self.topics, self.cells)
+        return progress.grid_columns(self.topics, self.cells)
 
 
 ANSWER_COLUMNS = [

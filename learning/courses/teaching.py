@@ -259,30 +259,11 @@ class ClassProgress:
 
     def heatmap(self) -> list[dict[str, Any]]:
         """Rows of the level x topic table: only the rows and columns with facts."""
-        return heatmap_rows(self.levels, self.topics, self.cells)
+        return progress.grid_rows(self.levels, self.topics, self.cells)
 
-    def topic_columns(self) -> list[Topic]:
-        return topic_columns(self.topics, self.cells)
-
-
-def topic_columns(topics: list[Topic], cells: dict[tuple[str, str], progress.Cell]) -> list[Topic]:
-    return [t for t in topics if any(c[1] == t.key for c in cells)]
+    # A course's reports are read from CourseReport while nobody has studied since they
 
 
-def heatmap_rows(
-    levels: list[Level], topics: list[Topic], cells: dict[tuple[str, str], progress.Cell]
-) -> list[dict[str, Any]]:
-    """Rows of a level x topic table: only the rows and columns with facts."""
-    rows = [(progress.NO_LEVEL, "No single level")] + [(lv.key, lv.key) for lv in levels]
-    columns = topic_columns(topics, cells)
-    return [
-        {"level": key, "label": label, "cells": [(t, cells.get((key, t.key))) for t in columns]}
-        for key, label in rows
-        if any((key, t.key) in cells for t in columns)
-    ]
-
-
-# A course's reports are read from CourseReport while nobody has studied since they
 # were computed; this long at most, for what no review shows (recall fading, decks
 # whose contents an edit of the fact base changed).
 REPORT_MAX_AGE = timedelta(hours=1)

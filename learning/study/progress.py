@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from learning.study.scheduling import MATURE_DAYS
 
@@ -49,6 +50,29 @@ def mastery_by_level_topic(
         cell: Cell(sum(values) / len(values), len(values), sum(1 for v in values if v > 0))
         for cell, values in sums.items()
     }
+
+
+def grid_rows(
+    levels: Sequence[Any],
+    topics: Sequence[Any],
+    cells: Mapping[tuple[str, str], Cell],
+    *,
+    all_topics: bool = False,
+) -> list[dict[str, Any]]:
+    """The level x topic grid of mastery: a row a level (first the facts of no single
+    level) that has facts, a column a topic: every topic, or only those with facts."""
+    rows = [(NO_LEVEL, "No single level")] + [(lv.key, lv.key) for lv in levels]
+    columns = list(topics) if all_topics else grid_columns(topics, cells)
+    return [
+        {"level": key, "label": label, "cells": [(t, cells.get((key, t.key))) for t in columns]}
+        for key, label in rows
+        if any((key, t.key) in cells for t in columns)
+    ]
+
+
+def grid_columns(topics: Sequence[Any], cells: Mapping[tuple[str, str], Cell]) -> list[Any]:
+    """The topics that have facts in the grid."""
+    return [t for t in topics if any(c[1] == t.key for c in cells)]
 
 
 def mastery_by(

@@ -13,8 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from learning.content import factbase as fb
-from learning.content.generation import Question as GeneratedQuestion
-from learning.content.generation import generate_questions, regenerate_touched
+from learning.content.generation import GeneratedQuestion, generate_questions, regenerate_touched
 from learning.content.models import (
     Fact,
     Level,

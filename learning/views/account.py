@@ -16,20 +16,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from learning.accounts import email_verified, learner_delete
-from learning.exports import learner_data_sections, learner_reviews, spreadsheet_safe
+from learning.exports import (
+    REVIEW_COLUMNS,
+    learner_data_sections,
+    learner_reviews,
+    spreadsheet_safe,
+)
 from learning.study.models import Card, LearnerDay, ReviewLog
-
-REVIEW_COLUMNS = [
-    "reviewed_at",
-    "question",
-    "prompt",
-    "number",
-    "answer",
-    "correct",
-    "rating",
-    "duration_ms",
-    "desired_retention",
-]
 
 
 class DeleteAccountForm(forms.Form):

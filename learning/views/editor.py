@@ -27,7 +27,8 @@ from learning.content.editing import (
     upload_yaml_size,
 )
 from learning.content.models import Fact, FactbaseImport
-from learning.content.selectors import fact_value, factbase_from_db
+from learning.content.selectors import factbase_from_db
+from learning.content.slices import fact_value
 from learning.forms import posted
 from learning.ids import request_id
 from learning.study.regeneration import factbase_import
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 def _edited_fact(
     request: HttpRequest, model_admin: FactAdmin, obj: Fact | None
-) -> tuple[fb.Fact | None, list[str]]:
+) -> tuple[fb.FactValue | None, list[str]]:
     """The fact as the posted change form has it, or the form's errors."""
     form = model_admin.get_form(request, obj)(request.POST, instance=obj)
     formset_class = model_admin.inlines[0](model_admin.model, model_admin.admin_site)
@@ -71,7 +72,7 @@ def _edited_fact(
     if not cited:
         return None, ["A fact needs at least one source."]
     return (
-        fb.Fact(
+        fb.FactValue(
             subject=data["subject"].key,
             relation=data["relation"].key,
             object=data["object"].key,

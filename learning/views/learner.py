@@ -24,7 +24,7 @@ from learning.forms import (
     LearnerSettingsForm,
     posted,
 )
-from learning.study import memorymodel, workload
+from learning.study import memorymodel, progress, workload
 from learning.study import queue as study
 from learning.study.charts import calendar_svg, forecast_svg, spine_svg, workload_svg
 from learning.study.models import Card, Exam, LearnerSettings, MemoryModel
@@ -76,17 +76,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     data = study.dashboard(request.user, timezone.now())
     custom = reverse("study_custom")
-    rows = [("", "No single level")] + [(lv.key, lv.key) for lv in data.levels]
     table = []
-    for key, label in rows:
-        if not any((key, t.key) in data.cells for t in data.topics):
-            continue
+    for row in progress.grid_rows(data.levels, data.topics, data.cells, all_topics=True):
         cells = []
-        for topic in data.topics:
-            cell = data.cells.get((key, topic.key))
+        for topic, cell in row["cells"]:
             if cell is None:
                 cells.append(None)
                 continue
+            key = row["level"]
             query = urlencode([("level", key)] * bool(key) + [("topic", topic.key)])
             cells.append(
                 {
@@ -96,7 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     "href": f"{custom}?{query}",
                 }
             )
-        table.append({"label": label, "cells": cells})
+        table.append({"label": row["label"], "cells": cells})
     answered = ProblemReport.objects.filter(reporter=request.user).answered_since(
         timezone.now() - REPORT_ANSWERS_SHOWN
     )[:5]

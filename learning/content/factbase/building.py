@@ -28,9 +28,9 @@ from learning.content.factbase.values import (
     Arguable,
     Citation,
     Entity,
-    Fact,
     FactBase,
     FactBaseError,
+    FactValue,
     Kind,
     Level,
     Problem,
@@ -295,8 +295,8 @@ def _build_facts(
     sources: dict[str, Source],
     relations: dict[str, Relation],
     entities: dict[str, Entity],
-) -> list[Fact]:
-    facts: list[Fact] = []
+) -> list[FactValue]:
+    facts: list[FactValue] = []
     seen: dict[str, _Entry] = {}
     for entry in reader.entries["facts"]:
         subject = _text(reader, entry, "subject")
@@ -352,7 +352,7 @@ def _build_facts(
         yield_level = _text(reader, entry, "yield", required=False) or "supporting"
         if yield_level not in YIELDS:
             reader.problem(entry, "yield", f"'{yield_level}' is not one of {', '.join(YIELDS)}")
-        fact = Fact(
+        fact = FactValue(
             subject,
             relation_key,
             object_,

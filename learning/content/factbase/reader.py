@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from learning.content.factbase.values import Problem, clip
+from learning.content.factbase.values import RELATION_OPTIONAL, Problem, clip
 
 # YAML with line numbers -------------------------------------------------
 
@@ -74,23 +74,7 @@ SECTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "levels": ({"key", "kind", "order", "region"}, {"between", "aliases"}),
     "relations": (
         {"key", "topic", "subject_kinds", "object_kinds", "forward", "reverse", "statement"},
-        {
-            "many_objects",
-            "many_subjects",
-            "closed",
-            "contrast",
-            "contrast_reverse",
-            "contrast_kinds",
-            "contrast_reverse_kinds",
-            "typed",
-            "orderable",
-            "order_prompt",
-            "generalizes_over",
-            "attributed",
-            "forward_all",
-            "reverse_all",
-            "ordered_by",
-        },
+        set(RELATION_OPTIONAL),
     ),
     "entities": ({"key", "kind", "name"}, {"aliases", "levels", "description"}),
     "facts": (

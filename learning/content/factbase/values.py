@@ -91,6 +91,26 @@ class Level:
     aliases: tuple[str, ...] = ()
 
 
+# A relation's optional fields, in the order the YAML writes them.
+RELATION_OPTIONAL = (
+    "many_objects",
+    "many_subjects",
+    "closed",
+    "contrast",
+    "contrast_reverse",
+    "contrast_kinds",
+    "contrast_reverse_kinds",
+    "typed",
+    "orderable",
+    "order_prompt",
+    "generalizes_over",
+    "attributed",
+    "forward_all",
+    "reverse_all",
+    "ordered_by",
+)
+
+
 @dataclass(frozen=True)
 class Relation:
     key: str
@@ -138,7 +158,7 @@ class Citation:
 
 
 @dataclass(frozen=True)
-class Fact:
+class FactValue:
     subject: str
     relation: str
     object: str
@@ -184,7 +204,7 @@ class FactBase:
     levels: dict[str, Level] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
-    facts: tuple[Fact, ...] = ()
+    facts: tuple[FactValue, ...] = ()
     arguable: tuple[Arguable, ...] = ()
 
     def counts(self) -> dict[str, int]:

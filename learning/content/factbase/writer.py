@@ -7,7 +7,13 @@ from typing import Any
 
 import yaml
 
-from learning.content.factbase.values import Fact, FactBase, Relation, fact_key
+from learning.content.factbase.values import (
+    RELATION_OPTIONAL,
+    FactBase,
+    FactValue,
+    Relation,
+    fact_key,
+)
 
 # Writing ----------------------------------------------------------------
 
@@ -103,30 +109,14 @@ def _relation_entry(r: Relation) -> dict[str, Any]:
         "statement": r.statement,
     }
     defaults = Relation(r.key, r.topic, (), (), "", "", "")
-    for name in (
-        "many_objects",
-        "many_subjects",
-        "closed",
-        "contrast",
-        "contrast_reverse",
-        "contrast_kinds",
-        "contrast_reverse_kinds",
-        "typed",
-        "orderable",
-        "order_prompt",
-        "generalizes_over",
-        "attributed",
-        "forward_all",
-        "reverse_all",
-        "ordered_by",
-    ):
+    for name in RELATION_OPTIONAL:
         value = getattr(r, name)
         if value != getattr(defaults, name):
             entry[name] = _Flow(value) if isinstance(value, tuple) else value
     return entry
 
 
-def _fact_entry(f: Fact) -> dict[str, Any]:
+def _fact_entry(f: FactValue) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "subject": f.subject,
         "relation": f.relation,

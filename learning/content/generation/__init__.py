@@ -31,7 +31,7 @@ from learning.content.generation.origins import (
 from learning.content.generation.values import (
     KIND_NAMES,
     KINDS,
-    Question,
+    GeneratedQuestion,
     WrongAnswer,
     fact_origin,
     forward_origin,
@@ -48,7 +48,7 @@ __all__ = [
     "FactSlice",
     "FactSource",
     "Facts",
-    "Question",
+    "GeneratedQuestion",
     "WrongAnswer",
     "describe",
     "fact_origin",

@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterable, Sequence
 
 from learning.content import itemrules
-from learning.content.factbase import Fact, Relation
+from learning.content.factbase import FactValue, Relation
 from learning.content.generation.index import (
     _attributed,
     _attribution,
@@ -34,7 +34,7 @@ from learning.content.generation.values import (
 
 
 def _wrong_answers(
-    index: _Index, relation: Relation, fact: Fact, *, forward: bool, rng: random.Random
+    index: _Index, relation: Relation, fact: FactValue, *, forward: bool, rng: random.Random
 ) -> list[str]:
     """Wrong answers for one fact's question, most confusable first."""
     answer, given = (fact.object, fact.subject) if forward else (fact.subject, fact.object)
@@ -45,7 +45,9 @@ def _wrong_answers(
     return _distinct(index, ranked, set(), truths)
 
 
-def _disputes(index: _Index, relation: Relation, fact: Fact, *, forward: bool) -> list[Fact]:
+def _disputes(
+    index: _Index, relation: Relation, fact: FactValue, *, forward: bool
+) -> list[FactValue]:
     """Disputed statements that contradict this fact: another object for a subject that
     has only one (forward), or another subject for an object that has only one."""
     if forward and not relation.many_objects:
@@ -64,11 +66,11 @@ def _explained(
     forward: bool,
     count: int,
     key: str | None = None,
-) -> list[tuple[str, Fact]]:
+) -> list[tuple[str, FactValue]]:
     """Up to `count` wrong options, in the candidates' order, each with the fact that says
     what it really is. With `key` (a single answer), only options of the key's own
     category, and none with an absolute word ("never") that the key lacks."""
-    out: list[tuple[str, Fact]] = []
+    out: list[tuple[str, FactValue]] = []
     key_absolute = key is not None and itemrules.ABSOLUTE_RE.search(index.name(key))
     for candidate in candidates:
         if len(out) == count:
@@ -84,11 +86,13 @@ def _explained(
     return out
 
 
-def _wrong_shown(index: _Index, wrong: Iterable[tuple[str, Fact]]) -> list[tuple[str, Fact]]:
+def _wrong_shown(
+    index: _Index, wrong: Iterable[tuple[str, FactValue]]
+) -> list[tuple[str, FactValue]]:
     return [(capitalise(index.name(option)), fact) for option, fact in wrong]
 
 
-def _single(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> bool:
+def _single(bank: _Bank, relation: Relation, fact: FactValue, *, forward: bool) -> bool:
     """A one-best-answer question about one fact: asked only where the stem alone decides
     the key, with three wrong options of the key's own category, each explained. False
     when it cannot be asked so."""
@@ -129,7 +133,7 @@ def _single(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> bo
 
 
 def _statement_question(
-    bank: _Bank, relation: Relation, fact: Fact, *, directions: tuple[str, ...] = ()
+    bank: _Bank, relation: Relation, fact: FactValue, *, directions: tuple[str, ...] = ()
 ) -> None:
     """A true/false question on the fact as a sentence.
 
@@ -182,8 +186,8 @@ def _statement_question(
 
 
 def _group(
-    index: _Index, relation: Relation, fact: Fact, *, forward: bool, every: bool = False
-) -> tuple[str, str, set[str], list[Fact], str, str]:
+    index: _Index, relation: Relation, fact: FactValue, *, forward: bool, every: bool = False
+) -> tuple[str, str, set[str], list[FactValue], str, str]:
     """Every true answer about the fact's subject (forward) or object (reverse):
     direction, the entity asked about, the true answers, their facts, prompt, anchor.
     `every`: the prompt asks for all of them (select all that apply)."""
@@ -210,7 +214,7 @@ def _group(
     )
 
 
-def _multi(bank: _Bank, relation: Relation, fact: Fact, *, forward: bool) -> None:
+def _multi(bank: _Bank, relation: Relation, fact: FactValue, *, forward: bool) -> None:
     """Select all that apply, over every true answer of one subject (or object)."""
     index = bank.index
     direction, given, truths, group_facts, prompt, anchor = _group(
@@ -317,7 +321,7 @@ def _span_question(bank: _Bank, relation: Relation, subject: str) -> bool:
         low, high = index.name(run[first]), index.name(run[first + length - 1])
         return f"From the {low} to the {high}"
 
-    wrong: list[tuple[str, Fact]] = []
+    wrong: list[tuple[str, FactValue]] = []
     truth = set(range(start, start + length))
     for shift in SPAN_SHIFTS:
         first = start + shift
@@ -353,7 +357,7 @@ def _span_question(bank: _Bank, relation: Relation, subject: str) -> bool:
     )
 
 
-def _typed(bank: _Bank, relation: Relation, fact: Fact, side: str) -> None:
+def _typed(bank: _Bank, relation: Relation, fact: FactValue, side: str) -> None:
     """Type the answer: accepted are the names and aliases of every true answer."""
     index = bank.index
     forward = side == "object"
@@ -408,7 +412,7 @@ def _ordering(bank: _Bank, relation: Relation) -> None:
     ]
     facts.sort(key=lambda f: (index.order(f.subject), f.key))
     # One fact per subject level, and objects named once.
-    chain: list[Fact] = []
+    chain: list[FactValue] = []
     seen_orders: set[int | None] = set()
     seen_names: set[str] = set()
     for fact in facts:
@@ -451,7 +455,7 @@ def _sequence(bank: _Bank, relation: Relation, whole: str) -> None:
     steps = {f.subject: f for f in index.facts_with_object(relation.key, whole)}
     if len(steps) < 3:
         return
-    following: dict[str, Fact] = {}
+    following: dict[str, FactValue] = {}
     for step in sorted(steps):
         nexts = [
             f for f in index.facts_with_subject(step, relation.ordered_by) if f.object in steps
@@ -490,7 +494,7 @@ def _sequence(bank: _Bank, relation: Relation, whole: str) -> None:
     )
 
 
-def _common_topic(bank: _Bank, facts: Sequence[Fact]) -> str:
+def _common_topic(bank: _Bank, facts: Sequence[FactValue]) -> str:
     topics = bank.index.factbase.topics
 
     def ancestry(key: str) -> list[str]:
@@ -506,7 +510,7 @@ def _common_topic(bank: _Bank, facts: Sequence[Fact]) -> str:
     return chains[0][-1]
 
 
-def _inaccuracy(bank: _Bank, fact: Fact) -> None:
+def _inaccuracy(bank: _Bank, fact: FactValue) -> None:
     """Spot the inaccuracy: a disputed statement, whose answer is False."""
     index = bank.index
     relation = index.factbase.relations[fact.relation]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from learning.content.factbase import YIELDS
 from learning.content.generation.incremental import rests_only_on
 from learning.content.generation.origins import generate_questions
-from learning.content.generation.values import KINDS, Question
+from learning.content.generation.values import KINDS, GeneratedQuestion
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class BankFigures:
     default_only_seed_004: int
 
     @classmethod
-    def of(cls, questions: Sequence[Question]) -> BankFigures:
+    def of(cls, questions: Sequence[GeneratedQuestion]) -> BankFigures:
         deck = [q for q in questions if q.default_deck]
         return cls(
             total=len(questions),
@@ -57,7 +57,7 @@ class BankFigures:
         return out
 
 
-def describe(question: Question) -> str:
+def describe(question: GeneratedQuestion) -> str:
     lines = [
         f"[{question.kind}] {question.key}  ({question.template}, topic {question.topic}, "
         f"levels {', '.join(question.levels) or '-'})",

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Protocol
 
-from learning.content.factbase import Arguable, Entity, Fact, FactBase, fact_key
+from learning.content.factbase import Arguable, Entity, FactBase, FactValue, fact_key
 from learning.content.generation.index import _Index
 from learning.content.generation.origins import _generate_with, origins_touched
-from learning.content.generation.values import Outline, Question, Read, T, _on_ring
+from learning.content.generation.values import GeneratedQuestion, Outline, Read, T, _on_ring
 
 # Slices of the fact base ------------------------------------------------
 #
@@ -22,7 +22,7 @@ from learning.content.generation.values import Outline, Question, Read, T, _on_r
 # base would answer it, so the questions are the same as a whole-bank generation's.
 
 MAX_PASSES = 12
-Facts = tuple[list[Fact], list[Arguable], dict[str, Entity]]
+Facts = tuple[list[FactValue], list[Arguable], dict[str, Entity]]
 
 
 class FactSource(Protocol):
@@ -58,7 +58,7 @@ class FactSlice:
         self.source = source
         self.vocabulary = source.vocabulary()
         self.entities: dict[str, Entity] = {}
-        self.facts: dict[str, Fact] = {}
+        self.facts: dict[str, FactValue] = {}
         self.arguable: dict[str, Arguable] = {}
         self.about: set[str] = set()
         self.absent: set[str] = set()
@@ -138,7 +138,7 @@ class FactSlice:
 
 def regenerate_touched(
     source: FactSource, triples: Iterable[tuple[str, str, str]]
-) -> tuple[set[str], list[Question], FactSlice]:
+) -> tuple[set[str], list[GeneratedQuestion], FactSlice]:
     """The origins a change to facts about `triples` touches, and their questions now,
     read from a slice of `source`."""
     triples = list(triples)
@@ -154,8 +154,8 @@ class FactBaseSource:
     def __init__(self, factbase: FactBase) -> None:
         self.factbase = factbase
         self.live = [f for f in factbase.facts if f.status != "retired"]
-        self.about: dict[str, list[Fact]] = defaultdict(list)
-        self.of_relation: dict[str, list[Fact]] = defaultdict(list)
+        self.about: dict[str, list[FactValue]] = defaultdict(list)
+        self.of_relation: dict[str, list[FactValue]] = defaultdict(list)
         for fact in self.live:
             self.about[fact.subject].append(fact)
             if fact.object != fact.subject:
@@ -170,7 +170,7 @@ class FactBaseSource:
     def vocabulary(self) -> FactBase:
         return replace(self.factbase, entities={}, facts=(), arguable=())
 
-    def _with_entities(self, facts: list[Fact], arguable: list[Arguable]) -> Facts:
+    def _with_entities(self, facts: list[FactValue], arguable: list[Arguable]) -> Facts:
         keys = {k for f in [*facts, *arguable] for k in (f.subject, f.object)}
         return facts, arguable, self.entities(keys)
 
@@ -197,7 +197,7 @@ class FactBaseSource:
 # Looking at the bank ----------------------------------------------------
 
 
-def rests_only_on(question: Question, source: str) -> bool:
+def rests_only_on(question: GeneratedQuestion, source: str) -> bool:
     """True when every citation behind the question is of this one source."""
     return bool(question.citations) and all(
         c.split(":", 1)[0] == source for c in question.citations

@@ -10,11 +10,11 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from learning.content import itemrules
-from learning.content.factbase import Entity, Fact, FactBase, Relation, fact_key
+from learning.content.factbase import Entity, FactBase, FactValue, Relation, fact_key
 from learning.content.generation.values import (
     MCQ_DISTRACTORS,
+    GeneratedQuestion,
     Outline,
-    Question,
     Read,
     WrongAnswer,
     _window,
@@ -31,25 +31,29 @@ class _Index:
     factbase: FactBase
     outline: Outline
     reads: set[Read] = field(default_factory=set)
-    published: list[Fact] = field(default_factory=list)
+    published: list[FactValue] = field(default_factory=list)
     objects: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     subjects: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     blocked: set[tuple[str, str, str]] = field(default_factory=set)
     blocked_by_subject: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     blockers: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     blocked_pairs: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
-    disputed_by_subject: dict[tuple[str, str], list[Fact]] = field(
+    disputed_by_subject: dict[tuple[str, str], list[FactValue]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    disputed_by_object: dict[tuple[str, str], list[Fact]] = field(
+    disputed_by_object: dict[tuple[str, str], list[FactValue]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    by_subject: dict[tuple[str, str], list[Fact]] = field(default_factory=lambda: defaultdict(list))
-    by_object: dict[tuple[str, str], list[Fact]] = field(default_factory=lambda: defaultdict(list))
-    by_relation: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
-    by_key: dict[str, Fact] = field(default_factory=dict)
-    all_by_subject: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
-    all_by_object: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    by_subject: dict[tuple[str, str], list[FactValue]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    by_object: dict[tuple[str, str], list[FactValue]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    by_relation: dict[str, list[FactValue]] = field(default_factory=lambda: defaultdict(list))
+    by_key: dict[str, FactValue] = field(default_factory=dict)
+    all_by_subject: dict[str, list[FactValue]] = field(default_factory=lambda: defaultdict(list))
+    all_by_object: dict[str, list[FactValue]] = field(default_factory=lambda: defaultdict(list))
     memo: dict[tuple[object, ...], set[str]] = field(default_factory=dict)
     recording: bool = True
 
@@ -123,15 +127,15 @@ class _Index:
         self.about(object_)
         return self.subjects.get((relation, object_), set()) if relation else set()
 
-    def facts_with_subject(self, subject: str, relation: str) -> list[Fact]:
+    def facts_with_subject(self, subject: str, relation: str) -> list[FactValue]:
         self.about(subject)
         return self.by_subject.get((subject, relation), [])
 
-    def facts_with_object(self, relation: str, object_: str) -> list[Fact]:
+    def facts_with_object(self, relation: str, object_: str) -> list[FactValue]:
         self.about(object_)
         return self.by_object.get((relation, object_), [])
 
-    def disputed_about(self, key: tuple[str, str], *, forward: bool) -> list[Fact]:
+    def disputed_about(self, key: tuple[str, str], *, forward: bool) -> list[FactValue]:
         self.about(key[0] if forward else key[1])
         table = self.disputed_by_subject if forward else self.disputed_by_object
         return table.get(key, [])
@@ -141,7 +145,7 @@ class _Index:
         self.about(subject)
         return self.blocked_by_subject.get(subject, set())
 
-    def relation_facts(self, relation: str) -> list[Fact]:
+    def relation_facts(self, relation: str) -> list[FactValue]:
         if self.recording:
             self.reads.add(("relation", relation))
         return self.by_relation.get(relation, [])
@@ -166,16 +170,16 @@ class _Index:
             positions[name] = [ring_position(k) for k in ring]
         return positions[name]
 
-    def fact(self, subject: str, relation: str, object_: str) -> Fact | None:
+    def fact(self, subject: str, relation: str, object_: str) -> FactValue | None:
         """The fact about a triple, of any status but retired."""
         self.about(subject)
         return self.by_key.get(fact_key(subject, relation, object_))
 
-    def any_facts_with_subject(self, subject: str, relation: str) -> list[Fact]:
+    def any_facts_with_subject(self, subject: str, relation: str) -> list[FactValue]:
         self.about(subject)
         return [f for f in self.all_by_subject.get(subject, []) if f.relation == relation]
 
-    def any_facts_with_object(self, relation: str, object_: str) -> list[Fact]:
+    def any_facts_with_object(self, relation: str, object_: str) -> list[FactValue]:
         self.about(object_)
         return [f for f in self.all_by_object.get(object_, []) if f.relation == relation]
 
@@ -201,7 +205,7 @@ class _Index:
         kind = self.factbase.kinds.get(self.entity(key).kind)
         return bool(kind and kind.text)
 
-    def levels_of(self, facts: Iterable[Fact]) -> tuple[str, ...]:
+    def levels_of(self, facts: Iterable[FactValue]) -> tuple[str, ...]:
         keys = {lv for f in facts for e in (f.subject, f.object) for lv in self.entity(e).levels}
         return tuple(sorted(keys, key=lambda lv: self.factbase.levels[lv].order))
 
@@ -280,7 +284,7 @@ class _Index:
 
     def why_wrong(
         self, relation: Relation, given: str, option: str, *, forward: bool
-    ) -> Fact | None:
+    ) -> FactValue | None:
         """The published fact that says what a wrong option really is: the option's own
         fact of the relation (what the L3 root supplies), or, for an open relation, the
         contrasting fact about the same subject (a symptom of the condition, not a cause)."""
@@ -406,7 +410,7 @@ def _fill(template: str, *, subject: str = "", object_: str = "") -> str:
     return capitalise(text)
 
 
-def _attribution(index: _Index, facts: Sequence[Fact]) -> str:
+def _attribution(index: _Index, facts: Sequence[FactValue]) -> str:
     shorts: list[str] = []
     for fact in facts:
         for citation in fact.citations:
@@ -420,7 +424,7 @@ def _attribution(index: _Index, facts: Sequence[Fact]) -> str:
     return "According to " + " and ".join(shorts)
 
 
-def _attributed(index: _Index, relation: Relation, facts: Sequence[Fact], prompt: str) -> str:
+def _attributed(index: _Index, relation: Relation, facts: Sequence[FactValue], prompt: str) -> str:
     if not relation.attributed:
         return prompt
     prefix = _attribution(index, facts)
@@ -435,7 +439,9 @@ def _statement(index: _Index, relation: Relation, subject: str, object_: str) ->
     return _fill(relation.statement, subject=index.name(subject), object_=index.name(object_))
 
 
-def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] = ()) -> str:
+def _explanation(
+    index: _Index, facts: Sequence[FactValue], disputes: Iterable[FactValue] = ()
+) -> str:
     parts: list[str] = []
     for fact in facts:
         text = fact.explanation or _statement(
@@ -464,7 +470,7 @@ def _explanation(index: _Index, facts: Sequence[Fact], disputes: Iterable[Fact] 
     return " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
 
 
-def _cited(index: _Index, fact: Fact) -> tuple[str, ...]:
+def _cited(index: _Index, fact: FactValue) -> tuple[str, ...]:
     """A fact's citations as a reader reads them (title, site and section)."""
     sources = index.factbase.sources
     return tuple(
@@ -472,7 +478,7 @@ def _cited(index: _Index, fact: Fact) -> tuple[str, ...]:
     )
 
 
-def _citations(facts: Iterable[Fact]) -> tuple[str, ...]:
+def _citations(facts: Iterable[FactValue]) -> tuple[str, ...]:
     out: list[str] = []
     for fact in facts:
         for citation in fact.citations:
@@ -487,7 +493,7 @@ def _citations(facts: Iterable[Fact]) -> tuple[str, ...]:
 class _Bank:
     def __init__(self, index: _Index) -> None:
         self.index = index
-        self.questions: dict[str, Question] = {}
+        self.questions: dict[str, GeneratedQuestion] = {}
         self.origin = ""
 
     def add(
@@ -500,14 +506,14 @@ class _Bank:
         prompt: str,
         choices: Sequence[str],
         answers: Sequence[str],
-        facts: Sequence[Fact],
+        facts: Sequence[FactValue],
         topic: str,
-        disputes: Iterable[Fact] = (),
+        disputes: Iterable[FactValue] = (),
         explanation: str | None = None,
         default_deck: bool = True,
         accepted: Sequence[str] = (),
         rejected: Sequence[str] = (),
-        wrong: Sequence[tuple[str, Fact]] = (),
+        wrong: Sequence[tuple[str, FactValue]] = (),
         named: Sequence[str] = (),
         mentions: Sequence[str] = (),
         offered: Sequence[str] = (),
@@ -523,7 +529,7 @@ class _Bank:
             return True
         index = self.index
         yield_level = question_yield(facts)
-        question = Question(
+        question = GeneratedQuestion(
             key=key,
             kind=kind,
             prompt=prompt,
@@ -572,7 +578,7 @@ class _Bank:
         return True
 
 
-def _asides(index: _Index, facts: Iterable[Fact], entities: Iterable[str]) -> frozenset[str]:
+def _asides(index: _Index, facts: Iterable[FactValue], entities: Iterable[str]) -> frozenset[str]:
     """Bracketed text that the facts' authors and the entities' names use."""
     texts = [text for fact in facts for text in (fact.explanation, fact.disputed_reason)]
     for key in sorted(entities):

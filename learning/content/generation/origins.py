@@ -24,8 +24,8 @@ from learning.content.generation.values import (
     PRESENTS,
     RING_WINDOW,
     ROOT,
+    GeneratedQuestion,
     Outline,
-    Question,
     Read,
     fact_origin,
     forward_origin,
@@ -69,7 +69,7 @@ def origins_of(factbase: FactBase) -> set[str]:
     return out
 
 
-def generate_questions(factbase: FactBase) -> list[Question]:
+def generate_questions(factbase: FactBase) -> list[GeneratedQuestion]:
     """Every question the fact base gives, sorted by key."""
     return generate_origins(factbase, origins_of(factbase), recording=False)[0]
 
@@ -80,7 +80,7 @@ def generate_origins(
     *,
     outline: Outline | None = None,
     recording: bool = True,
-) -> tuple[list[Question], set[Read]]:
+) -> tuple[list[GeneratedQuestion], set[Read]]:
     """The questions of some origins, sorted by key, and what generating them read.
 
     `factbase` may be a slice of the whole: the questions are those of the whole fact
@@ -90,7 +90,7 @@ def generate_origins(
     return _generate_with(index, origins), index.reads
 
 
-def _generate_with(index: _Index, origins: Iterable[str]) -> list[Question]:
+def _generate_with(index: _Index, origins: Iterable[str]) -> list[GeneratedQuestion]:
     bank = _Bank(index)
     for origin in sorted(set(origins)):
         bank.origin = origin

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from learning.content.factbase import YIELDS, Fact, FactBase
+from learning.content.factbase import YIELDS, FactBase, FactValue
 
 T = TypeVar("T")
 
@@ -48,7 +48,7 @@ class WrongAnswer:
 
 
 @dataclass(frozen=True)
-class Question:
+class GeneratedQuestion:
     key: str
     kind: str
     prompt: str
@@ -80,7 +80,7 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def question_yield(facts: Iterable[Fact]) -> str:
+def question_yield(facts: Iterable[FactValue]) -> str:
     """The least of the facts' yields: a question needs everything it asks about."""
     return max((f.yield_level for f in facts), key=YIELDS.index, default="supporting")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from learning.content.factbase import Fact
+from learning.content.factbase import FactValue
 from learning.content.generation.builders import _common_topic, _explained, _wrong_shown
 from learning.content.generation.index import (
     _Bank,
@@ -52,13 +52,13 @@ def _add_vignette(
     bank: _Bank,
     *,
     template: str,
-    facts: Sequence[Fact],
+    facts: Sequence[FactValue],
     prompt: str,
     choices: Sequence[str],
     answer: str,
     topic: str | None = None,
     explanation: str | None = None,
-    wrong: Sequence[tuple[str, Fact]] = (),
+    wrong: Sequence[tuple[str, FactValue]] = (),
     named: Sequence[str] = (),
 ) -> None:
     """A clinical vignette: one answer among entities, about several facts at once."""
@@ -86,7 +86,7 @@ def _vignette_root(bank: _Bank, root: str) -> None:
     roots = sorted(index.kind_members(ROOT))
     if root not in roots:
         return
-    options: list[list[tuple[Fact, str]]] = []
+    options: list[list[tuple[FactValue, str]]] = []
     for relation_key, root_is_subject, wording in ROOT_FINDINGS:
         if root_is_subject:
             found = [
@@ -114,7 +114,7 @@ def _vignette_root(bank: _Bank, root: str) -> None:
     if matches != [root]:
         return
     wrong = [r for r in roots if any(_root_finding_holds(index, r, k) is False for k in keys)]
-    explained: list[tuple[str, Fact]] = []
+    explained: list[tuple[str, FactValue]] = []
     for other in _rank(index, wrong, [root], rng):
         reason = _root_reason(index, other, keys)
         if reason is not None:
@@ -141,7 +141,7 @@ def _vignette_root(bank: _Bank, root: str) -> None:
     )
 
 
-def _root_reason(index: _Index, root: str, keys: Sequence[tuple[str, str]]) -> Fact | None:
+def _root_reason(index: _Index, root: str, keys: Sequence[tuple[str, str]]) -> FactValue | None:
     """What a wrong root really gives: its own fact of the first finding it does not fit
     (the L3 key sensory point lies at the medial femoral condyle)."""
     for relation_key, other in keys:
@@ -163,7 +163,7 @@ FORAMEN_DEFICITS = (
 )
 
 
-def _vignette_foramen(bank: _Bank, exit_fact: Fact) -> None:
+def _vignette_foramen(bank: _Bank, exit_fact: FactValue) -> None:
     """Stenosis of a foramen -> the root leaving through it -> its deficit."""
     index = bank.index
     relations = index.factbase.relations
