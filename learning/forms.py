@@ -14,6 +14,7 @@ from django.db.models import Q
 from learning.accounts import verified_accounts
 from learning.models import Card, Deck, LearnerSettings, Level, ProblemReport, Question, Topic
 from learning.study import StudyFilter
+from learning.widgets import LongSelect
 
 
 def posted(request: Any) -> Any:
@@ -160,6 +161,7 @@ class StudyFilterForm(forms.Form):
 class LearnerSettingsForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         choices=[(z, z) for z in sorted(available_timezones())],
+        widget=LongSelect,
         help_text="Your study day starts at 4 a.m. in this time zone.",
     )
 
