@@ -7,8 +7,9 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
 from django.contrib.auth.validators import ASCIIUsernameValidator
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 
 from learning.accounts import verified_accounts
@@ -174,6 +175,19 @@ class LearnerSettingsForm(forms.ModelForm):
                 attrs={"step": "0.01", "min": "0.70", "max": "0.97"}
             ),
         }
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form with the username's length checked before anyone signs in.
+
+    AuthenticationForm sets the field's max_length after the field is made, so no validator
+    enforces it: an over-long name reached the sign-in records (varchar 255), a server error
+    on PostgreSQL. Now it is the field's error, and nothing is recorded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
 
 
 class SignupForm(UserCreationForm):

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
+from learning.forms import SignInForm
 from learning.views.auth import password_reset, password_reset_confirm
 
 urlpatterns = [
@@ -13,6 +15,8 @@ urlpatterns = [
         password_reset_confirm,
         name="password_reset_confirm",
     ),
+    # ... and a username's length is checked before the sign-in is tried and recorded.
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("learning.urls")),
 ]

@@ -161,3 +161,16 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY in the environment" in result.stderr
+
+
+@pytest.mark.django_db
+def test_an_over_long_username_is_the_forms_error_and_no_sign_in_is_recorded(client):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    response = client.post(reverse("login"), {"username": "x" * 300, "password": "y" * 40})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists() and not AccessFailureLog.objects.exists()
+    # A name of allowed length is tried, and its failure recorded, as before.
+    client.post(reverse("login"), {"username": "x" * 150, "password": "y" * 40})
+    assert AccessAttempt.objects.filter(username="x" * 150).exists()

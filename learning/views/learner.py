@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,7 @@ from learning.forms import (
     CardNoteForm,
     ExamForm,
     LearnerSettingsForm,
+    SignInForm,
     posted,
 )
 from learning.study import memorymodel, progress, workload
@@ -67,7 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    form = AuthenticationForm(request)
+    form = SignInForm(request)
     # The page is read first: the cursor is not put in the form before it.
     form.fields["username"].widget.attrs.pop("autofocus", None)
     return render(request, "learning/home.html", {"form": form})
