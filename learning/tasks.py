@@ -1,8 +1,9 @@
 """Background work run by the task worker (`manage.py db_worker`): Django's tasks framework.
 
-A learner's memory model and workload forecast, and big fact-base imports. A task
-receives ids, never objects, reads what it needs, calls the pure modules, and records
-its outcome where the page that waits for it reads it; no page waits on one.
+A learner's memory model and workload forecast, class reports, big fact-base imports
+and the bank's regeneration after a vocabulary edit. A task receives ids, never objects,
+reads what it needs, calls the pure modules, and records its outcome where the page that
+waits for it reads it; no page waits on one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from learning.content import factbase as fb
 from learning.content.models import FactbaseImport, Question
+from learning.courses.models import Course, CourseReport
 from learning.study import memorymodel, workload
 from learning.study.models import (
     LearnerDay,
@@ -182,6 +184,24 @@ def workload_forecast_request(
         workload_forecast_compute.enqueue(learner.pk)
         row.refresh_from_db()
     return row
+
+
+# Class reports -------------------------------------------------------------------
+
+
+@task()
+def course_report_refresh(course_id: int, kind: str) -> str:
+    """Compute a course's class progress or item statistics again, and store it; the
+    page that asked shows the stored one until then, and refreshes itself after."""
+    from learning.courses.teaching import report_compute
+
+    course = Course.objects.filter(pk=course_id).first()
+    if course is None:
+        return "no such course"
+    if kind not in CourseReport.Kind.values:
+        return f"no report of kind {kind!r}"
+    report_compute(course, kind, timezone.now())
+    return f"{kind} computed"
 
 
 # Fact-base imports ---------------------------------------------------------------
