@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from learning.content import factbase as fb
@@ -202,6 +202,33 @@ def course_report_refresh(course_id: int, kind: str) -> str:
         return f"no report of kind {kind!r}"
     report_compute(course, kind, timezone.now())
     return f"{kind} computed"
+
+
+# The bank after a vocabulary edit -------------------------------------------------
+
+
+@task()
+def bank_regenerate_run() -> str:
+    """Regenerate the whole bank from the fact base as it is now (after an edit of its
+    vocabulary: a renamed entity may be a wrong choice in any question)."""
+    from learning.study.regeneration import bank_regenerate
+
+    report = bank_regenerate(now=timezone.now())
+    return "; ".join(report.lines()) or "Nothing changed."
+
+
+def bank_regenerate_ask() -> Any:
+    """Ask the task worker to regenerate the bank, unless a regeneration is queued and not
+    started yet (it will read this edit too). Returns the task's result, or None when
+    one was already waiting."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(
+        task_path=bank_regenerate_run.module_path, status=TaskResultStatus.READY
+    )
+    if waiting.exists():
+        return None
+    return bank_regenerate_run.enqueue()
 
 
 # Fact-base imports ---------------------------------------------------------------
