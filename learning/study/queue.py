@@ -246,10 +246,17 @@ def _review_days(learner: Any, study_settings: LearnerSettings, *, since: dateti
     )
 
 
+def _may_have_decks(learner: Any) -> bool:
+    """Whether the learner may have assignments or decks of their own: False only when the
+    user was read with the flags that say they have neither (`LearnerBackend`)."""
+    attends, keeps = (getattr(learner, name, None) for name in ("attends_courses", "keeps_decks"))
+    return attends is None or keeps is None or bool(attends or keeps)
+
+
 def plan(learner: Any, done: Today) -> Plan:
-    """The learner's assignments, own decks and today's pace (one or two queries; one
-    more for a learner who has set an exam of their own)."""
-    assignments, own = _assignments_and_own_decks(learner)
+    """The learner's assignments, own decks and today's pace (one or two queries, none for
+    a learner with neither; one more for a learner who has set an exam of their own)."""
+    assignments, own = _assignments_and_own_decks(learner) if _may_have_decks(learner) else ([], [])
     current = [a for a in assignments if a.due_on >= done.day]
     current += _exam_paces(learner, assignments, done.day)
     quotas: dict[int, int] = {}
