@@ -448,6 +448,11 @@ def class_progress(smoke: bool) -> dict[str, Any]:
     for learner in learners:
         sample = rng.sample(pool, min(len(pool), rng.randrange(20, 160)))
         data.history_make(learner, sample, reviews_per_card=3, now=now, span_days=20)
+    # The reports as the task worker leaves them: stored, then shown as stored.
+    from learning.courses.teaching import report_compute
+
+    for kind in ("progress", "items"):
+        report_compute(course, kind, timezone.now())
     client = Client()
     client.force_login(instructor)
     meter = Meter(client)
@@ -487,7 +492,56 @@ def class_progress(smoke: bool) -> dict[str, Any]:
         results[f"{label}, {size} learners, after someone studied"] = meter.measure(
             lambda url=url: client.get(url), max(3, samples // 4), prepare=someone_studies
         )
+    results[f"a review to a fresh class report, {size} learners, under the task worker"] = (
+        report_freshness(client, f"{base}/progress/", course, someone_studies, 2 if smoke else 5)
+    )
     return results
+
+
+def report_freshness(
+    client: Any, url: str, course: Any, someone_studies: Callable[[], None], rounds: int
+) -> dict[str, Any]:
+    """Seconds from a learner's review to the class report counting it, with a task worker
+    (`manage.py db_worker`, as `make serve` runs it) beside this process: the review, the
+    instructor opening the page (which shows the stored report and asks the worker), and
+    the worker computing it."""
+    import subprocess
+
+    from django.utils import timezone
+
+    from learning.models import CourseReport
+
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-reload"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = []
+    try:
+        for _ in range(rounds):
+            someone_studies()
+            reviewed = timezone.now()
+            start = time.perf_counter()
+            assert client.get(url).status_code == 200
+            deadline = start + 120
+            while time.perf_counter() < deadline:
+                report = CourseReport.objects.get(course=course, kind="progress")
+                if report.computed_at and report.computed_at > reviewed:
+                    break
+                time.sleep(0.05)
+            else:
+                raise RuntimeError("the worker did not refresh the class report within 2 minutes")
+            seconds.append(time.perf_counter() - start)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    return {
+        "median s": round(statistics.median(seconds), 2),
+        "max s": round(max(seconds), 2),
+        "rounds": rounds,
+    }
 
 
 def fact_save(smoke: bool) -> dict[str, Any]:

@@ -435,8 +435,8 @@ def class_progress(course: Course, now: datetime, *, wait: bool = False) -> Clas
     enrolments, assignments, signature = _progress_inputs(course)
     stored = _report(course, CourseReport.Kind.PROGRESS, now, signature)
     if stored.data is None and wait:
-        data = _class_progress_compute(enrolments, assignments, now)
-        stored = Stored(data, now, refreshing=False)
+        report_compute(course, CourseReport.Kind.PROGRESS, now)
+        stored = _report(course, CourseReport.Kind.PROGRESS, now, signature)
     if stored.data is None:
         return ClassProgress(course=course, facts=0, learners=[], assignments=[], refreshing=True)
     data = stored.data
