@@ -9,8 +9,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
+    Exists,
     F,
     FilteredRelation,
+    OuterRef,
     Q,
     QuerySet,
 )
@@ -172,13 +174,15 @@ def _candidate(row: tuple[Any, ...]) -> Candidate:
     return Candidate(question_id, frozenset(fact_ids), due, learning=state in LEARNING_STATES)
 
 
-def _not_new(learner: Any, done: Today) -> QuerySet[Any]:
-    """Ids of the questions that are not new to the learner today, as a subquery: those
-    reviewed before, and those held back by hand (suspended, or buried today)."""
-    return (
-        Card.objects.filter(learner=learner)
-        .filter(Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=done.day))
-        .values("question_id")
+def _not_new(learner: Any, done: Today) -> Exists:
+    """Whether a question is not new to the learner today, as a condition on the question:
+    reviewed before, or held back by hand (suspended, or buried today). NOT EXISTS, which
+    PostgreSQL plans as an anti-join; NOT IN over the learner's cards it checked row by
+    row (seconds for a learner with thousands of cards)."""
+    return Exists(
+        Card.objects.filter(learner=learner, question_id=OuterRef("pk")).filter(
+            Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=done.day)
+        )
     )
 
 

@@ -113,7 +113,7 @@ def session(
     # Siblings of what was answered today are left out in SQL, so a run of them
     # can never make the queue look empty.
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = pool.exclude(pk__in=_not_new(learner, done))
+    unseen = pool.filter(~_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
     new_fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * max(limit, limits.new_left))
