@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from learning.models import Card, CourseReport, ReviewLog
-from learning.services import review_record
+from learning.study.services import review_record
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from learning.content.factbase import read_factbase
+from learning.content.services import factbase_load
 from learning.models import Level, Source
-from learning.services import factbase_load
 from learning.vocabulary import vocabulary
 
 pytestmark = pytest.mark.django_db
