@@ -428,10 +428,13 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         if active and due is not None and due < horizon:
             due_days.append(day_of(due, zone))
         if lapses >= LEECH_LAPSES:
-            card = Card(pk=pk, lapses=lapses, question_id=question_id)
-            card.question = Question(pk=question_id, prompt=prompt)
-            leeches.append(card)
-    leeches = sorted(leeches, key=lambda c: (-c.lapses, c.pk))[:20]
+            leeches.append((-lapses, pk, question_id, prompt))
+    # The 20 most forgotten, made into cards (with their questions' prompts) for the page.
+    worst = []
+    for minus_lapses, pk, question_id, prompt in sorted(leeches)[:20]:
+        card = Card(pk=pk, lapses=-minus_lapses, question_id=question_id)
+        card.question = Question(pk=question_id, prompt=prompt)
+        worst.append(card)
     return Dashboard(
         counts=counts(learner, now, study_settings, done=done, review_days=list(calendar)),
         levels=words.levels,
@@ -443,6 +446,6 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         forecast=progress.forecast(due_days, done.day),
         retention=retention,
         retention_reviews=mature,
-        leeches=leeches,
+        leeches=worst,
         reviews_total=reviews_total,
     )
