@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast, Coalesce, Concat
 from simple_history.models import HistoricalRecords
 
 from learning.content.factbase import citation_text
@@ -337,6 +338,22 @@ class QuestionQuerySet(models.QuerySet["Question"]):
     def active(self) -> QuestionQuerySet:
         return self.filter(is_active=True)
 
+    def with_level_keys(self) -> QuestionQuerySet:
+        """Each question read with its levels' keys (`Question.level_keys`), in the same
+        query."""
+        pair = Concat(
+            Cast("levels__order", models.CharField()),
+            models.Value(":"),
+            "levels__key",
+            output_field=models.CharField(),
+        )
+        return self.annotate(
+            levels_joined=Coalesce(
+                models.StringAgg(pair, models.Value(","), output_field=models.CharField()),
+                models.Value(""),
+            )
+        )
+
     def in_default_decks(self) -> QuestionQuerySet:
         return self.active().filter(default_deck=True)
 
@@ -443,6 +460,17 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.prompt[:80]
+
+    @property
+    def level_keys(self) -> list[str]:
+        """The keys of the question's levels in the spine's order: from `levels_joined`
+        ("order:key" pairs, comma-separated) when the question was read with it
+        (`QuestionQuerySet.with_level_keys`), else from its levels (one query)."""
+        joined = getattr(self, "levels_joined", None)
+        if joined is None:
+            return [level.key for level in self.levels.all()]
+        pairs = [pair.partition(":") for pair in joined.split(",")]
+        return [key for order, _, key in sorted(pairs, key=lambda p: int(p[0] or 0)) if key]
 
 
 # Problem reports --------------------------------------------------------

@@ -15,7 +15,7 @@ from learning import sorting
 from learning.content.models import Question
 from learning.courses import itemstats
 from learning.courses.models import Course, CourseReport, Enrolment
-from learning.courses.teaching import _report, _signature
+from learning.courses.teaching import Aged, _report, _signature
 from learning.study.models import (
     Deck,
     ReviewLog,
@@ -33,32 +33,40 @@ class ItemRow:
 
 
 @dataclass
-class ItemReport:
+class ItemReport(Aged):
     learners: int  # learners with a first attempt at a course question
     questions: list[ItemRow]
     templates: list[ItemRow]
     questions_waiting: int  # answered, but by fewer than MIN_LEARNERS learners
     templates_waiting: int
+    computed_at: datetime | None = None
+    refreshing: bool = False  # the task worker is computing a newer one
+
+
+def items_inputs(course: Course) -> tuple[list[Deck], str]:
+    """The course's assigned decks, and the signature an item report of them has."""
+    decks = [a.deck for a in course.assignments.select_related("deck")]
+    signature = _signature(
+        list(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True)),
+        [(d.pk, d.updated_at) for d in decks],
+    )
+    return decks, signature
 
 
 def item_report(course: Course, now: datetime) -> ItemReport:
     """Facility and discrimination of the course's assigned questions and their templates,
     from its learners' first attempts; worst first, shown from `MIN_LEARNERS` learners on.
 
-    Computed (three queries) when someone has studied since it was last computed;
-    otherwise read as stored. A question whose answer changed counts from its first
-    attempt since.
+    Read as stored; computed again by the task worker (three queries) once someone has
+    studied since. A question whose answer changed counts from its first attempt since.
     """
-    decks = [a.deck for a in course.assignments.select_related("deck")]
+    decks, signature = items_inputs(course)
     if not decks:
         return ItemReport(0, [], [], 0, 0)
-    signature = _signature(
-        list(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True)),
-        [(d.pk, d.updated_at) for d in decks],
-    )
-    data, _ = _report(
-        course, CourseReport.Kind.ITEMS, now, signature, lambda: _item_report_compute(course, decks)
-    )
+    stored = _report(course, CourseReport.Kind.ITEMS, now, signature)
+    if stored.data is None:
+        return ItemReport(0, [], [], 0, 0, refreshing=True)
+    data = stored.data
 
     def rows(items: list[list[Any]]) -> list[ItemRow]:
         return [
@@ -72,10 +80,12 @@ def item_report(course: Course, now: datetime) -> ItemReport:
         rows(data["templates"]),
         data["questions_waiting"],
         data["templates_waiting"],
+        computed_at=stored.computed_at,
+        refreshing=stored.refreshing,
     )
 
 
-def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
+def item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
     first: dict[tuple[int, int], bool] = {}
     for learner_id, question_id, correct in (
         ReviewLog.objects.filter(

@@ -158,7 +158,7 @@ def _new_offers(
     """A few never-seen questions of each pool: those that serve an assignment's pace
     (one query), and the others, the learner's own decks first (one query)."""
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = learner_plan.questions().exclude(pk__in=_not_new(learner, done))
+    unseen = learner_plan.questions().filter(~_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
     links = Question.facts.through.objects
