@@ -430,6 +430,16 @@ class Question(models.Model):
         db_index=True,
         help_text="The fact, group, ordering or vignette the question is generated from.",
     )
+    figure = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The drawing the question is asked on (fixtures/factbase/figures), if any.",
+    )
+    figure_marks = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How the drawing is marked: entity -> 'highlight' or a letter.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -482,6 +492,12 @@ class LearnerSettings(models.Model):
         max_length=60,
         default="Europe/London",
         help_text="Your study day starts at 4 a.m. in this time zone.",
+    )
+    figure_questions = models.BooleanField(
+        "questions on figures",
+        default=True,
+        help_text="Include questions asked on a drawing (which structure is highlighted, "
+        "which letter marks it).",
     )
     # The memory model in force, and a copy of its parameters: the settings come with
     # the user (learning.backends), so a review reads them without a query.

@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history
 from learning import exam as exam_plan
 from learning import factbase as fb
 from learning.accounts import verified_accounts
+from learning.figures.stored import bank_figures, figure_questions_touched
 from learning.generation import Question as GeneratedQuestion
 from learning.generation import generate_questions, regenerate_touched
 from learning.memorymodel import PENDING_FOR
@@ -453,6 +454,8 @@ QUESTION_FIELDS = (
     "position",
     "origin",
     "wrong_answers",
+    "figure",
+    "figure_marks",
 )
 
 
@@ -464,7 +467,9 @@ def bank_regenerate(*, now: datetime) -> Report:
     `answer_changed_at`; questions that are no longer generated (their facts
     were retired or changed) are retired, never deleted.
     """
-    report = bank_upsert(generated=generate_questions(factbase_from_db()), now=now)
+    factbase = factbase_from_db()
+    generated = generate_questions(factbase) + bank_figures(factbase)
+    report = bank_upsert(generated=generated, now=now)
     fact_places_refresh()
     return report
 
@@ -480,7 +485,10 @@ def facts_regenerate(*, triples: Iterable[tuple[str, str, str]], now: datetime) 
     """
     triples = list(triples)
     origins, generated, _ = regenerate_touched(DatabaseFacts(), triples)
-    report = bank_upsert(generated=generated, now=now, origins=origins)
+    figure_origins, figure_generated = figure_questions_touched(DatabaseFacts(), triples)
+    report = bank_upsert(
+        generated=generated + figure_generated, now=now, origins=origins | figure_origins
+    )
     fact_places_refresh(triples=triples)
     return report
 
@@ -681,6 +689,7 @@ def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[
     ]
     for name in ("choices", "answers", "accepted", "rejected", "citations"):
         values[name] = list(values[name])
+    values["figure_marks"] = dict(values["figure_marks"])
     values["topic_id"] = topics[item.topic].pk
     return values
 
@@ -710,7 +719,7 @@ def question_export(question: Question, sources: dict[str, Source]) -> dict[str,
         "topic": question.topic.key,
         "yield": question.yield_level,
         "default_deck": question.default_deck,
-    }
+    } | ({"figure": f"{question.key}.svg"} if question.figure else {})
 
 
 # Studying ---------------------------------------------------------------

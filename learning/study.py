@@ -89,16 +89,19 @@ class StudyFilter:
     topics: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     leeches: bool = False
+    figures: bool = False  # only questions asked on a figure
 
     @property
     def is_custom(self) -> bool:
-        return bool(self.levels or self.topics or self.kinds or self.leeches)
+        return bool(self.levels or self.topics or self.kinds or self.leeches or self.figures)
 
     def as_query(self) -> list[tuple[str, str]]:
         pairs = [("level", v) for v in self.levels] + [("topic", v) for v in self.topics]
         pairs += [("kind", v) for v in self.kinds]
         if self.leeches:
             pairs.append(("leeches", "1"))
+        if self.figures:
+            pairs.append(("figures", "1"))
         return pairs
 
     def apply(self, questions: QuerySet[Question], learner: Any) -> QuerySet[Question]:
@@ -110,6 +113,8 @@ class StudyFilter:
             )
         if self.kinds:
             questions = questions.filter(kind__in=self.kinds)
+        if self.figures:
+            questions = questions.exclude(figure="")
         if self.leeches:
             questions = questions.filter(cards__learner=learner, cards__lapses__gte=LEECH_LAPSES)
         return questions.distinct() if (self.levels or self.leeches) else questions
@@ -125,6 +130,8 @@ class StudyFilter:
             parts.append(", ".join(names.get(t, t) for t in self.topics))
         if self.kinds:
             parts.append(", ".join(KIND_PHRASES.get(k, k) for k in self.kinds))
+        if self.figures:
+            parts.append("questions on figures")
         return " · ".join(parts)
 
 
@@ -212,6 +219,8 @@ def session(
         else (Question.objects.active())
     )
     pool = study_filter.apply(pool, learner)
+    if not study_settings.figure_questions:
+        pool = pool.filter(figure="")
     if study_filter.is_custom:
         cards = Card.objects.filter(learner=learner, question__in=pool)
     else:
@@ -220,6 +229,8 @@ def session(
             learner=learner, question__is_active=True, question__default_deck=True
         )
     cards = cards.studiable(done.day)
+    if not study_settings.figure_questions:
+        cards = cards.filter(question__figure="")
     if study_filter.is_custom:
         # A chosen session takes what is due, then new, then reviews ahead of time.
         limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)
@@ -612,12 +623,14 @@ def _any_of(decks: list[Deck]) -> Q:
 
 
 def _new_offers(
-    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int
+    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int, figures: bool
 ) -> list[pacing.Offer]:
     """A few never-seen questions of each pool: those that serve an assignment's pace
     (one query), and the others, the learner's own decks first (one query)."""
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
     unseen = learner_plan.questions().exclude(pk__in=_not_new(learner, done))
+    if not figures:
+        unseen = unseen.filter(figure="")
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
     links = Question.facts.through.objects
@@ -688,9 +701,11 @@ def _planned_session(
         whens.append(
             When(question__in=_held_by(learner_plan.own), then=Value(int(pacing.Rank.OWN)))
         )
+    cards = learner_plan.cards(learner)
+    if not study_settings.figure_questions:
+        cards = cards.filter(question__figure="")
     due_rows = list(
-        learner_plan.cards(learner)
-        .studiable(done.day)
+        cards.studiable(done.day)
         .filter(due__lte=_due_by(now, done))
         .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
         .order_by("rank", "due")
@@ -701,7 +716,14 @@ def _planned_session(
     planned_new = limits.new_left + sum(learner_plan.quotas.values())
     fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * planned_new)
     fetch = max(limit * NEW_LOOKAHEAD, fetch)
-    offers = _new_offers(learner, learner_plan, done, fetch=fetch, new_left=limits.new_left)
+    offers = _new_offers(
+        learner,
+        learner_plan,
+        done,
+        fetch=fetch,
+        new_left=limits.new_left,
+        figures=study_settings.figure_questions,
+    )
     composed = pacing.compose_planned(
         due=[(pacing.Rank(row[-1]), _candidate(row)) for row in due_rows],
         new=offers,

@@ -162,6 +162,8 @@ def bank(request: HttpRequest) -> HttpResponse:
             questions = questions.filter(prompt__icontains=data["q"])
         if not data["inaccuracies"]:
             questions = questions.filter(default_deck=True)
+        if data["figures"]:
+            questions = questions.exclude(figure="")
     elif form.is_bound:
         questions = questions.none()
     else:
@@ -184,7 +186,13 @@ def bank(request: HttpRequest) -> HttpResponse:
 
 
 def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFilter:
-    values: dict[str, list[str]] = {"level": [], "topic": [], "kind": [], "leeches": []}
+    values: dict[str, list[str]] = {
+        "level": [],
+        "topic": [],
+        "kind": [],
+        "leeches": [],
+        "figures": [],
+    }
     for name, value in pairs:
         values.setdefault(name, []).append(value)
     return study.StudyFilter(
@@ -192,6 +200,7 @@ def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFi
         tuple(values["topic"]),
         tuple(values["kind"]),
         bool(values["leeches"]),
+        bool(values["figures"]),
     )
 
 
