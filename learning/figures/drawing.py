@@ -35,6 +35,7 @@ POINT_RADIUS = 6
 BADGE_RADIUS = 11
 CAPTION_HEIGHT = 30
 
+NUMBERS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 HIGHLIGHT_WORDS = {
     "point": "One point is marked in orange.",
     "arrow": "One arrow is drawn in orange.",
@@ -141,7 +142,8 @@ def description(figure: Figure, marks: Mapping[str, str], answer_name: str = "")
     letters = sorted(m for m in marks.values() if len(m) == 1)
     highlighted = [e for e, m in marks.items() if m == "highlight"]
     if letters:
-        parts.append(f"{len(letters)} places carry the letters {letters[0]} to {letters[-1]}.")
+        count = NUMBERS.get(len(letters), str(len(letters)))
+        parts.append(f"{count} places carry the letters {letters[0]} to {letters[-1]}.")
     elif highlighted:
         region = figure.region(highlighted[0])
         kind = region.shape.kind if region else ""

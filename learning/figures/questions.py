@@ -11,6 +11,7 @@ rest of the bank. A pure function of its inputs: seeded by the question's key.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -86,6 +87,16 @@ class _Figure:
 
     def kind(self, key: str) -> str:
         return self.factbase.entities[key].kind
+
+    def level_distance(self, a: str, b: str) -> float:
+        """How many levels apart two entities are (infinite without levels)."""
+        orders = []
+        for key in (a, b):
+            levels = self.factbase.entities[key].levels
+            if not levels or levels[0] not in self.factbase.levels:
+                return math.inf
+            orders.append(self.factbase.levels[levels[0]].order)
+        return abs(orders[0] - orders[1])
 
     def neighbours(self, region: Region) -> list[Region]:
         return [r for r in self.figure.neighbours(region) if r.entity in self.facts]
@@ -246,7 +257,15 @@ def _via_question(view: _Figure, region: Region) -> Question | None:
         return None
     wrong_subjects = view.truths.subjects.get((figure.via, region.entity), set())
     others: list[tuple[Region, Fact]] = []
-    for other in view.neighbours(region):
+    # The roots of the neighbouring levels first (L2 and L4 for L3), then the nearest.
+    for other in sorted(
+        view.neighbours(region),
+        key=lambda r: (
+            view.level_distance(via.subject, view.via[r.entity].subject)
+            if r.entity in view.via
+            else math.inf
+        ),
+    ):
         fact = view.via.get(other.entity)
         if fact is None or fact.subject in wrong_subjects:
             continue

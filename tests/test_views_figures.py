@@ -1,0 +1,101 @@
+"""Figures in the pages: asked on, shown under the explanation, left out on request."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from learning.models import LearnerSettings, Question
+from learning.tokens import AgainToken
+from tests.factories import UserFactory
+from tests.test_views_study import answer_data, shown
+
+pytestmark = pytest.mark.django_db
+
+SVG_RE = re.compile(r"<svg [^>]*class=\"figure-drawing\".*?</svg>", re.S)
+FIGURES_ONLY = reverse("study_custom") + "?figures=1&start=1"
+
+
+@pytest.fixture
+def learner_client(spine_bank):
+    client = Client()
+    client.force_login(UserFactory())
+    return client
+
+
+def response_user(client: Client):
+    return client.get(reverse("settings")).wsgi_request.user
+
+
+def drawings(html: str) -> list[ET.Element]:
+    return [ET.fromstring(svg) for svg in SVG_RE.findall(html)]
+
+
+def test_a_figure_question_shows_its_drawing_and_the_feedback_marks_the_answer(learner_client):
+    question, token, html = shown(learner_client, FIGURES_ONLY)
+    assert question.figure
+    (drawing,) = drawings(html)
+    desc = drawing.find("{http://www.w3.org/2000/svg}desc").text
+    assert "in green" not in desc  # nothing marked as the answer before answering
+    response = learner_client.post(
+        reverse("study_answer"), answer_data(question, token, right=False), follow=True
+    )
+    feedback = response.content.decode()
+    (marked,) = drawings(feedback)
+    assert "is marked in green" in marked.find("{http://www.w3.org/2000/svg}desc").text
+    # Under the explanation, with the figure's source.
+    assert feedback.index('class="explanation"') < feedback.index("figure-drawing")
+    assert "Figure after " in feedback
+
+
+def test_a_question_in_words_about_a_root_shows_the_figure_with_its_answer(learner_client):
+    question = Question.objects.get(
+        is_active=True,
+        template="mcq-forward",
+        facts__subject__key="root-l2",
+        facts__relation__key="key-sensory-point",
+    )
+    # The study page shows it first, as after an undo.
+    learner = response_user(learner_client)
+    again = AgainToken(learner=learner.pk, question=question.pk).sign()
+    shown_question, token, html = shown(learner_client, reverse("study") + f"?again={again}")
+    assert shown_question == question and not drawings(html)
+    data = answer_data(question, token, right=True)
+    response = learner_client.post(reverse("study_answer"), data, follow=True)
+    (marked,) = drawings(response.content.decode())
+    desc = marked.find("{http://www.w3.org/2000/svg}desc").text
+    assert question.answers[0] in desc
+
+
+def test_a_learner_can_leave_figure_questions_out(learner_client):
+    response = learner_client.get(reverse("settings"))
+    assert "Questions on figures" in response.content.decode()
+    form = {
+        "desired_retention": "0.9",
+        "new_per_day": "20",
+        "reviews_per_day": "200",
+        "timezone": "Europe/London",
+    }  # the box left unticked
+    response = learner_client.post(reverse("settings"), form)
+    assert response.status_code == 302
+    learner = response.wsgi_request.user
+    assert LearnerSettings.objects.get(learner=learner).figure_questions is False
+    response = learner_client.get(FIGURES_ONLY)
+    assert "data-answer" not in response.content.decode()
+    for _ in range(5):
+        question, token, html = shown(learner_client)
+        assert not question.figure and not drawings(html)
+        learner_client.post(
+            reverse("study_answer"), answer_data(question, token, right=False), follow=True
+        )
+
+
+def test_the_bank_filters_questions_on_a_figure_and_draws_them(learner_client):
+    response = learner_client.get(reverse("bank") + "?figures=on")
+    html = response.content.decode()
+    count = int(re.search(r"<strong>(\d+) questions?</strong>", html).group(1))
+    assert count == Question.objects.active().exclude(figure="").filter(default_deck=True).count()
+    assert count > 0
+    assert len(drawings(html)) == html.count('<li class="card" id="q-')
