@@ -11,6 +11,7 @@ from axes.models import AccessFailureLog, AccessLog
 
 from learning.accounts import email_verified
 from learning.anki import AnkiQuestion, anki_write
+from learning.figures.stored import question_drawing
 from learning.models import (
     Card,
     Deck,
@@ -45,6 +46,17 @@ def _topic_path(topic: Topic, names: dict[int, Topic]) -> tuple[str, ...]:
     return tuple(reversed(path))
 
 
+def anki_drawings(question: Question) -> tuple[tuple[str, str], ...]:
+    """A figure question's drawings for Anki: as asked, and with the key marked."""
+    drawings = []
+    for answered in (False, True):
+        drawing = question_drawing(question, answered=answered) if question.figure else None
+        if drawing is not None:
+            suffix = "-answer" if answered else ""
+            drawings.append((f"spinequiz-{question.key}{suffix}.svg", drawing.svg))
+    return tuple(drawings)
+
+
 def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
     """The questions as Anki notes need them (three queries, whatever their number)."""
     questions = list(questions)
@@ -76,6 +88,7 @@ def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
                 explanation=question.explanation,
                 sources=tuple(cited),
                 levels=tuple(levels.get(question.pk, ())),
+                drawings=anki_drawings(question),
                 topic_path=_topic_path(topics[question.topic_id], topics),
                 modified=question.updated_at,
             )
