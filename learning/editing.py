@@ -34,6 +34,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from learning import factbase as fb
 from learning import itemrules
+from learning.figures.stored import figure_questions_touched
 from learning.forms import posted
 from learning.generation import Facts, Question, regenerate_touched
 from learning.ids import request_id
@@ -165,6 +166,8 @@ def preview(edited: fb.Fact, replaces: fb.Fact | None) -> Preview:
     if replaces is not None:
         triples.append((replaces.subject, replaces.relation, replaces.object))
     origins, questions, _ = regenerate_touched(EditedFacts(edited, replaces), triples)
+    figure_origins, drawn = figure_questions_touched(EditedFacts(edited, replaces), triples)
+    origins, questions = origins | figure_origins, questions + drawn
     own = [q for q in questions if edited.key in q.facts]
     own.sort(key=lambda q: (q.kind != "mcq", q.kind, q.template, q.key))
     stored = {
@@ -298,6 +301,9 @@ class StoredItem:
     explanation: str
     facts: tuple[str, ...]
     wrong: tuple[StoredWrong, ...]
+    direction: str = ""
+    figure: str = ""
+    figure_marks: tuple[tuple[str, str], ...] = ()
 
 
 def stored_items() -> list[StoredItem]:
@@ -317,6 +323,9 @@ def stored_items() -> list[StoredItem]:
             q.explanation,
             tuple(sorted(f.key for f in q.facts.all())),
             tuple(StoredWrong(w["option"], w["reason"], w["fact"]) for w in q.wrong_answers),
+            q.direction,
+            q.figure,
+            tuple(sorted(q.figure_marks.items())),
         )
         for q in questions
     ]

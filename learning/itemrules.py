@@ -338,7 +338,7 @@ def _figure_one_best_answer(truths: Truths, question: Any) -> str | None:
     highlighted entity is the key (or, asked through a relation, the one entity the
     relation gives for it); of the lettered entities, the key's letter marks the one
     the stem names, and no other letter marks a right answer."""
-    marks = dict(question.figure_marks or ())
+    marks = dict(getattr(question, "figure_marks", None) or ())
     facts = _triples(question)
     answer = question.answers[0] if question.answers else ""
     if question.template in ("figure-name", "figure-via"):
@@ -358,7 +358,7 @@ def _figure_one_best_answer(truths: Truths, question: Any) -> str | None:
     keyed = [e for e, m in marks.items() if m == answer]
     if len(keyed) != 1:
         return f"the key's letter marks {len(keyed)} structures"
-    if question.direction == "name":
+    if getattr(question, "direction", "") == "name":
         named = [e for e in marks if truths.factbase.entities[e].name in question.prompt]
         return None if named == keyed else "the stem does not name the lettered structure"
     s, r, _ = next((f for f in facts if f[2] == keyed[0]), ("", "", ""))

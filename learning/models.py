@@ -957,6 +957,7 @@ class DeckFilter:
     picked: tuple[int, ...] = ()
     include_disputed: bool = False
     yields: tuple[str, ...] = ()
+    figures: bool = False  # only questions asked on a figure
 
     @property
     def is_hand_picked(self) -> bool:
@@ -965,7 +966,13 @@ class DeckFilter:
     @property
     def has_criteria(self) -> bool:
         return bool(
-            self.levels or self.topics or self.relations or self.kinds or self.facts or self.yields
+            self.levels
+            or self.topics
+            or self.relations
+            or self.kinds
+            or self.facts
+            or self.yields
+            or self.figures
         )
 
     def q(self) -> Q:
@@ -996,6 +1003,8 @@ class DeckFilter:
             condition &= Q(kind__in=self.kinds)
         if self.yields:
             condition &= Q(yield_level__in=self.yields)
+        if self.figures:
+            condition &= ~Q(figure="")
         if self.facts:
             condition &= Q(pk__in=linked_facts.filter(fact_id__in=self.facts).values("question_id"))
         # An empty Q would vanish when decks are OR-ed together; this one holds every row.
@@ -1029,6 +1038,10 @@ class DeckFilter:
             )
         if self.facts:
             condition &= Q(pk__in=self.facts)
+        if self.figures:
+            condition &= Q(
+                pk__in=Question.facts.through.objects.exclude(question__figure="").values("fact_id")
+            )
         return condition
 
 
@@ -1071,6 +1084,7 @@ class Deck(models.Model):
     yields = models.JSONField(
         default=list, blank=True, help_text="Yields of question: core, supporting, background."
     )
+    figures = models.BooleanField(default=False, help_text="Only questions asked on a figure.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -1093,6 +1107,7 @@ class Deck(models.Model):
             picked=tuple(self.picked),
             include_disputed=self.include_disputed,
             yields=tuple(self.yields),
+            figures=self.figures,
         )
 
     def questions(self) -> QuestionQuerySet:

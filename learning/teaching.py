@@ -30,6 +30,7 @@ from learning.models import (
     CourseReport,
     Deck,
     Enrolment,
+    Entity,
     Fact,
     FactMemory,
     LearnerDay,
@@ -590,8 +591,11 @@ def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
     answered = {q for _, q in first}
     questions = {
         q.pk: q
-        for q in Question.objects.filter(pk__in=answered).only("pk", "prompt", "kind", "template")
+        for q in Question.objects.filter(pk__in=answered).only(
+            "pk", "prompt", "kind", "template", "figure", "figure_marks"
+        )
     }
+    labels = item_labels(questions.values())
     kinds = dict(Question.Kind.choices)
     by_question = itemstats.item_statistics(responses)
     template_of = {pk: q.template for pk, q in questions.items()}
@@ -602,7 +606,7 @@ def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
         template_questions[q.template].add(pk)
         template_kind[q.template] = kinds.get(q.kind, q.kind)
     question_rows = [
-        ItemRow(s, questions[s.item].prompt, kinds.get(questions[s.item].kind, ""))
+        ItemRow(s, labels[s.item], kinds.get(questions[s.item].kind, ""))
         for s in by_question.values()
         if s.enough
     ]
@@ -649,7 +653,29 @@ TEMPLATE_NAMES = {
     "vignette-root-findings": "Clinical vignette: the findings, then which nerve root",
     "vignette-foramen-deficit": "Clinical vignette: a narrowed foramen, then which deficit",
     "vignette-condition": "Clinical vignette: a confirmed condition, then a question on it",
+    "figure-name": "On a figure: which structure is highlighted",
+    "figure-via": "On a figure: the highlighted point or movement, then which nerve root",
+    "figure-letter": "On a figure: which letter marks a named structure",
 }
+
+
+def item_labels(questions: Iterable[Question]) -> dict[int, str]:
+    """Each question as the item statistics name it: its prompt, and for a question on a
+    figure (whose prompt many share) what the figure marks: "(highlighted: L2 vertebra)"."""
+    questions = list(questions)
+    keys = {k for q in questions for k in (q.figure_marks or {}) if q.figure}
+    names = dict(Entity.objects.filter(key__in=keys).values_list("key", "name"))
+    labels = {}
+    for q in questions:
+        labels[q.pk] = q.prompt
+        if q.figure:
+            marks = sorted(q.figure_marks.items(), key=lambda pair: pair[1])
+            if len(marks) == 1:
+                shown = f"highlighted: {names.get(marks[0][0], marks[0][0])}"
+            else:
+                shown = ", ".join(f"{m}: {names.get(k, k)}" for k, m in marks)
+            labels[q.pk] += f" (on the figure {q.figure}; {shown})"
+    return labels
 
 
 def template_name(template: str) -> str:

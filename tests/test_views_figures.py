@@ -99,3 +99,49 @@ def test_the_bank_filters_questions_on_a_figure_and_draws_them(learner_client):
     assert count == Question.objects.active().exclude(figure="").filter(default_deck=True).count()
     assert count > 0
     assert len(drawings(html)) == html.count('<li class="card" id="q-')
+
+
+def test_a_deck_of_questions_with_a_figure_holds_those_and_teaches_their_facts(spine_bank):
+    from learning.models import DeckFilter, Fact
+
+    on_figures = Question.objects.in_decks([DeckFilter(figures=True)])
+    expected = Question.objects.active().filter(default_deck=True).exclude(figure="")
+    assert set(on_figures) == set(expected) and expected.exists()
+    taught = set(Fact.objects.filter(DeckFilter(figures=True).fact_q()))
+    assert taught == {f for q in expected for f in q.facts.all()}
+    l2 = Question.objects.in_decks([DeckFilter(figures=True, levels=("L2",))])
+    assert l2.exists() and all(q.figure for q in l2)
+
+
+def test_the_deck_builder_saves_the_figure_filter(spine_bank):
+    from learning.models import Deck
+
+    client = Client()
+    learner = UserFactory()
+    client.force_login(learner)
+    response = client.get(reverse("deck_new"))
+    assert "Only questions with a figure" in response.content.decode()
+    response = client.post(
+        reverse("deck_new"),
+        {"name": "Drawings", "mode": "filter", "figures": "on", "action": "save"},
+    )
+    assert response.status_code == 302
+    deck = Deck.objects.get(owner=learner, name="Drawings")
+    assert (
+        deck.figures
+        and deck.questions().count() == Question.objects.in_decks([deck.filter]).count() > 0
+    )
+    assert all(q.figure for q in deck.questions())
+
+
+def test_item_statistics_name_what_a_figure_question_marks(spine_bank):
+    from learning.teaching import item_labels, template_name
+
+    question = Question.objects.get(
+        is_active=True, template="figure-name", figure_marks={"vertebra-l2": "highlight"}
+    )
+    labels = item_labels([question])
+    assert labels[question.pk] == (
+        "Which vertebra is highlighted? (on the figure lumbar-side; highlighted: L2 vertebra)"
+    )
+    assert template_name("figure-letter") == "On a figure: which letter marks a named structure"
