@@ -242,7 +242,7 @@ def _name_question(view: _Figure, region: Region) -> Question | None:
         choices=[capitalise(view.name(r.entity)) for r in options],
         answer=capitalise(view.name(region.entity)),
         facts=facts,
-        explanation=view.explanation(f"This is the {view.name(region.entity)}.", facts),
+        explanation=view.explanation(f"Highlighted: {view.name(region.entity)}.", facts),
         wrong=wrong,
         marks={region.entity: "highlight"},
         key=key,
@@ -287,11 +287,7 @@ def _via_question(view: _Figure, region: Region) -> Question | None:
         choices=[capitalise(view.name(s)) for s in subjects],
         answer=capitalise(view.name(via.subject)),
         facts=[via],
-        explanation=view.explanation(
-            f"The marked {view.factbase.kinds[view.kind(region.entity)].name} is the "
-            f"{view.name(region.entity)}.",
-            [via],
-        ),
+        explanation=view.explanation(f"Marked: {view.name(region.entity)}.", [via]),
         wrong=[(capitalise(view.name(f.subject)), view.statement(f), f) for _, f in others],
         marks={region.entity: "highlight"},
         key=key,
@@ -338,7 +334,7 @@ def _letter_question(view: _Figure, region: Region, *, through: bool) -> Questio
     wrong = []
     for other in others:
         fact = view.via[other.entity] if through else view.reason_fact(other, region.entity)
-        reason = f"{marks[other.entity]} marks the {view.name(other.entity)}. "
+        reason = f"It marks the {view.name(other.entity)}. "
         wrong.append((marks[other.entity], reason + view.statement(fact), fact))
     return view.question(
         template="figure-letter",
