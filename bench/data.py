@@ -16,8 +16,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from learning.models import Card, LearnerSettings, Question, ReviewLog
-from learning.scheduling import NEW_CARD, Rating, review
-from learning.services import progress_rebuild
+from learning.study.scheduling import NEW_CARD, Rating, review
+from learning.study.services import progress_rebuild
 
 PASSWORD = "bench-the-spine-L2"
 

@@ -63,8 +63,8 @@ def generation(copies: tuple[int, ...] = (1, 10, 100)) -> dict[int, float]:
     from django.conf import settings
 
     from bench.scaling import scaled
-    from learning.factbase import read_factbase
-    from learning.generation import generate_questions
+    from learning.content.factbase import read_factbase
+    from learning.content.generation import generate_questions
 
     spine = read_factbase(settings.FACTBASE_DIR)
     out = {}
@@ -81,7 +81,7 @@ def _save(triple: tuple[str, str, str], kind: str, step: int) -> tuple[float, in
     from django.utils import timezone
 
     from learning.models import Fact
-    from learning.services import facts_regenerate
+    from learning.study.regeneration import facts_regenerate
 
     subject, relation, object_ = triple
     # With DEBUG on, Django keeps the last 9000 queries: start from none, or the count
@@ -110,9 +110,10 @@ def fact_save(copies: tuple[int, ...] = (1, 100), samples: int = 6) -> dict[str,
     from django.utils import timezone
 
     from bench.scaling import scaled
-    from learning.factbase import read_factbase
+    from learning.content.factbase import read_factbase
+    from learning.content.services import factbase_load
     from learning.models import Fact, Question
-    from learning.services import bank_regenerate, factbase_load
+    from learning.study.regeneration import bank_regenerate
 
     spine = read_factbase(settings.FACTBASE_DIR)
     out: dict[str, Any] = {}

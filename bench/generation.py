@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.scaling import scaled  # noqa: E402
-from learning.factbase import read_factbase  # noqa: E402
-from learning.generation import generate_questions  # noqa: E402
+from learning.content.factbase import read_factbase  # noqa: E402
+from learning.content.generation import generate_questions  # noqa: E402
 
 
 def measure(copies: tuple[int, ...]) -> dict[str, Any]:

@@ -209,8 +209,9 @@ def _prepare(database_url: str, learners: int) -> list[str]:
     from django.utils import timezone
 
     from bench import data
-    from learning.factbase import read_factbase
-    from learning.services import bank_regenerate, factbase_load
+    from learning.content.factbase import read_factbase
+    from learning.content.services import factbase_load
+    from learning.study.regeneration import bank_regenerate
 
     call_command("migrate", verbosity=0)
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))

@@ -32,7 +32,7 @@ from bench.suite import _setup  # noqa: E402
 def synthetic_log(reviews: int, seed: int = 1) -> list[Any]:
     """A learner's log of about `reviews` reviews: cards on growing intervals, recall drawn
     from a forgetting curve a little steeper than FSRS's default."""
-    from learning.memorymodel import LoggedReview
+    from learning.study.memorymodel import LoggedReview
 
     rng = random.Random(seed)
     events: list[tuple[int, int, int]] = []
@@ -53,7 +53,7 @@ def synthetic_log(reviews: int, seed: int = 1) -> list[Any]:
 
 
 def optimiser_times(sizes: tuple[int, ...]) -> dict[str, Any]:
-    from learning import memorymodel
+    from learning.study import memorymodel
 
     out = {}
     for size in sizes:
@@ -72,8 +72,8 @@ def demo_learners(count: int, days: int) -> tuple[dict[str, Any], Any]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from learning import memorymodel
     from learning.demo import simulate_history
+    from learning.study import memorymodel
     from learning.tasks import logged_reviews
 
     out, first_parameters = {}, None
@@ -98,7 +98,7 @@ def demo_learners(count: int, days: int) -> tuple[dict[str, Any], Any]:
 
 
 def exam_simulation(parameters: Any, *, facts: int, days: int = 30) -> dict[str, Any]:
-    from learning import exam
+    from learning.study import exam
 
     runs = {
         "exam plan (target 90%)": dict(exam_target=0.9, new_per_day=20),
@@ -146,9 +146,10 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from learning.factbase import read_factbase
+    from learning.content.factbase import read_factbase
+    from learning.content.services import factbase_load
     from learning.models import Deck
-    from learning.services import bank_regenerate, factbase_load
+    from learning.study.regeneration import bank_regenerate
 
     call_command("migrate", verbosity=0)
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from learning.factbase import Arguable, Entity, FactBase
+from learning.content.factbase import Arguable, Entity, FactBase
 
 LEVEL_KINDS = {"vertebra", "segment", "disc", "foramen", "nerve-root"}
 

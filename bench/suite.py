@@ -213,9 +213,9 @@ def class_progress(smoke: bool) -> dict[str, Any]:
     from django.utils import timezone
 
     from bench import data
+    from learning.courses.services import course_create
     from learning.models import Assignment, Deck, Enrolment, Question, Role
     from learning.roles import roles_ensure
-    from learning.services import course_create
 
     now = timezone.now()
     data.bank_real()
@@ -255,7 +255,7 @@ def class_progress(smoke: bool) -> dict[str, Any]:
     def someone_studies() -> None:
         """One learner reviews a question of the course: the reports are stale."""
         from learning.models import Card
-        from learning.services import review_record
+        from learning.study.services import review_record
 
         card = Card.objects.filter(learner=one, question=question).first()
         review_record(
@@ -353,8 +353,9 @@ def main() -> None:
     from django.conf import settings
     from django.utils import timezone
 
-    from learning.factbase import read_factbase
-    from learning.services import bank_regenerate, factbase_load
+    from learning.content.factbase import read_factbase
+    from learning.content.services import factbase_load
+    from learning.study.regeneration import bank_regenerate
 
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))
     bank_regenerate(now=timezone.now())

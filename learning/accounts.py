@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import send_mail
@@ -23,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from learning.models import VerifiedEmail
+from learning.study.models import Card, Deck, ReviewLog
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +112,18 @@ def verification_send(request: HttpRequest, user: Any) -> bool:
         log.exception("the confirmation link for account %s could not be sent", user.pk)
         return False
     return True
+
+
+@transaction.atomic
+def learner_delete(*, learner: Any) -> None:
+    """Delete a learner and everything held about them. Their reviews go too, so they
+    leave the class statistics (item facility and discrimination) rather than stay
+    there without a name; their own decks go (a course's decks they made stay with the
+    course); and django-axes' records of their sign-ins (address, browser, times) go."""
+    ReviewLog.objects.filter(learner=learner).delete()
+    Card.objects.filter(learner=learner).delete()
+    Deck.objects.personal(learner).delete()
+    username = learner.get_username()
+    for record in (AccessAttempt, AccessLog, AccessFailureLog):
+        record.objects.filter(username=username).delete()
+    learner.delete()

@@ -10,21 +10,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from learning import study
 from learning.accounts import email_mark_verified
-from learning.models import (
-    Assignment,
-    Card,
-    Course,
-    Deck,
-    LearnerSettings,
-    Question,
-    ReviewLog,
-    Role,
-)
-from learning.roles import roles_ensure
-from learning.scheduling import State, retrievability
-from learning.services import DuplicateReview, course_create, course_join, review_record
+from learning.content.models import Question
+from learning.courses.models import Course
+from learning.courses.services import course_create, course_join
+from learning.models import Role
+from learning.roles import role_group
+from learning.study import queue as study
+from learning.study.models import Assignment, Card, Deck, LearnerSettings, ReviewLog
+from learning.study.scheduling import State, retrievability
+from learning.study.services import DuplicateReview, review_record
 
 SESSION_CAP = 90
 
@@ -149,7 +144,7 @@ def demo_course(*, instructor: Any, learner: Any, now: datetime, classmates: int
             created_at=set_at,
         )
     course_join(course=course, learner=learner, now=set_at)
-    group = roles_ensure()[Role.LEARNER]
+    group = role_group(Role.LEARNER)
     users = get_user_model()
     for n in range(classmates):
         username = f"classmate{n + 1:02}"

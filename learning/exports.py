@@ -10,21 +10,11 @@ from typing import Any
 from axes.models import AccessFailureLog, AccessLog
 
 from learning.accounts import email_verified
-from learning.anki import AnkiQuestion, anki_write
+from learning.content.models import ProblemReport, Question, Source, Topic
+from learning.courses.anki import AnkiQuestion, anki_write
+from learning.courses.models import Enrolment
 from learning.figures.stored import question_drawing
-from learning.models import (
-    Card,
-    Deck,
-    Enrolment,
-    FactMemory,
-    LearnerDay,
-    LearnerSettings,
-    ProblemReport,
-    Question,
-    ReviewLog,
-    Source,
-    Topic,
-)
+from learning.study.models import Card, Deck, FactMemory, LearnerDay, LearnerSettings, ReviewLog
 
 CHUNK = 2000
 
@@ -99,6 +89,20 @@ def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
 # A learner's own data ------------------------------------------------------
 
 
+# A learner's reviews as they download them (CSV) and find them in their data (JSON).
+REVIEW_COLUMNS = (
+    "reviewed_at",
+    "question",
+    "prompt",
+    "number",
+    "answer",
+    "correct",
+    "rating",
+    "duration_ms",
+    "desired_retention",
+)
+
+
 def learner_reviews(learner: Any) -> Iterator[dict[str, Any]]:
     """Every review of the learner, oldest first, read in chunks (histories can be long)."""
     rows = (
@@ -119,17 +123,18 @@ def learner_reviews(learner: Any) -> Iterator[dict[str, Any]]:
     for moment, key, prompt, number, answer, correct, rating, duration, retention in rows.iterator(
         chunk_size=CHUNK
     ):
-        yield {
-            "reviewed_at": moment.isoformat(),
-            "question": key,
-            "prompt": prompt,
-            "number": number,
-            "answer": answer,
-            "correct": correct,
-            "rating": ReviewLog.Rating(rating).label,
-            "duration_ms": duration,
-            "desired_retention": retention,
-        }
+        values = (
+            moment.isoformat(),
+            key,
+            prompt,
+            number,
+            answer,
+            correct,
+            ReviewLog.Rating(rating).label,
+            duration,
+            retention,
+        )
+        yield dict(zip(REVIEW_COLUMNS, values, strict=True))
 
 
 def _cards(learner: Any) -> Iterator[dict[str, Any]]:

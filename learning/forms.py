@@ -12,8 +12,9 @@ from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.db.models import Q
 
 from learning.accounts import verified_accounts
-from learning.models import Card, Deck, LearnerSettings, Level, ProblemReport, Question, Topic
-from learning.study import StudyFilter
+from learning.content.models import Level, ProblemReport, Question, Topic
+from learning.study.daily import StudyFilter
+from learning.study.models import Card, Deck, LearnerSettings
 
 
 def posted(request: Any) -> Any:

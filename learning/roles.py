@@ -1,6 +1,13 @@
-"""Roles are auth Groups; each group holds the permissions of its role."""
+"""Roles are auth Groups; each group holds the permissions of its role.
+
+The groups and their permissions are made after every `migrate` (a `post_migrate`
+handler, connected in `LearningConfig.ready`); sign-up and the demo only fetch the group.
+"""
+
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.db import DEFAULT_DB_ALIAS
 
 from learning.models import Role
 
@@ -39,17 +46,30 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 }
 
 
-def roles_ensure() -> dict[Role, Group]:
+def roles_ensure(using: str = DEFAULT_DB_ALIAS) -> dict[Role, Group]:
     """Create the role groups and give each exactly its permissions."""
     groups = {}
     for role, names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role.value)
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
         wanted = []
         for name in names:
             app_label, codename = name.split(".")
             wanted.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
             )
         group.permissions.set(wanted)
         groups[role] = group
     return groups
+
+
+def roles_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    """`post_migrate` handler: the app's permissions exist by now (django.contrib.auth
+    makes them in its own handler, connected first), so the groups can hold them."""
+    roles_ensure(using)
+
+
+def role_group(role: Role) -> Group:
+    """The group of a role, as `migrate` made it."""
+    return Group.objects.get(name=role.value)

@@ -17,19 +17,18 @@ from django.db.models import Sum
 from django.tasks import task
 from django.utils import timezone
 
-from learning import factbase as fb
-from learning import memorymodel, workload
-from learning.models import (
-    FactbaseImport,
+from learning.content import factbase as fb
+from learning.content.models import FactbaseImport, Question
+from learning.study import memorymodel, workload
+from learning.study.models import (
     LearnerDay,
     LearnerSettings,
     MemoryModel,
-    Question,
     ReviewLog,
     WorkloadForecast,
 )
-from learning.scheduling import day_of
-from learning.services import memory_model_record, memory_model_request
+from learning.study.scheduling import day_of
+from learning.study.services import memory_model_record, memory_model_request
 
 FORECAST_FRESH = timedelta(days=7)  # the deck and the habits change slowly
 FORECAST_PENDING = timedelta(minutes=10)  # asked this recently: not asked again
@@ -113,7 +112,8 @@ def memory_model_ask_if_due(*, learner: Any, now: datetime) -> MemoryModel | Non
 def deck_size(learner: Any) -> int:
     """How many questions the learner's queue draws from: their assignments' and own
     decks, or the default bank for a learner with neither."""
-    from learning.study import Today, plan
+    from learning.study.daily import Today
+    from learning.study.queue import plan
 
     today = timezone.now().date()
     learner_plan = plan(learner, Today(today, timezone.now(), 0, 0, ()))
@@ -197,8 +197,8 @@ def factbase_import_run(import_id: int) -> str:
     """Read, check and import an uploaded fact base (all or nothing), recording the
     outcome on its FactbaseImport. Runs once: a second run of the same import (a
     retried task) finds it taken and does nothing."""
-    from learning.editing import read_upload
-    from learning.services import factbase_import
+    from learning.content.editing import read_upload
+    from learning.study.regeneration import factbase_import
 
     now = timezone.now()
     claimed = FactbaseImport.objects.filter(

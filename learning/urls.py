@@ -1,24 +1,23 @@
 from django.urls import path
 
-from learning import (
-    reports,
-    views,
-    views_account,
-    views_anki,
-    views_auth,
-    views_cards,
-    views_courses,
-)
+from learning.views import account as views_account
+from learning.views import anki as views_anki
+from learning.views import auth as views_auth
+from learning.views import cards as views_cards
+from learning.views import courses as views_courses
+from learning.views import learner as views
+from learning.views import reports
+from learning.views import study as views_study
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("study/", views.study_today, name="study"),
-    path("study/custom/", views.study_custom, name="study_custom"),
-    path("study/answer/", views.study_answer, name="study_answer"),
-    path("study/feedback/", views.study_feedback, name="study_feedback"),
-    path("study/rate/", views.study_rate, name="study_rate"),
-    path("study/undo/", views.study_undo, name="study_undo"),
+    path("study/", views_study.study_today, name="study"),
+    path("study/custom/", views_study.study_custom, name="study_custom"),
+    path("study/answer/", views_study.study_answer, name="study_answer"),
+    path("study/feedback/", views_study.study_feedback, name="study_feedback"),
+    path("study/rate/", views_study.study_rate, name="study_rate"),
+    path("study/undo/", views_study.study_undo, name="study_undo"),
     path("study/hold/", views_cards.study_hold, name="study_hold"),
     path("study/note/", views_cards.study_note, name="study_note"),
     path("cards/held/", views_cards.cards_held, name="cards_held"),
@@ -27,7 +26,7 @@ urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
     path("settings/exam/", views.exam_edit, name="exam"),
     path("bank/", views.bank, name="bank"),
-    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/", views_auth.signup, name="signup"),
     path("accounts/verify-email/", views_auth.email_verify_send, name="email_verify_send"),
     path("accounts/verify-email/<str:token>/", views_auth.email_verify, name="email_verify"),
     path("my-data/", views_account.account, name="account"),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from learning.views_auth import password_reset, password_reset_confirm
+from learning.views.auth import password_reset, password_reset_confirm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

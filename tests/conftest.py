@@ -141,8 +141,9 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 def _load_spine() -> None:
     from django.utils import timezone
 
-    from learning.factbase import read_factbase
-    from learning.services import bank_regenerate, factbase_load
+    from learning.content.factbase import read_factbase
+    from learning.content.services import factbase_load
+    from learning.study.regeneration import bank_regenerate
 
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))
     bank_regenerate(now=timezone.now())

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from learning import models
-from learning.services import review_record
+from learning.study.services import review_record
 from learning.tokens import CardToken, UndoToken
 from tests.factories import (
     AssignmentFactory,
@@ -31,7 +31,7 @@ def world_build() -> dict[str, Any]:
     of every fact-base model; a sign-in attempt of each kind django-axes records."""
     from django.core import signing
 
-    from learning import views
+    from learning.views import study as views
 
     instructor = InstructorFactory(username="teacher-of-the-block")
     co_instructor = InstructorFactory()

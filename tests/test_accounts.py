@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from learning.accounts import VERIFY_SALT, email_verified, verification_token
+from learning.courses.services import NO_VERIFIED_ACCOUNT
 from learning.models import VerifiedEmail
-from learning.services import NO_VERIFIED_ACCOUNT
 from tests.factories import CourseFactory, InstructorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

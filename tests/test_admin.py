@@ -10,7 +10,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from learning.factbase import read_factbase
+from learning.content.factbase import read_factbase
+from learning.content.selectors import factbase_from_db
 from learning.models import (
     ArguablePair,
     Citation,
@@ -26,7 +27,6 @@ from learning.models import (
     Topic,
 )
 from learning.roles import roles_ensure
-from learning.services import factbase_from_db
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -430,7 +430,7 @@ def test_the_history_shows_a_change_whole_with_the_words_that_changed(spine_bank
 
 
 def test_words_changed_marks_what_was_taken_out_and_put_in_and_escapes_the_rest():
-    from learning.editing import words_changed
+    from learning.content.editing import words_changed
 
     old, new = words_changed("L2 lies above <L3>.", "L2 lies well above <L3>.")
     assert old == "L2 lies above &lt;L3&gt;."

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from learning import editing
+from learning.content import editing
+from learning.content.selectors import factbase_from_db
 from learning.models import Entity, FactbaseImport
-from learning.services import factbase_from_db
 from tests.factories import EditorFactory, UserFactory
 from tests.test_factbase_limits import alias_bomb
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-from learning.anki import anki_write, note_guid, tag
+from learning.courses.anki import anki_write, note_guid, tag
 from learning.exports import anki_questions
 from learning.models import Question
 

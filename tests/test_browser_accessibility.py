@@ -27,7 +27,7 @@ from learning.models import (
     Question,
     ReviewLog,
 )
-from learning.services import review_record
+from learning.study.services import review_record
 from tests.accessibility import Audit
 from tests.factories import (
     AssignmentFactory,

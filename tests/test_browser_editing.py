@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from learning.models import Card, Fact, Question, ReviewLog, Role
 from learning.roles import roles_ensure
-from learning.services import review_record
+from learning.study.services import review_record
 from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"

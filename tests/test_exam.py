@@ -6,11 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import exam, pacing
 from learning.models import Card, Exam, LearnerSettings, ReviewLog
-from learning.scheduling import NEW_CARD, Rating, day_start, recall_after, review
-from learning.services import card_rebuild, review_record
-from learning.study import exam_outlooks
+from learning.study import exam, pacing
+from learning.study.planning import exam_outlooks
+from learning.study.scheduling import NEW_CARD, Rating, day_start, recall_after, review
+from learning.study.services import card_rebuild, review_record
 from tests.factories import AssignmentFactory, CourseFactory, DeckFactory, UserFactory
 
 T0 = datetime(2027, 1, 4, 18, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from django.conf import settings
 
-from learning.factbase import YIELDS, FactBaseError, check_seed_sections, read_factbase
+from learning.content.factbase import YIELDS, FactBaseError, check_seed_sections, read_factbase
 
 FACTBASE = Path(settings.FACTBASE_DIR)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from learning.factbase import PROBLEM_TEXT_MAX, FactBaseError, read_factbase
+from learning.content.factbase import PROBLEM_TEXT_MAX, FactBaseError, read_factbase
 
 
 def alias_bomb(levels: int) -> str:

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from learning import itemrules
-from learning.factbase import FactBase, read_factbase
+from learning.content import itemrules
+from learning.content.factbase import FactBase, read_factbase
+from learning.content.generation import FactBaseSource
 from learning.figures.data import LETTERS, Figure, FigureError, Shape, read_figures
 from learning.figures.drawing import figure_svg
 from learning.figures.questions import answer_entity, figure_questions
-from learning.generation import FactBaseSource
 
 FIGURES = Path(settings.FACTBASE_DIR) / "figures"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -282,7 +282,7 @@ def test_questions_per_figure_kind():
 
 
 def test_figure_questions_pass_the_item_writing_lint_with_the_whole_bank():
-    from learning.generation import generate_questions
+    from learning.content.generation import generate_questions
 
     fb = factbase()
     bank = [*generate_questions(fb), *questions()]

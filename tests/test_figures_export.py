@@ -8,7 +8,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from django.core.management import CommandError, call_command
 
-from learning.anki import anki_write, note_guid
+from learning.courses.anki import anki_write, note_guid
 from learning.exports import anki_questions
 from learning.models import Question
 

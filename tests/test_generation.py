@@ -12,12 +12,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from learning.factbase import (
+from learning.content.factbase import (
     YIELDS,
     Arguable,
     Citation,
     Entity,
-    Fact,
     FactBase,
     Kind,
     Level,
@@ -26,7 +25,10 @@ from learning.factbase import (
     Topic,
     read_factbase,
 )
-from learning.generation import (
+from learning.content.factbase import (
+    FactValue as Fact,
+)
+from learning.content.generation import (
     BankFigures,
     FactBaseSource,
     generate_questions,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from learning.grading import is_correct, normalise, typed_is_correct
+from learning.study.grading import is_correct, normalise, typed_is_correct
 
 L4 = ["L4 nerve root", "L4", "L4 root"]
 NOT_L4 = ["L3 nerve root", "L3", "L5 nerve root", "L5", "S1 nerve root", "S1"]

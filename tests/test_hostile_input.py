@@ -32,9 +32,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from learning import models, views
+from learning import models
 from learning.accounts import verification_token
-from learning.services import review_record
+from learning.study.services import review_record
+from learning.views import study as views
 from tests import people
 from tests.factories import (
     CourseFactory,
@@ -685,7 +686,7 @@ def _hostile_cases(w: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     it may not draw, each from a report of the second round."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from learning import editing
+    from learning.content import editing
 
     course = w["course"].pk
     bomb = ALIAS_BOMB.encode()

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from learning.forms_courses import MAX_PICKED
+from learning.courses.forms import MAX_PICKED
 from learning.ids import id_range, request_id, request_ids
 from learning.models import Deck, Fact, Question
 from tests.factories import QuestionFactory, UserFactory

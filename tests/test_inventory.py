@@ -7,10 +7,9 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from learning.factbase import (
+from learning.content.factbase import (
     Citation,
     Entity,
-    Fact,
     FactBase,
     Kind,
     Relation,
@@ -18,7 +17,10 @@ from learning.factbase import (
     Topic,
     read_factbase,
 )
-from learning.inventory import (
+from learning.content.factbase import (
+    FactValue as Fact,
+)
+from learning.content.inventory import (
     InventoryError,
     read_inventory,
     seed_statements,

@@ -10,17 +10,20 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from learning.factbase import (
+from learning.content.factbase import (
     Citation,
     Entity,
-    Fact,
     FactBase,
     Kind,
     Relation,
     read_factbase,
 )
-from learning.generation import Question, WrongAnswer, generate_questions
-from learning.itemrules import counts, is_plural_stem, key_cue, lint
+from learning.content.factbase import (
+    FactValue as Fact,
+)
+from learning.content.generation import GeneratedQuestion as Question
+from learning.content.generation import WrongAnswer, generate_questions
+from learning.content.itemrules import counts, is_plural_stem, key_cue, lint
 from tests.test_generation import ENTITIES, KINDS, RELATIONS, factbases
 
 

@@ -4,7 +4,13 @@ import math
 
 import pytest
 
-from learning.itemstats import MIN_LEARNERS, ItemStats, by_group, correlation, item_statistics
+from learning.courses.itemstats import (
+    MIN_LEARNERS,
+    ItemStats,
+    by_group,
+    correlation,
+    item_statistics,
+)
 
 # Five learners' first attempts (1 right, 0 wrong); D never met q3, E only q1.
 RESPONSES = {

@@ -11,10 +11,11 @@ from django.utils import timezone
 from fsrs import Scheduler
 from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS
 
-from learning import memorymodel, tasks
+from learning import tasks
 from learning.demo import simulate_history
 from learning.models import Card, LearnerSettings, MemoryModel, ReviewLog
-from learning.scheduling import (
+from learning.study import memorymodel
+from learning.study.scheduling import (
     DEFAULT_PARAMETERS,
     NEW_CARD,
     Rating,
@@ -23,7 +24,7 @@ from learning.scheduling import (
     replay,
     review,
 )
-from learning.services import card_rebuild, memory_model_record, memory_model_request
+from learning.study.services import card_rebuild, memory_model_record, memory_model_request
 from tests.factories import UserFactory
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)

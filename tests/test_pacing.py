@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learning.pacing import (
+from learning.study.pacing import (
     Offer,
     Rank,
     Standing,
@@ -16,7 +16,7 @@ from learning.pacing import (
     standing,
     target_facts,
 )
-from learning.scheduling import Candidate, Limits
+from learning.study.scheduling import Candidate, Limits
 
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from learning.progress import (
+from learning.study.progress import (
     fact_mastery,
     forecast,
     mastery_by,

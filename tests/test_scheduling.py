@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learning.scheduling import (
+from learning.study.scheduling import (
     NEW_CARD,
     Candidate,
     Limits,
@@ -284,7 +284,7 @@ def test_recall_is_what_the_fsrs_package_computes(  # the fast formula must not 
 ) -> None:
     from fsrs import Scheduler
 
-    from learning.scheduling import _to_fsrs
+    from learning.study.scheduling import _to_fsrs
 
     card = NEW_CARD
     for days, rating in ((0, Rating.Good), (3, Rating.Good), (11, Rating.Again), (12, Rating.Easy)):

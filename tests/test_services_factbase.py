@@ -12,10 +12,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from learning.factbase import read_factbase
-from learning.generation import generate_questions
+from learning.content.factbase import read_factbase
+from learning.content.generation import generate_questions
+from learning.content.selectors import factbase_from_db
+from learning.content.services import factbase_load
 from learning.models import ArguablePair, Citation, Entity, Fact, Question, Relation
-from learning.services import bank_regenerate, factbase_from_db, factbase_load
+from learning.study.regeneration import bank_regenerate
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from learning import study
 from learning.demo import simulate_history
 from learning.models import Card, Fact, FactMemory, FactPlace, LearnerDay, LearnerSettings
-from learning.scheduling import recall_probability
-from learning.services import progress_rebuild
+from learning.study import queue as study
+from learning.study.scheduling import recall_probability
+from learning.study.services import progress_rebuild
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

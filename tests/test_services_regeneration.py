@@ -7,9 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from learning import study
 from learning.models import Card, Citation, Entity, Fact, Question, ReviewLog, Source
-from learning.services import bank_regenerate, facts_regenerate, review_record
+from learning.study import queue as study
+from learning.study.regeneration import bank_regenerate, facts_regenerate
+from learning.study.services import review_record
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import services
 from learning.demo import simulate_history
 from learning.models import Card, ReviewLog
-from learning.services import card_rebuild, review_record
+from learning.study import services
+from learning.study.services import card_rebuild, review_record
 from tests.factories import UserFactory
 from tests.test_views_study import answer_data, rating_token, shown
 

@@ -8,10 +8,12 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
-from learning import pacing, study, teaching
+from learning.courses import teaching
 from learning.models import Card, LearnerSettings, Question, ReviewLog
-from learning.scheduling import State
-from learning.services import review_record
+from learning.study import pacing
+from learning.study import queue as study
+from learning.study.scheduling import State
+from learning.study.services import review_record
 from tests.factories import AssignmentFactory, DeckFactory, EnrolmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import study
 from learning.models import Card, FactMemory, LearnerDay, LearnerSettings, ReviewLog
-from learning.services import card_rebuild
+from learning.study import queue as study
+from learning.study.services import card_rebuild
 from tests.factories import UserFactory
 from tests.test_views_study import answer_data, rating_token, shown, study_one
 
@@ -286,7 +286,7 @@ def test_true_retention_waits_for_enough_mature_reviews(learner_client, learner)
 
 
 def test_the_forecast_has_a_count_axis_and_a_day_axis():
-    from learning.charts import forecast_svg
+    from learning.study.charts import forecast_svg
 
     start = timezone.localdate()
     counts = [(n * 7) % 58 for n in range(30)]

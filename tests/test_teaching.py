@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import itemstats, teaching
+from learning.courses import itemstats, teaching
 from learning.models import Card, Question, ReviewLog
-from learning.services import review_record
+from learning.study.services import review_record
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,

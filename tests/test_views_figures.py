@@ -135,7 +135,8 @@ def test_the_deck_builder_saves_the_figure_filter(spine_bank):
 
 
 def test_item_statistics_name_what_a_figure_question_marks(spine_bank):
-    from learning.teaching import item_labels, template_name
+    from learning.courses.item_report import item_labels
+    from learning.courses.teaching import template_name
 
     question = Question.objects.get(
         is_active=True, template="figure-name", figure_marks={"vertebra-l2": "highlight"}

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from learning.forms_courses import DeckForm
+from learning.courses.forms import DeckForm
 from learning.models import Deck, Question
 from tests.factories import EditorFactory, UserFactory
 from tests.test_views_study import answer_data, shown

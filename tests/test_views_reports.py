@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from learning.models import ProblemReport, Question, ReviewLog, Role
 from learning.roles import roles_ensure
-from learning.services import review_record
+from learning.study.services import review_record
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

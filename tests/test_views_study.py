@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learning.models import Card, LearnerSettings, Question, ReviewLog
-from learning.services import card_rebuild
+from learning.study.services import card_rebuild
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

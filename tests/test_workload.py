@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from learning import workload
 from learning.models import WorkloadForecast
+from learning.study import workload
 from tests.factories import UserFactory
 
 

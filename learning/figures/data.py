@@ -16,17 +16,16 @@ from typing import Any
 
 import yaml
 
-from learning.factbase import (
+from learning.content.factbase import (
     KEY_RE,
     Citation,
     FactBase,
     FactBaseError,
-    Node,
     Problem,
-    _LineLoader,
     clip,
     fact_key,
 )
+from learning.content.factbase.reader import Node, _LineLoader
 
 # What a figure shows, for the bank's counts and the screenshots of each kind.
 FIGURE_KINDS = ("spine", "foramen", "key-points", "myotomes")

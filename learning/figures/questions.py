@@ -15,19 +15,18 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
-from learning import itemrules
-from learning.factbase import Fact, FactBase
-from learning.figures.data import LETTERS, Figure, Region
-from learning.generation import (
-    ASIDE_RE,
+from learning.content import itemrules
+from learning.content.factbase import FactBase, FactValue
+from learning.content.generation import GeneratedQuestion, WrongAnswer
+from learning.content.generation.index import ASIDE_RE
+from learning.content.generation.values import (
     MCQ_DISTRACTORS,
-    Question,
-    WrongAnswer,
     capitalise,
     question_key,
     question_position,
     question_yield,
 )
+from learning.figures.data import LETTERS, Figure, Region
 
 TEMPLATES = ("figure-name", "figure-via", "figure-letter")
 ORIGIN = "figure"
@@ -62,8 +61,8 @@ class _Figure:
         self.figure = figure
         self.truths = truths
         published = {f.key: f for f in factbase.facts if f.is_published}
-        self.facts: dict[str, list[Fact]] = {}
-        self.via: dict[str, Fact] = {}
+        self.facts: dict[str, list[FactValue]] = {}
+        self.via: dict[str, FactValue] = {}
         for region in figure.regions:
             if region.entity not in factbase.entities:
                 continue
@@ -101,25 +100,25 @@ class _Figure:
     def neighbours(self, region: Region) -> list[Region]:
         return [r for r in self.figure.neighbours(region) if r.entity in self.facts]
 
-    def statement(self, fact: Fact) -> str:
+    def statement(self, fact: FactValue) -> str:
         relation = self.factbase.relations[fact.relation]
         text = relation.statement.replace("{subject}", self.name(fact.subject))
         return capitalise(text.replace("{object}", self.name(fact.object)))
 
-    def cited(self, fact: Fact) -> tuple[str, ...]:
+    def cited(self, fact: FactValue) -> tuple[str, ...]:
         sources = self.factbase.sources
         return tuple(
             sources[c.source].cite(c.section) if c.source in sources else str(c)
             for c in fact.citations
         )
 
-    def reason_fact(self, region: Region, key: str) -> Fact:
+    def reason_fact(self, region: Region, key: str) -> FactValue:
         """Of a wrong option's facts, the one that names the key, if any: it says best
         why the option is not the key ("The L2 vertebra lies directly above the L3")."""
         facts = self.facts[region.entity]
         return next((f for f in facts if key in (f.subject, f.object)), facts[0])
 
-    def explanation(self, lead: str, facts: Sequence[Fact]) -> str:
+    def explanation(self, lead: str, facts: Sequence[FactValue]) -> str:
         parts = [lead]
         for fact in facts:
             text = fact.explanation or self.statement(fact)
@@ -127,7 +126,7 @@ class _Figure:
                 parts.append(text)
         return " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
 
-    def levels(self, facts: Iterable[Fact]) -> tuple[str, ...]:
+    def levels(self, facts: Iterable[FactValue]) -> tuple[str, ...]:
         keys = {
             lv
             for f in facts
@@ -138,7 +137,7 @@ class _Figure:
         levels = self.factbase.levels
         return tuple(sorted(keys, key=lambda lv: levels[lv].order if lv in levels else 0))
 
-    def citations(self, facts: Iterable[Fact]) -> tuple[str, ...]:
+    def citations(self, facts: Iterable[FactValue]) -> tuple[str, ...]:
         out: list[str] = []
         for fact in facts:
             for citation in fact.citations:
@@ -157,17 +156,17 @@ class _Figure:
         prompt: str,
         choices: Sequence[str],
         answer: str,
-        facts: Sequence[Fact],
+        facts: Sequence[FactValue],
         explanation: str,
-        wrong: Sequence[tuple[str, str, Fact]],
+        wrong: Sequence[tuple[str, str, FactValue]],
         marks: Mapping[str, str],
         named: Sequence[str] = (),
         key: str,
-    ) -> Question | None:
+    ) -> GeneratedQuestion | None:
         """The question, or None where it breaks an item-writing rule."""
         yield_level = question_yield(facts)
         relation = self.factbase.relations[facts[0].relation]
-        question = Question(
+        question = GeneratedQuestion(
             key=key,
             kind="mcq",
             prompt=prompt,
@@ -214,7 +213,7 @@ def _rng(*parts: str) -> random.Random:
     return random.Random("|".join(parts))
 
 
-def _name_question(view: _Figure, region: Region) -> Question | None:
+def _name_question(view: _Figure, region: Region) -> GeneratedQuestion | None:
     """ "Which vertebra is highlighted?": the key and three regions of its kind."""
     figure = view.figure
     if not figure.name_prompt:
@@ -249,14 +248,14 @@ def _name_question(view: _Figure, region: Region) -> Question | None:
     )
 
 
-def _via_question(view: _Figure, region: Region) -> Question | None:
+def _via_question(view: _Figure, region: Region) -> GeneratedQuestion | None:
     """ "The marked point is the key sensory point of which nerve root?"."""
     figure = view.figure
     via = view.via.get(region.entity)
     if via is None:
         return None
     wrong_subjects = view.truths.subjects.get((figure.via, region.entity), set())
-    others: list[tuple[Region, Fact]] = []
+    others: list[tuple[Region, FactValue]] = []
     # The roots of the neighbouring levels first (L2 and L4 for L3), then the nearest.
     for other in sorted(
         view.neighbours(region),
@@ -294,7 +293,7 @@ def _via_question(view: _Figure, region: Region) -> Question | None:
     )
 
 
-def _letter_question(view: _Figure, region: Region, *, through: bool) -> Question | None:
+def _letter_question(view: _Figure, region: Region, *, through: bool) -> GeneratedQuestion | None:
     """ "Which letter marks the L2 vertebra?" ("... the L2 key sensory point?" `through`
     the figure's relation): the region and its three nearest, lettered A to D, the
     same kind first."""
@@ -354,11 +353,11 @@ def _letter_question(view: _Figure, region: Region, *, through: bool) -> Questio
     )
 
 
-def figure_questions(factbase: FactBase, figures: Mapping[str, Figure]) -> list[Question]:
+def figure_questions(factbase: FactBase, figures: Mapping[str, Figure]) -> list[GeneratedQuestion]:
     """Every question the figures give over this fact base, sorted by key. A region
     whose entity or facts the fact base lacks (or has not published) asks nothing."""
     truths = itemrules.Truths(factbase)
-    out: dict[str, Question] = {}
+    out: dict[str, GeneratedQuestion] = {}
     for figure in figures.values():
         view = _Figure(factbase, figure, truths)
         for region in view.regions:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
+from learning.content.generation import FactSource, GeneratedQuestion
 from learning.figures.data import Figure, read_figures
 from learning.figures.drawing import figure_svg
 from learning.figures.questions import (
@@ -19,8 +20,6 @@ from learning.figures.questions import (
     figure_questions,
     figures_touched,
 )
-from learning.generation import FactSource
-from learning.generation import Question as GeneratedQuestion
 
 
 def figures_dir() -> Path:

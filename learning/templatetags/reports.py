@@ -2,8 +2,8 @@ from typing import Any
 
 from django import template
 
+from learning.content.models import Question
 from learning.forms import ProblemReportForm
-from learning.models import Question
 
 register = template.Library()
 

@@ -8,7 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from learning import teaching
+from learning.courses import teaching
 
 register = template.Library()
 

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from learning.accounts import email_mark_verified
 from learning.demo import demo_course, simulate_history
-from learning.models import ReviewLog, Role
-from learning.roles import roles_ensure
+from learning.models import Role
+from learning.roles import role_group
+from learning.study.models import ReviewLog
 
 # Demo only: printed on every start, refused on a production settings module.
 DEMO_ACCOUNTS = [
@@ -43,7 +44,7 @@ class Command(BaseCommand):
     ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("Demo accounts have known passwords; run with DEBUG=1 or --force.")
-        groups = roles_ensure()
+        groups = {role: role_group(role) for role in Role}
         users = get_user_model()
         self.stdout.write("Demo accounts (development only):")
         for username, password, role, is_staff in DEMO_ACCOUNTS:

@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learning.exports import deck_anki_write
-from learning.models import Deck
+from learning.study.models import Deck
 
 
 class Command(BaseCommand):

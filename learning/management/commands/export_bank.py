@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from learning.content.models import Question, Source
+from learning.content.selectors import question_export
 from learning.figures.stored import question_drawing
-from learning.models import Question, Source
-from learning.services import question_export
 
 
 class Command(BaseCommand):

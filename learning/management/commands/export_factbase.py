@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learning.factbase import EXPORT_FILES, write_factbase
-from learning.services import factbase_from_db
+from learning.content.factbase import EXPORT_FILES, write_factbase
+from learning.content.selectors import factbase_from_db
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from learning.services import bank_regenerate
+from learning.study.regeneration import bank_regenerate
 
 
 class Command(BaseCommand):

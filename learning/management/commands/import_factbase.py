@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from learning.factbase import FactBaseError, read_factbase
-from learning.services import factbase_import
+from learning.content.factbase import FactBaseError, read_factbase
+from learning.study.regeneration import factbase_import
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learning.factbase import FactBaseError, read_factbase
+from learning.content.factbase import FactBaseError, read_factbase
+from learning.content.services import factbase_load
 from learning.figures.data import read_figures
-from learning.services import factbase_load
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
-from learning.models import LearnerDay, ReviewLog
-from learning.services import progress_rebuild
+from learning.study.models import LearnerDay, ReviewLog
+from learning.study.services import progress_rebuild
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learning.factbase import FactBaseError, read_factbase
-from learning.inventory import InventoryError, read_inventory, take_inventory
+from learning.content.factbase import FactBaseError, read_factbase
+from learning.content.inventory import InventoryError, read_inventory, take_inventory
 
 
 class Command(BaseCommand):

@@ -1,0 +1,409 @@
+"""The study session's pages: the next question, the answer checked and its feedback, the
+rating that schedules the card, and undo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from learning.content.models import Question, Source
+from learning.forms import (
+    AnswerForm,
+    CardNoteForm,
+    StudyFilterForm,
+)
+from learning.study import queue as study
+from learning.study.grading import is_correct
+from learning.study.models import Card, LearnerSettings, ReviewLog
+from learning.study.scheduling import (
+    NEW_CARD,
+    Rating,
+    format_interval,
+    next_intervals,
+)
+from learning.study.services import (
+    DuplicateReview,
+    NothingToUndo,
+    ReviewRefused,
+    review_record,
+    review_undo,
+)
+from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
+from learning.views import HtmxHttpRequest
+from learning.views.learner import _cited_keys, cited
+
+QUESTION_SALT = "spinequiz.study.question"
+RATING_SALT = "spinequiz.study.rating"
+FEEDBACK_SALT = "spinequiz.study.feedback"
+TOKEN_MAX_AGE = 60 * 60 * 24
+RATINGS = [
+    (Rating.Again, "Again"),
+    (Rating.Hard, "Hard"),
+    (Rating.Good, "Good"),
+    (Rating.Easy, "Easy"),
+]
+
+
+# Studying ---------------------------------------------------------------------
+
+
+def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFilter:
+    values: dict[str, list[str]] = {
+        "level": [],
+        "topic": [],
+        "kind": [],
+        "leeches": [],
+        "figures": [],
+    }
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return study.StudyFilter(
+        tuple(values["level"]),
+        tuple(values["topic"]),
+        tuple(values["kind"]),
+        bool(values["leeches"]),
+        bool(values["figures"]),
+    )
+
+
+def study_url(study_filter: study.StudyFilter) -> str:
+    if not study_filter.is_custom:
+        return reverse("study")
+    return f"{reverse('study_custom')}?{urlencode(study_filter.as_query())}"
+
+
+def question_context(
+    request: HttpRequest,
+    study_filter: study.StudyFilter,
+    now: datetime,
+    *,
+    first: Question | None = None,
+) -> dict[str, Any]:
+    """The next question of the session (or `first`), with its signed token and what is
+    left today, or why there is nothing left."""
+    study_settings = LearnerSettings.of(request.user)
+    done = study.today(request.user, study_settings, now)
+    current = study.session(
+        request.user, now, study_filter, study_settings=study_settings, done=done
+    )
+    context: dict[str, Any] = {
+        "filter": study_filter,
+        "study_url": study_url(study_filter),
+        "done": done,
+        "settings": study_settings,
+        "remaining": current.remaining,
+        "undo_token": _undo_token(request.user, done, study_filter),
+    }
+    question = first or (current.questions[0] if current.questions else None)
+    if question is None:
+        context["summary"] = study.summary(request.user, now, done)
+        return context
+    token = signing.dumps(
+        {
+            "u": request.user.pk,
+            "q": question.pk,
+            "n": question.card_reviews,
+            "t": now.timestamp(),
+            "f": study_filter.as_query(),
+        },
+        salt=QUESTION_SALT,
+    )
+    context.update(
+        {
+            "question": question,
+            "is_new": question.card_is_new,
+            # Its answer changed since the learner last saw it, so it starts again.
+            "changed": question.card_changed,
+            "form": AnswerForm(question=question, initial={"token": token}),
+            "card_token": CardToken(request.user.pk, question.pk, study_filter.as_query()).sign(),
+        }
+    )
+    return context
+
+
+def _undo_token(user: Any, done: study.Today, study_filter: study.StudyFilter) -> str | None:
+    """The learner's latest answer today, signed for the undo button (None: nothing to undo)."""
+    if done.latest is None:
+        return None
+    card_id, number = done.latest
+    return UndoToken(user.pk, card_id, number, study_filter.as_query()).sign()
+
+
+def session_page(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
+    template = "learning/study.html" + ("#session" if request.htmx else "")
+    return render(request, template, context)
+
+
+@vary_on_headers("HX-Request")
+def study_today(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    return session_page(
+        request, question_context(request, study.StudyFilter(), now, first=_again(request))
+    )
+
+
+@vary_on_headers("HX-Request")
+def study_custom(request: HttpRequest) -> HttpResponse:
+    query = request.GET.copy()
+    query.pop("again", None)
+    form = StudyFilterForm(query or None)
+    if not query or not form.is_valid():
+        return render(request, "learning/study_custom.html", {"form": form})
+    study_filter = form.study_filter()
+    context = question_context(request, study_filter, timezone.now(), first=_again(request))
+    context["custom_form"] = form
+    return session_page(request, context)
+
+
+def _again(request: HttpRequest) -> Question | None:
+    """The question the study page was asked to show first (`?again=`, after an undo)."""
+    if "again" not in request.GET:
+        return None
+    try:
+        again = AgainToken.load(request.GET.get("again", ""))
+    except TokenInvalid:
+        return None
+    if again.learner != request.user.pk:
+        return None
+    return study.question_again(request.user, again.question)
+
+
+def refuse(request: HtmxHttpRequest, message: str, status: int = 400) -> HttpResponse:
+    template = "learning/study_refused.html" + ("#refusal" if request.htmx else "")
+    return render(request, template, {"message": message}, status=status)
+
+
+def _read_token(request: HttpRequest, value: str, salt: str) -> dict[str, Any] | None:
+    try:
+        data = signing.loads(value, salt=salt, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        return {"expired": True}
+    except signing.BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@require_POST
+def study_answer(request: HtmxHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    data = _read_token(request, request.POST.get("token", ""), QUESTION_SALT)
+    if data is None:
+        return refuse(
+            request,
+            "This answer was not recorded: the question form was changed "
+            "or did not come from SpineQuiz.",
+        )
+    if data.get("expired"):
+        return refuse(
+            request,
+            "This question was shown more than a day ago, so the answer "
+            "was not recorded. Here is a fresh one.",
+        )
+    if data.get("u") != request.user.pk:
+        return refuse(
+            request,
+            "This answer was not recorded: that question was shown to someone else.",
+            status=403,
+        )
+    question = Question.objects.filter(pk=data.get("q"), is_active=True).first()
+    if question is None:
+        return refuse(
+            request, "This question has been retired from the bank, so the answer was not recorded."
+        )
+    study_filter = filter_from(data.get("f", []))
+    form = AnswerForm(request.POST, question=question)
+    if not form.is_valid():
+        context = _question_context_for(request, question, study_filter, form)
+        template = "learning/study.html" + ("#session" if request.htmx else "")
+        return render(request, template, context, status=422)
+    given = form.given()
+    correct = is_correct(
+        question.kind, given, question.answers, question.accepted, question.rejected
+    )
+    duration_ms = int((now.timestamp() - float(data.get("t", now.timestamp()))) * 1000)
+    study_settings = LearnerSettings.of(request.user)
+    feedback = {
+        "u": request.user.pk,
+        "q": question.pk,
+        "a": given,
+        "c": correct,
+        "f": data.get("f", []),
+        "n": data["n"],
+    }
+    card: Card | None = None
+    if correct:
+        card = Card.objects.filter(learner=request.user, question=question).first()
+        state = card.as_state() if card else NEW_CARD
+        intervals = next_intervals(
+            state,
+            now,
+            desired_retention=study_settings.desired_retention,
+            seed=card.seed if card else f"{request.user.pk}:{question.pk}",
+            parameters=study_settings.fsrs_parameters,
+        )
+        feedback["r"] = signing.dumps(
+            {**feedback, "d": duration_ms, "t": now.timestamp()}, salt=RATING_SALT
+        )
+        feedback["i"] = {int(r): format_interval(intervals[r]) for r in Rating}
+    else:
+        try:
+            card = review_record(
+                learner=request.user,
+                question=question,
+                answer=given,
+                correct=False,
+                rating=ReviewLog.Rating.AGAIN,
+                expected_count=data["n"],
+                duration_ms=duration_ms,
+                now=now,
+                desired_retention=study_settings.desired_retention,
+                shown_at=_moment(data.get("t")),
+            ).card
+        except DuplicateReview:
+            feedback["dup"] = True
+    if request.htmx:
+        context = _feedback_context(request, feedback, question, card=card)
+        return render(request, "learning/study.html#feedback", context)
+    token = signing.dumps(feedback, salt=FEEDBACK_SALT)
+    return redirect(f"{reverse('study_feedback')}?{urlencode({'token': token})}")
+
+
+def _question_context_for(
+    request: HttpRequest, question: Question, study_filter: study.StudyFilter, form: AnswerForm
+) -> dict[str, Any]:
+    """The same question again, with the form's errors."""
+    card = Card.objects.filter(learner=request.user, question=question).first()
+    return {
+        "question": question,
+        "is_new": card is None or card.state is None,
+        "form": form,
+        "filter": study_filter,
+        "study_url": study_url(study_filter),
+    }
+
+
+def _feedback_context(
+    request: HttpRequest,
+    feedback: dict[str, Any],
+    question: Question | None = None,
+    *,
+    card: Card | None = None,
+) -> dict[str, Any]:
+    """The feedback on an answer; `card` is the learner's card of the question as it is
+    now (read when not given; None when there is none yet)."""
+    if question is None or question.pk != feedback["q"]:
+        question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback["q"])
+        card = Card.objects.filter(learner=request.user, question=question).first()
+    sources = {s.key: s for s in Source.objects.filter(key__in=_cited_keys(question))}
+    intervals = {int(k): v for k, v in feedback.get("i", {}).items()}
+    study_filter = filter_from(feedback.get("f", []))
+    recorded = not feedback["c"] and card is not None and card.review_count
+    return {
+        "question": question,
+        "given": feedback["a"],
+        "correct": feedback["c"],
+        "duplicate": feedback.get("dup", False),
+        "rating_token": feedback.get("r"),
+        "ratings": [
+            (int(r), label, intervals.get(int(r), "")) for r, label in RATINGS if r != Rating.Again
+        ],
+        "cited": cited(question, sources),
+        "study_url": study_url(study_filter),
+        "card_token": CardToken(request.user.pk, question.pk, study_filter.as_query()).sign(),
+        "note_form": CardNoteForm(instance=card or Card()),
+        # A wrong answer is recorded at once, so it can be undone from here.
+        "undo_token": (
+            UndoToken(request.user.pk, card.pk, card.review_count, study_filter.as_query()).sign()
+            if recorded
+            else None
+        ),
+    }
+
+
+def study_feedback(request: HttpRequest) -> HttpResponse:
+    data = _read_token(request, request.GET.get("token", ""), FEEDBACK_SALT)
+    if data is None or data.get("expired") or data.get("u") != request.user.pk:
+        return refuse(request, "That feedback link is not valid for you.", status=404)
+    return render(request, "learning/study_feedback.html", _feedback_context(request, data))
+
+
+@require_POST
+def study_undo(request: HtmxHttpRequest) -> HttpResponse:
+    """Undo the learner's latest answer and show its question again, as Anki does."""
+    now = timezone.now()
+    try:
+        token = UndoToken.load(request.POST.get("token", ""))
+    except TokenInvalid:
+        return refuse(request, "Nothing was undone: the form was changed or is too old.")
+    if token.learner != request.user.pk:
+        return refuse(request, "Nothing was undone: that answer was someone else's.", status=403)
+    study_filter = filter_from(token.session)
+    try:
+        card = review_undo(learner=request.user, card_id=token.card, number=token.number, now=now)
+    except NothingToUndo as reason:
+        messages.info(request, str(reason))
+        if request.htmx:
+            return session_page(request, question_context(request, study_filter, now))
+        return redirect(study_url(study_filter))
+    messages.success(request, "Your last answer was undone. Here is its question again.")
+    if request.htmx:
+        again = study.question_again(request.user, card.question_id)
+        return session_page(request, question_context(request, study_filter, now, first=again))
+    again_token = AgainToken(request.user.pk, card.question_id, study_filter.as_query()).sign()
+    url = study_url(study_filter)
+    return redirect(f"{url}{'&' if '?' in url else '?'}{urlencode({'again': again_token})}")
+
+
+@require_POST
+def study_rate(request: HtmxHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    data = _read_token(request, request.POST.get("token", ""), RATING_SALT)
+    if data is None or data.get("expired"):
+        return refuse(request, "This rating was not recorded: the form was changed or is too old.")
+    if data.get("u") != request.user.pk:
+        return refuse(
+            request, "This rating was not recorded: that answer was someone else's.", status=403
+        )
+    try:
+        rating = int(request.POST.get("rating", ""))
+    except ValueError:
+        rating = 0
+    study_filter = filter_from(data.get("f", []))
+    study_settings = LearnerSettings.of(request.user)
+    try:
+        review_record(
+            learner=request.user,
+            question=int(data["q"]),
+            answer=data["a"],
+            correct=data["c"],
+            rating=rating,
+            expected_count=data["n"],
+            duration_ms=int(data.get("d", 0)),
+            now=now,
+            desired_retention=study_settings.desired_retention,
+            shown_at=_moment(data.get("t")),
+        )
+    except ReviewRefused as refusal:
+        return refuse(request, f"This rating was not recorded: {refusal}")
+    except DuplicateReview:
+        messages.info(request, "That answer was already recorded; here is the next question.")
+    if request.htmx:
+        return session_page(request, question_context(request, study_filter, now))
+    return redirect(study_url(study_filter))
+
+
+def _moment(timestamp: Any) -> datetime | None:
+    """A moment a signed token recorded (seconds since the epoch)."""
+    if not isinstance(timestamp, int | float):
+        return None
+    return datetime.fromtimestamp(timestamp, tz=UTC)
