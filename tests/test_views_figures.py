@@ -146,3 +146,24 @@ def test_item_statistics_name_what_a_figure_question_marks(spine_bank):
         "Which vertebra is highlighted? (on the figure lumbar-side; highlighted: L2 vertebra)"
     )
     assert template_name("figure-letter") == "On a figure: which letter marks a named structure"
+
+
+def test_retiring_a_fact_retires_its_figure_questions_as_the_whole_bank_would(spine_bank):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learning.models import Fact
+    from learning.study.regeneration import bank_regenerate, facts_regenerate
+
+    arrow = "movement-ankle-dorsiflexion"
+    marked = Question.objects.active().filter(figure="myotome-movements")
+    assert [q for q in marked if arrow in q.figure_marks]
+    fact = Fact.objects.get(subject__key="root-l4", relation__key="key-muscle", object__key=arrow)
+    fact.status = Fact.Status.RETIRED
+    fact.save()
+    now = timezone.now()
+    facts_regenerate(triples=[("root-l4", "key-muscle", arrow)], now=now)
+    assert not [q for q in marked.all() if arrow in q.figure_marks]
+    assert marked.exists()  # the other four arrows are still asked about
+    assert not bank_regenerate(now=now + timedelta(seconds=1)).changed

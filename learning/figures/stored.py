@@ -51,10 +51,9 @@ def figure_questions_touched(
     if not touched:
         return set(), []
     keys = {region.entity for figure in touched.values() for region in figure.regions}
+    vocabulary = source.vocabulary()  # first: a database source learns its keys from it
     facts, arguable, entities = source.facts_about(keys)
-    factbase = replace(
-        source.vocabulary(), entities=entities, facts=tuple(facts), arguable=tuple(arguable)
-    )
+    factbase = replace(vocabulary, entities=entities, facts=tuple(facts), arguable=tuple(arguable))
     return figure_origins(touched), figure_questions(factbase, touched)
 
 
