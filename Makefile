@@ -14,15 +14,19 @@ PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 PG_URL ?= postgres://root@$(PG_HOST):$(PG_PORT)/spinequiz
 PYTEST_ARGS ?=
+# Every core: pytest-xdist gives each worker its own test database.
+XDIST ?= -n auto
 # Fails, saying why, when no PostgreSQL server answers for PG_URL.
 PG_PING := import os, sys, psycopg; sys.tracebacklimit = 0; psycopg.connect(os.environ["PG_URL"], dbname="postgres", connect_timeout=5).close()
 
-.PHONY: help install run serve test test-sqlite test-postgres chromium bench lint format clean
+.PHONY: help install run serve test test-fast test-sqlite test-postgres chromium bench lint format clean
 
 help:
 	@echo "make run      install, migrate, load the spine fact base and demo accounts, serve on http://127.0.0.1:8000"
 	@echo "make serve    the production-like stack: collected static files, gunicorn on 127.0.0.1:8000"
-	@echo "make test     install, then run the tests on SQLite and on PostgreSQL (PYTEST_ARGS=... passed to both)"
+	@echo "make test     install, then run the tests on SQLite and on PostgreSQL, the slow ones in a step"
+	@echo "              of their own (PYTEST_ARGS=... passed to every step; XDIST= for one process)"
+	@echo "make test-fast  the inner loop: SQLite, no browser and no slow tests, on every core"
 	@echo "make bench    run the benchmarks"
 	@echo "make lint     ruff check and ruff format --check"
 	@echo "make format   ruff format and ruff check --fix"
@@ -101,11 +105,20 @@ test: install chromium
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 
+# The slow tests run in their own step, after the rest (pyproject leaves them out by default).
 test-sqlite: install
 	@echo "==> pytest on SQLite"
-	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	@echo "==> pytest on SQLite: the slow tests"
+	@# Exit status 5: PYTEST_ARGS chose files with no slow test in them.
+	env -u DATABASE_URL $(PY) -m pytest $(XDIST) -m slow $(PYTEST_ARGS) || [ $$? = 5 ]
 
-# pytest-django creates (and drops) test_spinequiz on that server.
+# A developer's inner loop: SQLite, without the browser and the slow tests.
+test-fast: install
+	env -u DATABASE_URL $(PY) -m pytest $(XDIST) -m 'not slow and not browser' $(PYTEST_ARGS)
+
+# pytest-django creates (and drops) test_spinequiz on that server, one per xdist worker
+# (test_spinequiz_gw0, test_spinequiz_gw1, ...): give each checkout its own PG_URL name.
 test-postgres: install
 	@if ! PG_URL='$(PG_URL)' $(PY) -c '$(PG_PING)'; then \
 	  if [ "$${CI:-}" = true ]; then \
@@ -118,7 +131,9 @@ test-postgres: install
 	  exit 0; \
 	fi; \
 	echo "==> pytest on PostgreSQL ($(PG_URL))"; \
-	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(XDIST) $(PYTEST_ARGS); \
+	echo "==> pytest on PostgreSQL ($(PG_URL)): the slow tests"; \
+	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(XDIST) -m slow $(PYTEST_ARGS) || [ $$? = 5 ]
 
 # The browser tests use Debian's Chromium: Playwright cannot fetch its own here.
 chromium:

@@ -25,7 +25,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://root@127.0.0.1:5432")
-PG_DATABASE = "spinequiz_bench"
+# Its own name per checkout or test run (BENCH_PG_DATABASE), so runs side by side do not
+# drop each other's database.
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "spinequiz_bench")
 
 IN_SUITE = ("review cycle", "learner dashboard", "class progress")
 OWN_DATABASE = ("fact save",)

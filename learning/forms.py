@@ -15,6 +15,7 @@ from learning.accounts import verified_accounts
 from learning.content.models import Level, ProblemReport, Question, Topic
 from learning.study.daily import StudyFilter
 from learning.study.models import Card, Deck, LearnerSettings
+from learning.widgets import LongSelect
 
 
 def posted(request: Any) -> Any:
@@ -165,6 +166,7 @@ class StudyFilterForm(forms.Form):
 class LearnerSettingsForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         choices=[(z, z) for z in sorted(available_timezones())],
+        widget=LongSelect,
         help_text="Your study day starts at 4 a.m. in this time zone.",
     )
 

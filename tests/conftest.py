@@ -9,6 +9,8 @@ from django.test import override_settings
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
+from tests.spine import load_spine, load_spine_if_flushed
+
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI") == "true"
 
@@ -138,30 +140,16 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 # The spine fact base and its bank, loaded once into the test database -------
 
 
-def _load_spine() -> None:
-    from django.utils import timezone
-
-    from learning.content.factbase import read_factbase
-    from learning.content.services import factbase_load
-    from learning.study.regeneration import bank_regenerate
-
-    factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))
-    bank_regenerate(now=timezone.now())
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends pytest-django's
     with django_db_blocker.unblock():
-        _load_spine()
+        load_spine()
 
 
 @pytest.fixture
 def spine_bank(db) -> None:
     """The loaded fact base and bank (reloaded after a test that flushed the database)."""
-    from learning.models import Question
-
-    if not Question.objects.exists():
-        _load_spine()
+    load_spine_if_flushed()
 
 
 # The site's clock --------------------------------------------------------------------

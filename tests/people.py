@@ -9,6 +9,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from learning import models
@@ -194,10 +195,8 @@ def snapshot() -> dict[str, Any]:
         models.Citation,
         models.Question,
     ):
-        state[model.__name__] = (
-            model.objects.count(),
-            sorted(model.objects.values_list("pk"))[-1:],
-        )
+        # How many, and the newest: one query, not every id read back.
+        state[model.__name__] = model.objects.aggregate(count=Count("pk"), newest=Max("pk"))
     state["Fact updates"] = sorted(models.Fact.objects.values_list("pk", "status"))
     return state
 

@@ -1,5 +1,6 @@
 """Verified emails: what counts for enrolment, co-instructors and password reset."""
 
+import io
 import re
 from datetime import timedelta
 
@@ -166,6 +167,24 @@ def test_demo_accounts_are_confirmed_and_sign_in_with_their_printed_passwords(sp
         response = Client().post(reverse("login"), {"username": username, "password": password})
         assert response.status_code == 302, username
     assert email_verified(get_user_model().objects.get(username="classmate01"))
+
+
+@pytest.mark.slow
+def test_the_demo_as_make_run_makes_it_has_a_studied_learner_and_a_class(spine_bank):
+    # The defaults `make run` uses: four weeks of simulated study and twelve classmates.
+    out = io.StringIO()
+    call_command("create_demo", "--force", stdout=out)
+    printed = out.getvalue()
+    reviews = re.search(r"The demo learner has (\d+) reviews over the last 28 days", printed)
+    assert reviews and int(reviews[1]) > 0, printed
+    assert "(13 learners" in printed
+    for username, password in (
+        ("learner", "learn-the-spine-L2"),
+        ("instructor", "teach-the-spine-L2"),
+        ("editor", "edit-the-spine-L2"),
+    ):
+        response = Client().post(reverse("login"), {"username": username, "password": password})
+        assert response.status_code == 302, username
 
 
 # Look-alike usernames ----------------------------------------------------------------------

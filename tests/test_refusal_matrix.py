@@ -22,9 +22,11 @@ next person is asked about.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
@@ -44,6 +46,7 @@ from django_tasks_db.models import DBTaskResult
 from learning import models
 from learning.accounts import verification_token
 from tests import people
+from tests.spine import load_spine_if_flushed
 
 pytestmark = pytest.mark.django_db
 
@@ -627,9 +630,31 @@ def access_for(route: Route) -> Access | None:
 # The world every URL is asked about ----------------------------------------------------
 
 
-@pytest.fixture
-def world(spine_bank) -> dict[str, Any]:
-    return people.world_build()
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
+    """Built once for the module, in a transaction rolled back when the module is done:
+    every test runs in its own savepoint inside it, and every request in another, so each
+    test meets the same world whatever ran before it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_spine_if_flushed()
+        world = people.world_build()
+        # Everyone has opened their settings page once, so it shows the workload forecast
+        # it stored then instead of simulating it again at every request of the matrix.
+        for role in SIGNED_IN:
+            client = Client()
+            client.force_login(world[role], backend="learning.backends.LearnerBackend")
+            assert client.get(reverse("settings")).status_code == 200
+        yield world
+        transaction.set_rollback(True)
+
+
+def _signed_in(world: dict[str, Any], role: str) -> SimpleCookie:
+    """The cookies of `role` signed in once; each request starts from a copy of them (its
+    own changes to the session are rolled back with the request's savepoint)."""
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world[role], backend="learning.backends.LearnerBackend")
+    return client.cookies
 
 
 @dataclass
@@ -641,17 +666,20 @@ class Answer:
 
 
 def ask(
-    world: dict[str, Any], role: str, method: str, access: Access, before: dict[str, Any]
+    world: dict[str, Any],
+    cookies: SimpleCookie,
+    method: str,
+    access: Access,
+    before: dict[str, Any],
 ) -> Answer:
-    """One request, in a savepoint that is rolled back afterwards; `changed` says whether
-    it changed what `before` holds."""
+    """One request with the cookies of someone signed in (or none), in a savepoint that
+    is rolled back afterwards; `changed` says whether it changed what `before` holds."""
     # Rate limits count in the cache, which no savepoint rolls back: each request is asked
     # as if it were the first.
     cache.clear()
     with transaction.atomic():
         client = Client(raise_request_exception=False)
-        if role != "anonymous":
-            client.force_login(world[role], backend="learning.backends.LearnerBackend")
+        client.cookies = copy.deepcopy(cookies)
         path = access.path(world)
         data = access.data(world) if method == "post" else {}
         if method in ("get", "post"):
@@ -701,35 +729,32 @@ def test_every_url_is_in_the_table():
     assert not missing, f"URLs with no row in the refusal matrix: {missing}"
 
 
-def _route_ids() -> list[Route]:
-    return all_routes()
-
-
-@pytest.mark.parametrize("route", _route_ids(), ids=lambda r: r.key)
-def test_every_url_answers_everyone_as_the_table_says(world, route):
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", all_routes(), ids=lambda r: r.key)
+def test_every_url_answers_everyone_as_the_table_says(world, route, role):
     access = access_for(route)
     assert access is not None, f"{route.regex} has no row in the refusal matrix"
     problems = []
+    cookies = _signed_in(world, role)
     before = people.snapshot()
-    for role in ROLES:
-        for method in METHODS:
-            expect = access.want[role, method]
-            answer = ask(world, role, method, access, before)
-            path = access.path(world)
-            if answer.status >= 500:
-                problems.append(f"{role} {method.upper()} {path}: {answer.status}")
-                continue
-            if not verdict(answer, expect, path):
-                problems.append(
-                    f"{role} {method.upper()} {path}: {answer.status} {answer.location!r}, "
-                    f"expected {expect}"
-                )
-            refused = answer.status in (400, 403, 404, 405, 422) or expect in (LOGIN, ADMIN_LOGIN)
-            if refused and answer.changed:
-                problems.append(f"{role} {method.upper()} {path}: a refusal changed data")
-            leaked = leaks(world, role, answer)
-            if leaked:
-                problems.append(f"{role} {method.upper()} {path}: shows the learner's {leaked}")
+    for method in METHODS:
+        expect = access.want[role, method]
+        answer = ask(world, cookies, method, access, before)
+        path = access.path(world)
+        if answer.status >= 500:
+            problems.append(f"{role} {method.upper()} {path}: {answer.status}")
+            continue
+        if not verdict(answer, expect, path):
+            problems.append(
+                f"{role} {method.upper()} {path}: {answer.status} {answer.location!r}, "
+                f"expected {expect}"
+            )
+        refused = answer.status in (400, 403, 404, 405, 422) or expect in (LOGIN, ADMIN_LOGIN)
+        if refused and answer.changed:
+            problems.append(f"{role} {method.upper()} {path}: a refusal changed data")
+        leaked = leaks(world, role, answer)
+        if leaked:
+            problems.append(f"{role} {method.upper()} {path}: shows the learner's {leaked}")
     assert not problems, "\n".join(problems)
 
 

@@ -96,7 +96,17 @@ def test_inaccuracy_questions_are_hidden_unless_asked_for(learner_client):
 def test_only_content_editors_may_edit_facts_in_the_admin(client):
     from django.core.management import call_command
 
-    call_command("create_demo", "--force", stdout=__import__("io").StringIO())
+    # The accounts and their roles are what this asks about: no simulated study or
+    # classmates (the demo as `make run` makes it is tested on its own, as slow).
+    call_command(
+        "create_demo",
+        "--force",
+        "--history-days",
+        "0",
+        "--classmates",
+        "0",
+        stdout=__import__("io").StringIO(),
+    )
     client.login(request=HttpRequest(), username="learner", password="learn-the-spine-L2")
     assert client.get("/admin/learning/fact/").status_code == 302
     client.login(request=HttpRequest(), username="editor", password="edit-the-spine-L2")
