@@ -155,7 +155,7 @@ def preview(edited: fb.FactValue, replaces: fb.FactValue | None) -> Preview:
     figure_origins, drawn = figure_questions_touched(EditedFacts(edited, replaces), triples)
     origins, questions = origins | figure_origins, questions + drawn
     own = [q for q in questions if edited.key in q.facts]
-    own.sort(key=lambda q: (q.kind != "mcq", q.kind, q.template, q.key))
+    own.sort(key=lambda q: (bool(q.figure), q.kind != "mcq", q.kind, q.template, q.key))
     stored = {
         q.key: q
         for q in StoredQuestion.objects.filter(origin__in=origins).only(

@@ -321,7 +321,10 @@ def _letter_question(view: _Figure, region: Region, *, through: bool) -> Generat
     ordered = [r for r in neighbours if view.kind(r.entity) == kind] + [
         r for r in neighbours if view.kind(r.entity) != kind
     ]
-    others = [r for r in ordered if r.entity not in right][:MCQ_DISTRACTORS]
+    # Asked through the relation, a lettered region must say, by its own fact, why not.
+    others = [
+        r for r in ordered if r.entity not in right and (not through or r.entity in view.via)
+    ][:MCQ_DISTRACTORS]
     if len(others) < MCQ_DISTRACTORS:
         return None
     direction = "reverse" if through else "name"
