@@ -444,6 +444,16 @@ class Question(models.Model):
         db_index=True,
         help_text="The fact, group, ordering or vignette the question is generated from.",
     )
+    figure = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The drawing the question is asked on (fixtures/factbase/figures), if any.",
+    )
+    figure_marks = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How the drawing is marked: entity -> 'highlight' or a letter.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -599,6 +609,7 @@ class DeckFilter:
     picked: tuple[int, ...] = ()
     include_disputed: bool = False
     yields: tuple[str, ...] = ()
+    figures: bool = False  # only questions asked on a figure
 
     @property
     def is_hand_picked(self) -> bool:
@@ -607,7 +618,13 @@ class DeckFilter:
     @property
     def has_criteria(self) -> bool:
         return bool(
-            self.levels or self.topics or self.relations or self.kinds or self.facts or self.yields
+            self.levels
+            or self.topics
+            or self.relations
+            or self.kinds
+            or self.facts
+            or self.yields
+            or self.figures
         )
 
     def q(self) -> Q:
@@ -638,6 +655,8 @@ class DeckFilter:
             condition &= Q(kind__in=self.kinds)
         if self.yields:
             condition &= Q(yield_level__in=self.yields)
+        if self.figures:
+            condition &= ~Q(figure="")
         if self.facts:
             condition &= Q(pk__in=linked_facts.filter(fact_id__in=self.facts).values("question_id"))
         # An empty Q would vanish when decks are OR-ed together; this one holds every row.
@@ -671,4 +690,8 @@ class DeckFilter:
             )
         if self.facts:
             condition &= Q(pk__in=self.facts)
+        if self.figures:
+            condition &= Q(
+                pk__in=Question.facts.through.objects.exclude(question__figure="").values("fact_id")
+            )
         return condition

@@ -4,7 +4,7 @@ discrimination from first attempts, sortable by any column."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import F, Q
 
 from learning import sorting
-from learning.content.models import Question
+from learning.content.models import Entity, Question
 from learning.courses import itemstats
 from learning.courses.models import Course, CourseReport, Enrolment
 from learning.courses.teaching import Aged, _report, _signature
@@ -106,8 +106,11 @@ def item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
     answered = {q for _, q in first}
     questions = {
         q.pk: q
-        for q in Question.objects.filter(pk__in=answered).only("pk", "prompt", "kind", "template")
+        for q in Question.objects.filter(pk__in=answered).only(
+            "pk", "prompt", "kind", "template", "figure", "figure_marks"
+        )
     }
+    labels = item_labels(questions.values())
     kinds = dict(Question.Kind.choices)
     by_question = itemstats.item_statistics(responses)
     template_of = {pk: q.template for pk, q in questions.items()}
@@ -118,7 +121,7 @@ def item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
         template_questions[q.template].add(pk)
         template_kind[q.template] = kinds.get(q.kind, q.kind)
     question_rows = [
-        ItemRow(s, questions[s.item].prompt, kinds.get(questions[s.item].kind, ""))
+        ItemRow(s, labels[s.item], kinds.get(questions[s.item].kind, ""))
         for s in by_question.values()
         if s.enough
     ]
@@ -165,3 +168,22 @@ def items_sorted(rows: list[ItemRow], order: sorting.Order) -> list[ItemRow]:
     if order.key not in keys:
         return rows
     return sorting.sort_rows(rows, order, keys, then=lambda r: str(r.stats.item))
+
+
+def item_labels(questions: Iterable[Question]) -> dict[int, str]:
+    """Each question as the item statistics name it: its prompt, and for a question on a
+    figure (whose prompt many share) what the figure marks: "(highlighted: L2 vertebra)"."""
+    questions = list(questions)
+    keys = {k for q in questions for k in (q.figure_marks or {}) if q.figure}
+    names = dict(Entity.objects.filter(key__in=keys).values_list("key", "name"))
+    labels = {}
+    for q in questions:
+        labels[q.pk] = q.prompt
+        if q.figure:
+            marks = sorted(q.figure_marks.items(), key=lambda pair: pair[1])
+            if len(marks) == 1:
+                shown = f"highlighted: {names.get(marks[0][0], marks[0][0])}"
+            else:
+                shown = ", ".join(f"{m}: {names.get(k, k)}" for k, m in marks)
+            labels[q.pk] += f" (on the figure {q.figure}; {shown})"
+    return labels

@@ -622,6 +622,9 @@ TEMPLATE_NAMES = {
     "vignette-root-findings": "Clinical vignette: the findings, then which nerve root",
     "vignette-foramen-deficit": "Clinical vignette: a narrowed foramen, then which deficit",
     "vignette-condition": "Clinical vignette: a confirmed condition, then a question on it",
+    "figure-name": "On a figure: which structure is highlighted",
+    "figure-via": "On a figure: the highlighted point or movement, then which nerve root",
+    "figure-letter": "On a figure: which letter marks a named structure",
 }
 
 

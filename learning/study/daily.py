@@ -66,16 +66,19 @@ class StudyFilter:
     topics: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     leeches: bool = False
+    figures: bool = False  # only questions asked on a figure
 
     @property
     def is_custom(self) -> bool:
-        return bool(self.levels or self.topics or self.kinds or self.leeches)
+        return bool(self.levels or self.topics or self.kinds or self.leeches or self.figures)
 
     def as_query(self) -> list[tuple[str, str]]:
         pairs = [("level", v) for v in self.levels] + [("topic", v) for v in self.topics]
         pairs += [("kind", v) for v in self.kinds]
         if self.leeches:
             pairs.append(("leeches", "1"))
+        if self.figures:
+            pairs.append(("figures", "1"))
         return pairs
 
     def apply(self, questions: QuerySet[Question], learner: Any) -> QuerySet[Question]:
@@ -87,6 +90,8 @@ class StudyFilter:
             )
         if self.kinds:
             questions = questions.filter(kind__in=self.kinds)
+        if self.figures:
+            questions = questions.exclude(figure="")
         if self.leeches:
             questions = questions.filter(cards__learner=learner, cards__lapses__gte=LEECH_LAPSES)
         return questions.distinct() if (self.levels or self.leeches) else questions
@@ -102,6 +107,8 @@ class StudyFilter:
             parts.append(", ".join(names.get(t, t) for t in self.topics))
         if self.kinds:
             parts.append(", ".join(KIND_PHRASES.get(k, k) for k in self.kinds))
+        if self.figures:
+            parts.append("questions on figures")
         return " · ".join(parts)
 
 

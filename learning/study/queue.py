@@ -95,6 +95,8 @@ def session(
         else (Question.objects.active())
     )
     pool = study_filter.apply(pool, learner)
+    if not study_settings.figure_questions:
+        pool = pool.filter(figure="")
     if study_filter.is_custom:
         cards = Card.objects.filter(learner=learner, question__in=pool)
     else:
@@ -103,6 +105,8 @@ def session(
             learner=learner, question__is_active=True, question__default_deck=True
         )
     cards = cards.studiable(done.day)
+    if not study_settings.figure_questions:
+        cards = cards.filter(question__figure="")
     if study_filter.is_custom:
         # A chosen session takes what is due, then new, then reviews ahead of time.
         limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)

@@ -60,7 +60,13 @@ RATINGS = [
 
 
 def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFilter:
-    values: dict[str, list[str]] = {"level": [], "topic": [], "kind": [], "leeches": []}
+    values: dict[str, list[str]] = {
+        "level": [],
+        "topic": [],
+        "kind": [],
+        "leeches": [],
+        "figures": [],
+    }
     for name, value in pairs:
         values.setdefault(name, []).append(value)
     return study.StudyFilter(
@@ -68,6 +74,7 @@ def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFi
         tuple(values["topic"]),
         tuple(values["kind"]),
         bool(values["leeches"]),
+        bool(values["figures"]),
     )
 
 

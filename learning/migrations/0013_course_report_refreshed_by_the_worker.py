@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learning', '0011_security'),
+        ('learning', '0012_figures'),
     ]
 
     operations = [
