@@ -153,14 +153,12 @@ def _any_of(decks: list[Deck]) -> Q:
 
 
 def _new_offers(
-    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int, figures: bool
+    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int
 ) -> list[pacing.Offer]:
     """A few never-seen questions of each pool: those that serve an assignment's pace
     (one query), and the others, the learner's own decks first (one query)."""
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = learner_plan.questions().filter(~_not_new(learner, done))
-    if not figures:
-        unseen = unseen.filter(figure="")
+    unseen = learner_plan.questions().exclude(pk__in=_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
     links = Question.facts.through.objects
@@ -231,11 +229,9 @@ def _planned_session(
         whens.append(
             When(question__in=_held_by(learner_plan.own), then=Value(int(pacing.Rank.OWN)))
         )
-    cards = learner_plan.cards(learner)
-    if not study_settings.figure_questions:
-        cards = cards.filter(question__figure="")
     due_rows = list(
-        cards.studiable(done.day)
+        learner_plan.cards(learner)
+        .studiable(done.day)
         .filter(due__lte=_due_by(now, done))
         .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
         .order_by("rank", "due")
@@ -246,14 +242,7 @@ def _planned_session(
     planned_new = limits.new_left + sum(learner_plan.quotas.values())
     fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * planned_new)
     fetch = max(limit * NEW_LOOKAHEAD, fetch)
-    offers = _new_offers(
-        learner,
-        learner_plan,
-        done,
-        fetch=fetch,
-        new_left=limits.new_left,
-        figures=study_settings.figure_questions,
-    )
+    offers = _new_offers(learner, learner_plan, done, fetch=fetch, new_left=limits.new_left)
     composed = pacing.compose_planned(
         due=[(pacing.Rank(row[-1]), _candidate(row)) for row in due_rows],
         new=offers,
