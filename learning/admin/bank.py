@@ -102,18 +102,8 @@ class ProblemReportAdmin(admin.ModelAdmin):
         "closed_at",
         "closed_by",
     ]
-    readonly_fields = [
-        "problem",
-        "comment",
-        "question_link",
-        "fact_links",
-        "prompt_seen",
-        "answers_seen",
-        "reporter",
-        "created_at",
-        "closed_at",
-        "closed_by",
-    ]
+    # Editors write only what they did about the report; the rest is the record.
+    readonly_fields = [f for f in fields if f not in ("resolution", "resolution_note")]
     actions = ["close_fixed", "close_not_a_problem"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProblemReport]:
