@@ -8,6 +8,12 @@ every learner studying (check the answer, rate it, next card). It prints one
 JSON object on its last line: requests per second, p50/p95/p99 latency,
 errors, and whether the reviews in the database are exactly the answers the
 learners were told were recorded.
+
+The generator runs on the same machine as the server, so its own CPU is measured
+(its share of a core in each phase) and the server's too (gunicorn and, on
+PostgreSQL, the backends of this database, read from /proc): requests per server
+CPU second compare the two phases whatever the generator and the machine's other
+users took. `--pin` puts the generator on a CPU of its own and gunicorn on the rest.
 """
 
 from __future__ import annotations
@@ -192,6 +198,84 @@ def _answers() -> dict[int, tuple[dict[str, Any], dict[str, Any] | None]]:
     return out
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> tuple[int, float, float] | None:
+    """A process's parent, its own CPU seconds and its reaped children's, from /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    own = (int(fields[11]) + int(fields[12])) / TICKS
+    children = (int(fields[13]) + int(fields[14])) / TICKS
+    return int(fields[1]), own, children
+
+
+class ServerCpu:
+    """CPU seconds the server spends: gunicorn's master and workers (workers recycled on
+    the way included, through the master's reaped children) and, on PostgreSQL, the
+    backends serving this database. The load generator's own CPU is not in it."""
+
+    def __init__(self, master: int, database: str | None) -> None:
+        self.master = master
+        self.database = f" {database} ".encode() if database else None
+        self.first: dict[int, float] = {}  # CPU seconds at start (0 when born since)
+        self.last: dict[int, float] = {}  # ... when last seen
+        self.workers: set[int] = set()
+        self.reaped = 0.0  # the master's reaped children's CPU seconds at start
+
+    def _scan(self) -> tuple[dict[int, float], float]:
+        found: dict[int, float] = {}
+        reaped = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            figures = _cpu(pid)
+            if figures is None:
+                continue
+            parent, own, children = figures
+            if pid == self.master:
+                found[pid], reaped = own, children
+            elif parent == self.master:
+                found[pid] = own
+                self.workers.add(pid)
+            elif self.database:
+                try:
+                    command = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if command.startswith(b"postgres: ") and self.database in command:
+                    found[pid] = own
+        return found, reaped
+
+    def start(self) -> None:
+        self.first, self.reaped = self._scan()
+        self.last = dict(self.first)
+
+    def sample(self) -> None:
+        """Seen now: a backend that closes later keeps what it had spent until now."""
+        found, _ = self._scan()
+        for pid, seconds in found.items():
+            self.first.setdefault(pid, 0.0)
+            self.last[pid] = seconds
+
+    def seconds(self) -> float:
+        """CPU seconds since start(): what the processes alive now spent since, the
+        workers gunicorn reaped meanwhile (their whole life, through the master's
+        children, less what they had spent before start()) and the backends that closed
+        (until they were last seen)."""
+        found, reaped = self._scan()
+        total = sum(seconds - self.first.get(pid, 0.0) for pid, seconds in found.items())
+        gone = [pid for pid in self.last if pid not in found]
+        total += reaped - self.reaped
+        total -= sum(self.first[pid] for pid in gone if pid in self.workers)
+        total += sum(self.last[pid] - self.first[pid] for pid in gone if pid not in self.workers)
+        return round(total, 2)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -220,7 +304,8 @@ def _prepare(database_url: str, learners: int) -> list[str]:
     return [u.username for u in data.users_make(prefix, learners, new_per_day=2000)]
 
 
-def _serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
+def _serve(database_url: str, port: int, cpus: set[int] | None) -> subprocess.Popen[bytes]:
+    """gunicorn with two workers, on `cpus` when given (the load generator has the rest)."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -239,6 +324,7 @@ def _serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
         env=_environment(database_url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -253,24 +339,40 @@ def _serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("gunicorn did not start within 60 s")
 
 
+async def _watch(cpu: ServerCpu, until: float) -> None:
+    """Looks at the server's processes twice a second while the phase lasts."""
+    while time.perf_counter() < until:
+        cpu.sample()
+        await asyncio.sleep(0.5)
+
+
 async def _phase(
-    browsers: list[Browser], seconds: float, study: bool, answers: dict[int, Any]
+    browsers: list[Browser], seconds: float, study: bool, answers: dict[int, Any], cpu: ServerCpu
 ) -> None:
     until = time.perf_counter() + seconds
     tasks = [
         _study(b, until, answers, n) if study else _floor(b, until) for n, b in enumerate(browsers)
     ]
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks, _watch(cpu, until))
 
 
-def run(database_url: str, learners: int, seconds: float) -> dict[str, Any]:
+def run(database_url: str, learners: int, seconds: float, pin: bool = False) -> dict[str, Any]:
     usernames = _prepare(database_url, learners)
+    from django.db import connection
+
     from learning.models import ReviewLog
 
     answers = _answers()
     before = ReviewLog.objects.count()
     port = _free_port()
-    server = _serve(database_url, port)
+    every = sorted(os.sched_getaffinity(0))
+    pinned = pin and len(every) >= 2
+    server = _serve(database_url, port, set(every[:-1]) if pinned else None)
+    if pinned:
+        # The generator on a CPU of its own: it takes nothing from the server's.
+        os.sched_setaffinity(0, {every[-1]})
+    database = connection.settings_dict["NAME"] if connection.vendor == "postgresql" else None
+    cpu = ServerCpu(server.pid, database)
     results: dict[str, Any] = {}
     try:
         from bench.data import PASSWORD
@@ -284,10 +386,15 @@ def run(database_url: str, learners: int, seconds: float) -> dict[str, Any]:
                 tally = Tally()
                 for browser in browsers:
                     browser.tally = tally
+                cpu.start()
+                generator = time.process_time()
                 started = time.perf_counter()
-                await _phase(browsers, seconds, study, answers)
-                results[phase] = tally.summary(time.perf_counter() - started)
+                await _phase(browsers, seconds, study, answers, cpu)
+                wall = time.perf_counter() - started
+                results[phase] = tally.summary(wall)
                 results[phase]["recorded"] = tally.recorded
+                results[phase]["generator cpu"] = round((time.process_time() - generator) / wall, 2)
+                results[phase]["server cpu s"] = cpu.seconds()
 
         asyncio.run(main())
     finally:
@@ -298,6 +405,11 @@ def run(database_url: str, learners: int, seconds: float) -> dict[str, Any]:
             server.kill()
     stored = ReviewLog.objects.count() - before
     study = results["study"]
+    floor = results["floor"]
+
+    def per_cpu(phase: dict[str, Any]) -> float:
+        return round(phase["requests"] / max(phase["server cpu s"], 0.01), 1)
+
     return {
         "learners": learners,
         "seconds": seconds,
@@ -306,6 +418,14 @@ def run(database_url: str, learners: int, seconds: float) -> dict[str, Any]:
         "throughput / floor": round(
             study["requests/s"] / max(results["floor"]["requests/s"], 0.1), 2
         ),
+        "generator pinned to a CPU of its own": pinned,
+        "generator CPU, floor (share of a core)": floor["generator cpu"],
+        "generator CPU, study (share of a core)": study["generator cpu"],
+        "server CPU s, floor": floor["server cpu s"],
+        "server CPU s, study": study["server cpu s"],
+        "floor requests per server CPU s": per_cpu(floor),
+        "study requests per server CPU s": per_cpu(study),
+        "throughput / floor, per server CPU s": round(per_cpu(study) / max(per_cpu(floor), 0.1), 2),
         "study p50 ms": study["p50 ms"],
         "study p95 ms": study["p95 ms"],
         "study p99 ms": study["p99 ms"],
@@ -323,8 +443,11 @@ def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--learners", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--pin", action="store_true", help="the generator on one CPU, gunicorn on the others"
+    )
     args = parser.parse_args()
-    print(json.dumps(run(args.database, args.learners, args.seconds)))
+    print(json.dumps(run(args.database, args.learners, args.seconds, args.pin)))
 
 
 if __name__ == "__main__":

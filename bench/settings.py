@@ -11,3 +11,5 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # The class-progress figures "after someone studied" time the report being computed
 # again, which the app does at most once a minute per course; here, every time.
 COURSE_REPORT_FRESH_SECONDS = 0
+# Sign-up mails a confirmation link: kept in memory here, no mail server needed.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

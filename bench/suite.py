@@ -45,6 +45,7 @@ class Meter:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.floor_times: list[float] = []
+        self.last_times: list[float] = []
 
     def floor(self) -> float:
         start = time.perf_counter()
@@ -78,6 +79,7 @@ class Meter:
                 times.append(time.perf_counter() - start)
             queries.append(len(captured))
         floor = statistics.median(floors)
+        self.last_times = times
         return {
             "median / floor": round(statistics.median(times) / floor, 2),
             "p95 / floor": round(percentile(times, 0.95) / floor, 2),
@@ -103,12 +105,17 @@ def answer_for(question: Any) -> dict[str, Any]:
 
 class Cycle:
     """One review cycle as a learner's browser does it, with htmx: check the answer
-    (the feedback comes back), then rate it Good (recorded; the next card comes back)."""
+    (the feedback comes back), then rate it Good (recorded; the next card comes back).
+
+    Each of the two requests keeps its own times and queries, so that the figures say
+    which of them the cycle's time and queries go to."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self.page = client.get("/study/").content.decode()
         self.answer: dict[str, Any] = {}
+        self.feedback = ""
+        self.parts: dict[str, dict[str, list[float]]] = {}
 
     def prepare(self) -> None:
         """Read the card on the page and look up its right answer (not part of the cycle)."""
@@ -124,19 +131,134 @@ class Cycle:
         )
         self.answer = {"token": token, **answer_for(question)}
 
-    def __call__(self) -> None:
-        htmx = {"HX-Request": "true"}
-        feedback = self.client.post("/study/answer/", self.answer, headers=htmx).content.decode()
-        rating = re.search(r'<form class="rate".*?name="token" value="([^"]+)"', feedback, re.S)
+    def _timed(self, part: str, request: Callable[[], Any]) -> Any:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = request()
+            elapsed = time.perf_counter() - start
+        figures = self.parts.setdefault(part, {"times": [], "queries": []})
+        figures["times"].append(elapsed)
+        figures["queries"].append(len(captured))
+        return response
+
+    def check(self) -> None:
+        """The first request: the answer is checked, the feedback comes back."""
+        self.feedback = self.client.post(
+            "/study/answer/", self.answer, headers={"HX-Request": "true"}
+        ).content.decode()
+
+    def rate(self) -> None:
+        """The second request: the rating is recorded, the next card comes back."""
+        rating = re.search(
+            r'<form class="rate".*?name="token" value="([^"]+)"', self.feedback, re.S
+        )
         response = self.client.post(
-            "/study/rate/", {"token": rating.group(1), "rating": "3"}, headers=htmx
+            "/study/rate/",
+            {"token": rating.group(1), "rating": "3"},
+            headers={"HX-Request": "true"},
         )
         self.page = response.content.decode()
         assert "data-answer" in self.page, "the next card came back"
 
+    def __call__(self) -> None:
+        self._timed(CHECK, self.check)
+        self._timed(RATE, self.rate)
+
+    def split(self, floor: float) -> dict[str, Any]:
+        """Each request's median over the floor and its most queries."""
+        out: dict[str, Any] = {}
+        for part, figures in self.parts.items():
+            out[f"{part}: median / floor"] = round(statistics.median(figures["times"]) / floor, 2)
+            out[f"{part}: queries"] = max(figures["queries"])
+        return out
+
+
+CHECK = "answer check"
+RATE = "rating + next question"
+PROFILE_ROWS = 30
+OWN_ROWS = 12
+# The frames every request passes through on its way to the view (the handler and the
+# middleware): each one's cumulative time is the whole request's, so they are left out.
+WRAPPERS = (
+    "django/core/handlers/",
+    "django/utils/deprecation.py",
+    "django/views/decorators/",
+    "whitenoise/middleware.py",
+    "django_htmx/middleware.py",
+    "simple_history/middleware.py",
+    "axes/middleware.py",
+    "learning/middleware.py",
+    "django/test/",
+    "contextlib.py",
+    "bench/",
+    "cProfile",
+)
+
+
+def _where(filename: str, line: int, function: str) -> str:
+    """A profile row's function, named from the package's folder or the project root."""
+    if filename.startswith("<") or filename == "~":
+        return f"{filename}:{function}"
+    parts = Path(filename).parts
+    anchor = max((i for i, p in enumerate(parts) if p == "site-packages"), default=-1)
+    if anchor >= 0:
+        return "/".join(parts[anchor + 1 :]) + f":{line}({function})"
+    try:
+        return f"{Path(filename).relative_to(ROOT)}:{line}({function})"
+    except ValueError:
+        return f"{Path(filename).name}:{line}({function})"
+
+
+def profile_of(
+    request: Callable[[], Any], samples: int, prepare: Callable[[], Any] | None = None
+) -> list[str]:
+    """Where `request` spends its time: the whole request per sample, then its functions
+    by cumulative time, then by own time; per request, "cumulative ms, own ms, calls,
+    function". The handler's and the middleware's frames, whose cumulative time is the
+    whole request's, are left out of the lists."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    total = 0.0
+    for _ in range(samples):
+        if prepare:
+            prepare()
+        start = time.perf_counter()
+        profiler.enable()
+        request()
+        profiler.disable()
+        total += time.perf_counter() - start
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = []
+    for (filename, line, function), (_, calls, own, cumulative, _) in stats.items():
+        where = _where(filename, line, function)
+        if where.startswith("~:") or any(w in where for w in WRAPPERS):
+            continue
+        rows.append((cumulative, own, calls, where))
+
+    def line(row: tuple[float, float, int, str]) -> str:
+        cumulative, own, calls, where = row
+        return (
+            f"{cumulative / samples * 1000:8.2f} ms  own {own / samples * 1000:7.2f} ms  "
+            f"{calls / samples:7.1f} calls  {where}"
+        )
+
+    by_own = sorted(rows, key=lambda row: row[1], reverse=True)[:OWN_ROWS]
+    return [
+        f"{total / samples * 1000:8.2f} ms per request under the profiler, {samples} requests",
+        *map(line, sorted(rows, reverse=True)[:PROFILE_ROWS]),
+        "  by own time:",
+        *map(line, by_own),
+    ]
+
 
 def review_cycle(smoke: bool) -> dict[str, Any]:
-    """Answer + next card at 100 and 100,000 questions, with 1 and 1,000 learners."""
+    """Answer + next card at 100 and 100,000 questions, with 1 and 1,000 learners; each
+    request's share, and a profile of each at the largest size."""
     from django.test import Client
     from django.utils import timezone
 
@@ -152,13 +274,22 @@ def review_cycle(smoke: bool) -> dict[str, Any]:
     client.force_login(learner)
     meter = Meter(client)
     results: dict[str, Any] = {}
+    profiles: dict[str, list[str]] = {}
 
-    def run(label: str) -> None:
+    def run(label: str, *, profile: bool = False) -> None:
         cycle = Cycle(client)
         for _ in range(3):  # warm the caches and connections
             cycle.prepare()
             cycle()
+        cycle.parts.clear()
         results[label] = meter.measure(cycle, samples, cycle.prepare)
+        results[label].update(cycle.split(statistics.median(meter.floor_times[-samples:])))
+        if profile:
+            # The two requests apart: the answer checked, then the rating and next card.
+            profiles[f"{CHECK}, {label}"] = profile_of(cycle.check, samples, cycle.prepare)
+            profiles[f"{RATE}, {label}"] = profile_of(
+                cycle.rate, samples, lambda: (cycle.prepare(), cycle.check())
+            )
 
     data.bank_resize(sizes[0], now=now)
     run(f"{sizes[0]:,} questions, 1 learner")
@@ -170,11 +301,12 @@ def review_cycle(smoke: bool) -> dict[str, Any]:
         data.history_make(
             other, pool[n % 300 : n % 300 + 30], reviews_per_card=3, now=now, span_days=30
         )
-    run(f"{sizes[1]:,} questions, {crowd:,} learners")
+    run(f"{sizes[1]:,} questions, {crowd:,} learners", profile=True)
     data.bank_resize(sizes[0], now=now)
     run(f"{sizes[0]:,} questions, {crowd:,} learners")
     counts = {r["queries"] for r in results.values()}
     results["queries identical across sizes"] = len(counts) == 1
+    results["profiles"] = profiles
     return results
 
 
@@ -198,8 +330,81 @@ def learner_dashboard(smoke: bool) -> dict[str, Any]:
     client = Client()
     client.force_login(learner)
     client.get("/dashboard/")
-    result = Meter(client).measure(lambda: client.get("/dashboard/"), 5 if smoke else 30)
-    return {f"{written:,} reviews, {cards:,} cards": result}
+    samples = 5 if smoke else 30
+    label = f"{written:,} reviews, {cards:,} cards"
+    result = Meter(client).measure(lambda: client.get("/dashboard/"), samples)
+    return {
+        label: result,
+        "profiles": {label: profile_of(lambda: client.get("/dashboard/"), samples)},
+    }
+
+
+def sign_in(smoke: bool) -> dict[str, Any]:
+    """Signing in and signing up through the pages, with the project's password hashers:
+    milliseconds, and over the floor. A learner whose password was hashed with PBKDF2
+    (Django's default before) signs in too; their hash is upgraded at that sign-in when
+    PBKDF2 is no longer the first hasher."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import get_hasher, identify_hasher, make_password
+    from django.test import Client
+
+    from bench import data
+
+    users = get_user_model()
+    samples = 3 if smoke else 10
+    first = get_hasher()
+    current = users.objects.create_user("signin-current", password=data.PASSWORD)
+    older = make_password(data.PASSWORD, hasher="pbkdf2_sha256")
+    upgraded = users.objects.bulk_create(
+        users(username=f"signin-pbkdf2-{n}", password=older) for n in range(samples)
+    )
+    watcher = users.objects.create_user("signin-floor", password="x")
+    floor_client = Client()
+    floor_client.force_login(watcher)
+    meter = Meter(floor_client)
+    fresh: list[Any] = []
+
+    def sign_in_as(username: str) -> None:
+        response = fresh[-1].post(
+            "/accounts/login/", {"username": username, "password": data.PASSWORD}
+        )
+        assert response.status_code == 302, (username, response.status_code)
+
+    pending = list(upgraded)
+    signups = iter(range(10**6))
+
+    def sign_up() -> None:
+        n = next(signups)
+        response = fresh[-1].post(
+            "/accounts/signup/",
+            {
+                "username": f"newcomer-{n}",
+                "email": f"newcomer-{n}@example.org",
+                "password1": data.PASSWORD,
+                "password2": data.PASSWORD,
+            },
+        )
+        assert response.status_code == 302, response.status_code
+
+    def new_browser() -> None:
+        fresh.append(Client())
+
+    results: dict[str, Any] = {"first hasher": first.algorithm}
+    for label, action in (
+        ("sign in", lambda: sign_in_as(current.username)),
+        ("sign in, PBKDF2 hash of before", lambda: sign_in_as(pending.pop().username)),
+        ("sign up", sign_up),
+    ):
+        figures = meter.measure(action, samples, prepare=new_browser)
+        figures["median ms"] = round(statistics.median(meter.last_times) * 1000, 1)
+        results[label] = figures
+    hashes = users.objects.filter(pk__in=[u.pk for u in upgraded]).values_list(
+        "password", flat=True
+    )
+    results["PBKDF2 hashes after their sign-in"] = sorted(
+        {identify_hasher(h).algorithm for h in hashes}
+    )
+    return results
 
 
 def class_progress(smoke: bool) -> dict[str, Any]:
@@ -243,6 +448,11 @@ def class_progress(smoke: bool) -> dict[str, Any]:
     for learner in learners:
         sample = rng.sample(pool, min(len(pool), rng.randrange(20, 160)))
         data.history_make(learner, sample, reviews_per_card=3, now=now, span_days=20)
+    # The reports as the task worker leaves them: stored, then shown as stored.
+    from learning.courses.teaching import report_compute
+
+    for kind in ("progress", "items"):
+        report_compute(course, kind, timezone.now())
     client = Client()
     client.force_login(instructor)
     meter = Meter(client)
@@ -282,7 +492,56 @@ def class_progress(smoke: bool) -> dict[str, Any]:
         results[f"{label}, {size} learners, after someone studied"] = meter.measure(
             lambda url=url: client.get(url), max(3, samples // 4), prepare=someone_studies
         )
+    results[f"a review to a fresh class report, {size} learners, under the task worker"] = (
+        report_freshness(client, f"{base}/progress/", course, someone_studies, 2 if smoke else 5)
+    )
     return results
+
+
+def report_freshness(
+    client: Any, url: str, course: Any, someone_studies: Callable[[], None], rounds: int
+) -> dict[str, Any]:
+    """Seconds from a learner's review to the class report counting it, with a task worker
+    (`manage.py db_worker`, as `make serve` runs it) beside this process: the review, the
+    instructor opening the page (which shows the stored report and asks the worker), and
+    the worker computing it."""
+    import subprocess
+
+    from django.utils import timezone
+
+    from learning.models import CourseReport
+
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-reload"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = []
+    try:
+        for _ in range(rounds):
+            someone_studies()
+            reviewed = timezone.now()
+            start = time.perf_counter()
+            assert client.get(url).status_code == 200
+            deadline = start + 120
+            while time.perf_counter() < deadline:
+                report = CourseReport.objects.get(course=course, kind="progress")
+                if report.computed_at and report.computed_at > reviewed:
+                    break
+                time.sleep(0.05)
+            else:
+                raise RuntimeError("the worker did not refresh the class report within 2 minutes")
+            seconds.append(time.perf_counter() - start)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    return {
+        "median s": round(statistics.median(seconds), 2),
+        "max s": round(max(seconds), 2),
+        "rounds": rounds,
+    }
 
 
 def fact_save(smoke: bool) -> dict[str, Any]:
@@ -333,6 +592,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "review cycle": review_cycle,
     "learner dashboard": learner_dashboard,
     "class progress": class_progress,
+    "sign in": sign_in,
     "fact save": fact_save,
 }
 # Sections that empty the database: bench/run.py runs each on a database of its own.

@@ -11,3 +11,5 @@ class LearningConfig(AppConfig):
         from learning.roles import roles_after_migrate
 
         post_migrate.connect(roles_after_migrate, sender=self, dispatch_uid="learning.roles")
+        # The kept vocabulary is dropped whenever a source, level or topic is saved.
+        from learning import vocabulary  # noqa: F401

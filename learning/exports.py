@@ -13,6 +13,7 @@ from learning.accounts import email_verified
 from learning.content.models import ProblemReport, Question, Source, Topic
 from learning.courses.anki import AnkiQuestion, anki_write
 from learning.courses.models import Enrolment
+from learning.figures.stored import question_drawing
 from learning.study.models import Card, Deck, FactMemory, LearnerDay, LearnerSettings, ReviewLog
 
 CHUNK = 2000
@@ -33,6 +34,17 @@ def _topic_path(topic: Topic, names: dict[int, Topic]) -> tuple[str, ...]:
         topic = names[topic.parent_id]
         path.append(topic.name)
     return tuple(reversed(path))
+
+
+def anki_drawings(question: Question) -> tuple[tuple[str, str], ...]:
+    """A figure question's drawings for Anki: as asked, and with the key marked."""
+    drawings = []
+    for answered in (False, True):
+        drawing = question_drawing(question, answered=answered) if question.figure else None
+        if drawing is not None:
+            suffix = "-answer" if answered else ""
+            drawings.append((f"spinequiz-{question.key}{suffix}.svg", drawing.svg))
+    return tuple(drawings)
 
 
 def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
@@ -66,6 +78,7 @@ def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
                 explanation=question.explanation,
                 sources=tuple(cited),
                 levels=tuple(levels.get(question.pk, ())),
+                drawings=anki_drawings(question),
                 topic_path=_topic_path(topics[question.topic_id], topics),
                 modified=question.updated_at,
             )

@@ -41,6 +41,7 @@ class BankFilterForm(forms.Form):
     inaccuracies = forms.BooleanField(
         required=False, label="Include 'spot the inaccuracy' questions"
     )
+    figures = forms.BooleanField(required=False, label="Only questions on a figure")
 
 
 class AnswerForm(forms.Form):
@@ -138,6 +139,7 @@ class StudyFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     leeches = forms.BooleanField(required=False, label="Only my leeches")
+    figures = forms.BooleanField(required=False, label="Only questions on a figure")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -146,6 +148,7 @@ class StudyFilterForm(forms.Form):
             or cleaned.get("topic")
             or cleaned.get("kind")
             or cleaned.get("leeches")
+            or cleaned.get("figures")
         ):
             raise forms.ValidationError("Choose at least one level, topic or kind to study.")
         return cleaned
@@ -157,6 +160,7 @@ class StudyFilterForm(forms.Form):
             topics=tuple(t.key for t in data["topic"]),
             kinds=tuple(data["kind"]),
             leeches=data["leeches"],
+            figures=data["figures"],
         )
 
 
@@ -169,7 +173,13 @@ class LearnerSettingsForm(forms.ModelForm):
 
     class Meta:
         model = LearnerSettings
-        fields = ["desired_retention", "new_per_day", "reviews_per_day", "timezone"]
+        fields = [
+            "desired_retention",
+            "new_per_day",
+            "reviews_per_day",
+            "timezone",
+            "figure_questions",
+        ]
         widgets = {
             "desired_retention": forms.NumberInput(
                 attrs={"step": "0.01", "min": "0.70", "max": "0.97"}

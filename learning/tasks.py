@@ -1,8 +1,9 @@
 """Background work run by the task worker (`manage.py db_worker`): Django's tasks framework.
 
-A learner's memory model and workload forecast, and big fact-base imports. A task
-receives ids, never objects, reads what it needs, calls the pure modules, and records
-its outcome where the page that waits for it reads it; no page waits on one.
+A learner's memory model and workload forecast, class reports, big fact-base imports
+and the bank's regeneration after a vocabulary edit. A task receives ids, never objects,
+reads what it needs, calls the pure modules, and records its outcome where the page that
+waits for it reads it; no page waits on one.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from learning.content import factbase as fb
 from learning.content.models import FactbaseImport, Question
+from learning.courses.models import Course, CourseReport
 from learning.study import memorymodel, workload
 from learning.study.models import (
     LearnerDay,
@@ -182,6 +184,51 @@ def workload_forecast_request(
         workload_forecast_compute.enqueue(learner.pk)
         row.refresh_from_db()
     return row
+
+
+# Class reports -------------------------------------------------------------------
+
+
+@task()
+def course_report_refresh(course_id: int, kind: str) -> str:
+    """Compute a course's class progress or item statistics again, and store it; the
+    page that asked shows the stored one until then, and refreshes itself after."""
+    from learning.courses.teaching import report_compute
+
+    course = Course.objects.filter(pk=course_id).first()
+    if course is None:
+        return "no such course"
+    if kind not in CourseReport.Kind.values:
+        return f"no report of kind {kind!r}"
+    report_compute(course, kind, timezone.now())
+    return f"{kind} computed"
+
+
+# The bank after a vocabulary edit -------------------------------------------------
+
+
+@task()
+def bank_regenerate_run() -> str:
+    """Regenerate the whole bank from the fact base as it is now (after an edit of its
+    vocabulary: a renamed entity may be a wrong choice in any question)."""
+    from learning.study.regeneration import bank_regenerate
+
+    report = bank_regenerate(now=timezone.now())
+    return "; ".join(report.lines()) or "Nothing changed."
+
+
+def bank_regenerate_ask() -> Any:
+    """Ask the task worker to regenerate the bank, unless a regeneration is queued and not
+    started yet (it will read this edit too). Returns the task's result, or None when
+    one was already waiting."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(
+        task_path=bank_regenerate_run.module_path, status=TaskResultStatus.READY
+    )
+    if waiting.exists():
+        return None
+    return bank_regenerate_run.enqueue()
 
 
 # Fact-base imports ---------------------------------------------------------------

@@ -108,5 +108,11 @@ urlpatterns = [
         name="teach_progress_csv",
     ),
     path("teach/courses/<int:pk>/items/", views_courses.course_items, name="teach_items"),
+    # Asked by a report page while the task worker computes its report again.
+    path(
+        "teach/courses/<int:pk>/reports/<str:kind>/fresh/",
+        views_courses.course_report_fresh,
+        name="teach_report_fresh",
+    ),
     path("questions/<int:pk>/report/", reports.question_report, name="question_report"),
 ]

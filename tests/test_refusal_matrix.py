@@ -411,6 +411,10 @@ ACCESS: dict[str, Access] = {
     "teach_learner": Access(url("teach_learner", the("course"), the("learner")), teaching()),
     "teach_progress_csv": Access(url("teach_progress_csv", the("course")), teaching()),
     "teach_items": Access(url("teach_items", the("course")), teaching()),
+    # Asked by a report page while the worker computes its report: 204 until it is done.
+    "teach_report_fresh": Access(
+        url("teach_report_fresh", the("course"), lambda w: "progress"), teaching(get=204)
+    ),
 }
 
 

@@ -16,6 +16,8 @@ from learning.content.factbase import read_factbase
 from learning.content.generation import generate_questions
 from learning.content.selectors import factbase_from_db
 from learning.content.services import factbase_load
+from learning.figures.data import read_figures
+from learning.figures.questions import figure_questions
 from learning.models import ArguablePair, Citation, Entity, Fact, Question, Relation
 from learning.study.regeneration import bank_regenerate
 
@@ -37,7 +39,9 @@ def snapshot() -> dict[str, list[tuple]]:
 def test_the_fact_base_in_the_database_gives_the_same_bank_as_the_files():
     from_files = generate_questions(read_factbase(FACTBASE))
     assert generate_questions(factbase_from_db()) == from_files
-    assert Question.objects.active().count() == len(from_files)
+    # The bank also holds the questions asked on the figures beside the facts.
+    on_figures = figure_questions(read_factbase(FACTBASE), read_figures(FACTBASE / "figures"))
+    assert Question.objects.active().count() == len(from_files) + len(on_figures)
 
 
 def test_loading_and_generating_twice_changes_nothing():
@@ -131,7 +135,7 @@ def test_export_bank_writes_one_object_per_active_question_in_the_agreed_shape(t
             "topic",
             "yield",
             "default_deck",
-        ]
+        ] + (["figure"] if "figure" in item else [])
         assert item["kind"] in Question.Kind.values
         assert item["yield"] in ("core", "supporting", "background")
         assert isinstance(item["default_deck"], bool)

@@ -110,11 +110,13 @@ def test_the_dashboard_costs_the_same_queries_after_ten_times_the_history(spine_
         study_settings.save()
         client = Client()
         client.force_login(learner)
+        client.get("/dashboard/")  # the vocabulary is kept in the cache from then on
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/dashboard/").status_code == 200
         counts.append(len(queries))
     assert LearnerDay.objects.filter(learner=learner).count() >= 6
-    assert counts[0] == counts[1] <= 20
+    # The session, the user, and one pass over each progress table and today's queue.
+    assert counts[0] == counts[1] <= 11
 
 
 def test_the_rebuild_command_rebuilds_learners_whose_reviews_came_without_progress(

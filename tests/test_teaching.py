@@ -199,11 +199,12 @@ def test_class_progress_costs_the_same_queries_for_3_and_30_learners(teacher, in
     small, large = CourseFactory(instructors=[instructor]), CourseFactory(instructors=[instructor])
     _class_of(small, 3)
     _class_of(large, 30)
-    # Computed on the first visit, read as stored on the next while nobody studies.
+    # Computed on the first visit (by the task, which the tests run at once, inside the
+    # request), read as stored on the next while nobody studies.
     computed = _progress_queries(teacher, small), _progress_queries(teacher, large)
     stored = _progress_queries(teacher, small), _progress_queries(teacher, large)
     print(f"\nclass progress page queries (3, 30 learners): computed {computed}, stored {stored}")
-    assert computed[0] == computed[1] <= 25
+    assert computed[0] == computed[1] <= 30
     assert stored[0] == stored[1] <= 16
 
 
@@ -223,23 +224,26 @@ def test_class_progress_is_computed_again_once_a_learner_studies(teacher, course
     assert reviews_shown() == 1
 
 
-def test_a_busy_class_has_its_report_computed_at_most_once_a_minute(course, settings):
+def test_a_busy_class_has_its_report_computed_at_most_once_a_minute(course, settings, clock):
     settings.COURSE_REPORT_FRESH_SECONDS = 60
     assignment = AssignmentFactory(course=course, deck=DeckFactory(course=course, levels=["L2"]))
     learner = UserFactory(username="busy")
     EnrolmentFactory(course=course, learner=learner)
     start = timezone.now()
 
-    def reviews_at(seconds):
-        data = teaching.class_progress(course, start + timedelta(seconds=seconds))
+    def reviews_now():
+        data = teaching.class_progress(course, timezone.now())
         return {row.username: row.reviews for row in data.learners}["busy"], data.computed_at
 
-    assert reviews_at(0) == (0, start)
-    answer(learner, assignment.deck.questions().first(), when=start + timedelta(seconds=5))
+    assert reviews_now() == (0, start)
+    clock.tick(seconds=5)
+    answer(learner, assignment.deck.questions().first())
     # Within the minute the report is shown as computed, and says when that was ...
-    assert reviews_at(30) == (0, start)
+    clock.tick(seconds=25)
+    assert reviews_now() == (0, start)
     # ... and after it, the review is counted.
-    assert reviews_at(61) == (1, start + timedelta(seconds=61))
+    clock.tick(seconds=31)
+    assert reviews_now() == (1, start + timedelta(seconds=61))
 
 
 # Item statistics -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from learning.content.generation import Facts, GeneratedQuestion, regenerate_tou
 from learning.content.models import ArguablePair, Fact
 from learning.content.models import Question as StoredQuestion
 from learning.content.slices import DatabaseFacts
+from learning.figures.stored import figure_questions_touched
 
 # How much YAML an import may hold (a .yaml file, or the .yaml members of a zip added
 # up): the server reads about 0.4 MB a second on a busy core, so the largest import is
@@ -151,8 +152,10 @@ def preview(edited: fb.FactValue, replaces: fb.FactValue | None) -> Preview:
     if replaces is not None:
         triples.append((replaces.subject, replaces.relation, replaces.object))
     origins, questions, _ = regenerate_touched(EditedFacts(edited, replaces), triples)
+    figure_origins, drawn = figure_questions_touched(EditedFacts(edited, replaces), triples)
+    origins, questions = origins | figure_origins, questions + drawn
     own = [q for q in questions if edited.key in q.facts]
-    own.sort(key=lambda q: (q.kind != "mcq", q.kind, q.template, q.key))
+    own.sort(key=lambda q: (bool(q.figure), q.kind != "mcq", q.kind, q.template, q.key))
     stored = {
         q.key: q
         for q in StoredQuestion.objects.filter(origin__in=origins).only(
@@ -201,6 +204,9 @@ class StoredItem:
     explanation: str
     facts: tuple[str, ...]
     wrong: tuple[StoredWrong, ...]
+    direction: str = ""
+    figure: str = ""
+    figure_marks: tuple[tuple[str, str], ...] = ()
 
 
 def stored_items() -> list[StoredItem]:
@@ -220,6 +226,9 @@ def stored_items() -> list[StoredItem]:
             q.explanation,
             tuple(sorted(f.key for f in q.facts.all())),
             tuple(StoredWrong(w["option"], w["reason"], w["fact"]) for w in q.wrong_answers),
+            q.direction,
+            q.figure,
+            tuple(sorted(q.figure_marks.items())),
         )
         for q in questions
     ]

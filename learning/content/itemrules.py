@@ -333,10 +333,54 @@ def _asked(truths: Truths, question: Any) -> tuple[str, str, bool] | None:
     return None
 
 
+def _figure_one_best_answer(truths: Truths, question: Any) -> str | None:
+    """A question on a drawing: the stem and the drawing's marks decide the key. The
+    highlighted entity is the key (or, asked through a relation, the one entity the
+    relation gives for it); of the lettered entities, the key's letter marks the one
+    the stem names, and no other letter marks a right answer."""
+    marks = dict(getattr(question, "figure_marks", None) or ())
+    facts = _triples(question)
+    answer = question.answers[0] if question.answers else ""
+    if question.template in ("figure-name", "figure-via"):
+        shown = [e for e, m in marks.items() if m == "highlight"]
+        if len(shown) != 1:
+            return f"the drawing highlights {len(shown)} structures"
+        if question.template == "figure-name":
+            return None if shown[0] in truths.keys(answer) else "the key is not what is highlighted"
+        (s, r, _), *_ = [f for f in facts if f[2] == shown[0]] or [("", "", "")]
+        right = truths.subjects[(r, shown[0])]
+        if right != {s} or s not in truths.keys(answer):
+            return f"the highlighted structure has {len(right)} right answers"
+        return None
+    letters = list(marks.values())
+    if len(set(letters)) != len(letters):
+        return "two structures carry the same letter"
+    keyed = [e for e, m in marks.items() if m == answer]
+    if len(keyed) != 1:
+        return f"the key's letter marks {len(keyed)} structures"
+    if getattr(question, "direction", "") == "name":
+        named = [e for e in marks if truths.factbase.entities[e].name in question.prompt]
+        return None if named == keyed else "the stem does not name the lettered structure"
+    s, r, _ = next((f for f in facts if f[2] == keyed[0]), ("", "", ""))
+    right = [e for e in marks if (s, r, e) in truths.never_wrong]
+    return None if right == keyed else f"{len(right)} lettered structures are right answers"
+
+
+def _stem(question: Any) -> str:
+    """The stem as the learner meets it: its words, and the marks of its drawing."""
+    words = " ".join(question.prompt.casefold().split())
+    marks = dict(getattr(question, "figure_marks", None) or ())
+    if marks:
+        words += f" [{getattr(question, 'figure', '')}: {sorted(marks.items())}]"
+    return words
+
+
 def _one_best_answer(truths: Truths, question: Any) -> str | None:
     """Why the stem alone does not decide the key, or None when it does."""
     template = question.template
     factbase = truths.factbase
+    if template.startswith("figure-"):
+        return _figure_one_best_answer(truths, question)
     if template == "vignette-root-findings":
         facts = _triples(question)
         # The root is what every finding is about, whatever order the facts come in.
@@ -431,7 +475,7 @@ def lint(questions: Iterable[Any], factbase: FactBase) -> list[Finding]:
     stems: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     for question in questions:
         if question.kind in SINGLE:
-            stems[" ".join(question.prompt.casefold().split())].add(tuple(question.answers))
+            stems[_stem(question)].add(tuple(question.answers))
     for question in questions:
         kind = question.kind
         for rule, message in wording_findings(
@@ -444,7 +488,7 @@ def lint(questions: Iterable[Any], factbase: FactBase) -> list[Finding]:
         if question.template == "tf-inaccuracy":
             continue
         if kind in SINGLE:
-            keys = stems[" ".join(question.prompt.casefold().split())]
+            keys = stems[_stem(question)]
             if len(keys) > 1:
                 shown = "; ".join(sorted(" / ".join(k) for k in keys))
                 add(question, "same-stem", f"the same stem is keyed {shown}")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast, Coalesce, Concat
 from simple_history.models import HistoricalRecords
 
 from learning.content.factbase import citation_text
@@ -337,6 +338,22 @@ class QuestionQuerySet(models.QuerySet["Question"]):
     def active(self) -> QuestionQuerySet:
         return self.filter(is_active=True)
 
+    def with_level_keys(self) -> QuestionQuerySet:
+        """Each question read with its levels' keys (`Question.level_keys`), in the same
+        query."""
+        pair = Concat(
+            Cast("levels__order", models.CharField()),
+            models.Value(":"),
+            "levels__key",
+            output_field=models.CharField(),
+        )
+        return self.annotate(
+            levels_joined=Coalesce(
+                models.StringAgg(pair, models.Value(","), output_field=models.CharField()),
+                models.Value(""),
+            )
+        )
+
     def in_default_decks(self) -> QuestionQuerySet:
         return self.active().filter(default_deck=True)
 
@@ -427,6 +444,16 @@ class Question(models.Model):
         db_index=True,
         help_text="The fact, group, ordering or vignette the question is generated from.",
     )
+    figure = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The drawing the question is asked on (fixtures/factbase/figures), if any.",
+    )
+    figure_marks = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How the drawing is marked: entity -> 'highlight' or a letter.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -443,6 +470,17 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.prompt[:80]
+
+    @property
+    def level_keys(self) -> list[str]:
+        """The keys of the question's levels in the spine's order: from `levels_joined`
+        ("order:key" pairs, comma-separated) when the question was read with it
+        (`QuestionQuerySet.with_level_keys`), else from its levels (one query)."""
+        joined = getattr(self, "levels_joined", None)
+        if joined is None:
+            return [level.key for level in self.levels.all()]
+        pairs = [pair.partition(":") for pair in joined.split(",")]
+        return [key for order, _, key in sorted(pairs, key=lambda p: int(p[0] or 0)) if key]
 
 
 # Problem reports --------------------------------------------------------
@@ -571,6 +609,7 @@ class DeckFilter:
     picked: tuple[int, ...] = ()
     include_disputed: bool = False
     yields: tuple[str, ...] = ()
+    figures: bool = False  # only questions asked on a figure
 
     @property
     def is_hand_picked(self) -> bool:
@@ -579,7 +618,13 @@ class DeckFilter:
     @property
     def has_criteria(self) -> bool:
         return bool(
-            self.levels or self.topics or self.relations or self.kinds or self.facts or self.yields
+            self.levels
+            or self.topics
+            or self.relations
+            or self.kinds
+            or self.facts
+            or self.yields
+            or self.figures
         )
 
     def q(self) -> Q:
@@ -610,6 +655,8 @@ class DeckFilter:
             condition &= Q(kind__in=self.kinds)
         if self.yields:
             condition &= Q(yield_level__in=self.yields)
+        if self.figures:
+            condition &= ~Q(figure="")
         if self.facts:
             condition &= Q(pk__in=linked_facts.filter(fact_id__in=self.facts).values("question_id"))
         # An empty Q would vanish when decks are OR-ed together; this one holds every row.
@@ -643,4 +690,8 @@ class DeckFilter:
             )
         if self.facts:
             condition &= Q(pk__in=self.facts)
+        if self.figures:
+            condition &= Q(
+                pk__in=Question.facts.through.objects.exclude(question__figure="").values("fact_id")
+            )
         return condition

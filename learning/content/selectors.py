@@ -91,4 +91,4 @@ def question_export(question: Question, sources: dict[str, Source]) -> dict[str,
         "topic": question.topic.key,
         "yield": question.yield_level,
         "default_deck": question.default_deck,
-    }
+    } | ({"figure": f"{question.key}.svg"} if question.figure else {})

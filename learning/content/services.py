@@ -22,6 +22,7 @@ from learning.content.models import (
     Source,
     Topic,
 )
+from learning.vocabulary import forget as vocabulary_forget
 
 
 @dataclass
@@ -241,6 +242,8 @@ def factbase_load(*, factbase: fb.FactBase) -> Report:
 
     _load_facts(factbase, entities, relations, sources, report)
     _load_arguable(factbase, entities, relations, report)
+    # Sources, levels and topics may have changed without a save signal (updates).
+    vocabulary_forget()
     return report
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ CSS = """\
 .answer { font-weight: 600; color: #0f766e; }
 .explanation { margin-top: .8em; }
 .sources { margin-top: .8em; font-size: 14px; color: #5b6675; }
+.figure img { max-width: 100%; height: auto; background: #fff; }
 .nightMode .card, .card.nightMode { color: #e6eaef; background: #171e26; }
 """
 FRONT = """\
@@ -80,6 +82,9 @@ class AnkiQuestion:
     levels: tuple[str, ...]
     topic_path: tuple[str, ...]  # the topic and its ancestors, root first
     modified: datetime
+    # A question on a figure: its drawing as asked and as answered (file name, SVG),
+    # packed as media and shown on the front and on the back.
+    drawings: tuple[tuple[str, str], ...] = ()
 
 
 class _Note(genanki.Note):
@@ -113,6 +118,12 @@ def note_guid(key: str) -> str:
 def _fields(question: AnkiQuestion) -> list[str]:
     hint = KIND_HINTS.get(question.kind, "")
     prompt = escape(question.prompt) + (f"<br><small>{escape(hint)}</small>" if hint else "")
+    explanation = escape(question.explanation)
+    if question.drawings:
+        front, *back = question.drawings
+        prompt += f'<div class="figure"><img src="{escape(front[0])}" alt=""></div>'
+        if back:
+            explanation += f'<div class="figure"><img src="{escape(back[0][0])}" alt=""></div>'
     shows_choices = question.kind not in ("typed", "truefalse")
     choices = "".join(f"<li>{escape(c)}</li>" for c in question.choices) if shows_choices else ""
     joiner = " &rarr; " if question.kind == "order" else "<br>"
@@ -120,7 +131,7 @@ def _fields(question: AnkiQuestion) -> list[str]:
         prompt,
         choices,
         joiner.join(escape(a) for a in question.answers),
-        escape(question.explanation),
+        explanation,
         "<br>".join(escape(s) for s in question.sources),
         escape(question.key),
     ]
@@ -131,8 +142,11 @@ def deck_id(name: str) -> int:
     return int(hashlib.sha1(f"{TAG_ROOT}:{name}".encode()).hexdigest()[:8], 16)
 
 
-def anki_package(name: str, questions: Iterable[AnkiQuestion]) -> genanki.Package:
-    """An Anki package holding one deck, `SpineQuiz::<name>`, with a note per question."""
+def anki_package(
+    name: str, questions: Iterable[AnkiQuestion], media: Sequence[Path] = ()
+) -> genanki.Package:
+    """An Anki package holding one deck, `SpineQuiz::<name>`, with a note per question,
+    and `media`, the files its notes show."""
     deck = genanki.Deck(deck_id(name), f"{TAG_ROOT}::{name}")
     for question in questions:
         deck.add_note(
@@ -144,12 +158,19 @@ def anki_package(name: str, questions: Iterable[AnkiQuestion]) -> genanki.Packag
                 modified=question.modified.timestamp(),
             )
         )
-    return genanki.Package(deck)
+    return genanki.Package(deck, media_files=[str(path) for path in media])
 
 
 def anki_write(name: str, questions: Sequence[AnkiQuestion], out: Path) -> int:
     """Write the package to `out` (through a temporary file); returns the number of notes."""
     partial = out.with_name(out.name + ".partial")
-    anki_package(name, questions).write_to_file(str(partial))
+    with tempfile.TemporaryDirectory() as folder:
+        media = []
+        for question in questions:
+            for file_name, svg in question.drawings:
+                path = Path(folder) / file_name
+                path.write_text(svg, encoding="utf-8")
+                media.append(path)
+        anki_package(name, questions, media).write_to_file(str(partial))
     partial.replace(out)
     return len(questions)

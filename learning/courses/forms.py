@@ -180,6 +180,7 @@ class DeckForm(forms.Form):
     include_disputed = forms.BooleanField(
         required=False, label="Include 'spot the inaccuracy' questions of disputed facts"
     )
+    figures = forms.BooleanField(required=False, label="Only questions with a figure")
     picked = QuestionIdsField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -219,6 +220,7 @@ class DeckForm(forms.Form):
             "yield_level": deck.yields,
             "fact": deck.facts,
             "include_disputed": deck.include_disputed,
+            "figures": deck.figures,
             "picked": deck.picked,
         }
 
@@ -241,7 +243,8 @@ class DeckForm(forms.Form):
                 raise forms.ValidationError("Tick at least one question for the deck.")
         elif not self.criteria().has_criteria:
             raise forms.ValidationError(
-                "Choose at least one level, topic, relation, kind of question, yield or fact."
+                "Choose at least one level, topic, relation, kind of question, yield or fact, "
+                "or only questions with a figure."
             )
         return cleaned
 
@@ -256,6 +259,7 @@ class DeckForm(forms.Form):
             facts=tuple(data.get("fact", ())),
             include_disputed=bool(data.get("include_disputed")),
             yields=tuple(data.get("yield_level", ())),
+            figures=bool(data.get("figures")),
         )
 
     def deck_filter(self) -> DeckFilter:
@@ -278,6 +282,7 @@ class DeckForm(forms.Form):
         deck.yields = list(data["yield_level"])
         deck.facts = list(data["fact"])
         deck.include_disputed = data["include_disputed"]
+        deck.figures = data["figures"]
         deck.picked = list(data["picked"]) if picked else []
         deck.updated_at = timezone.now()
         return deck

@@ -4,7 +4,7 @@ discrimination from first attempts, sortable by any column."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,10 +12,10 @@ from typing import Any
 from django.db.models import F, Q
 
 from learning import sorting
-from learning.content.models import Question
+from learning.content.models import Entity, Question
 from learning.courses import itemstats
 from learning.courses.models import Course, CourseReport, Enrolment
-from learning.courses.teaching import _report, _signature
+from learning.courses.teaching import Aged, _report, _signature
 from learning.study.models import (
     Deck,
     ReviewLog,
@@ -33,32 +33,40 @@ class ItemRow:
 
 
 @dataclass
-class ItemReport:
+class ItemReport(Aged):
     learners: int  # learners with a first attempt at a course question
     questions: list[ItemRow]
     templates: list[ItemRow]
     questions_waiting: int  # answered, but by fewer than MIN_LEARNERS learners
     templates_waiting: int
+    computed_at: datetime | None = None
+    refreshing: bool = False  # the task worker is computing a newer one
+
+
+def items_inputs(course: Course) -> tuple[list[Deck], str]:
+    """The course's assigned decks, and the signature an item report of them has."""
+    decks = [a.deck for a in course.assignments.select_related("deck")]
+    signature = _signature(
+        list(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True)),
+        [(d.pk, d.updated_at) for d in decks],
+    )
+    return decks, signature
 
 
 def item_report(course: Course, now: datetime) -> ItemReport:
     """Facility and discrimination of the course's assigned questions and their templates,
     from its learners' first attempts; worst first, shown from `MIN_LEARNERS` learners on.
 
-    Computed (three queries) when someone has studied since it was last computed;
-    otherwise read as stored. A question whose answer changed counts from its first
-    attempt since.
+    Read as stored; computed again by the task worker (three queries) once someone has
+    studied since. A question whose answer changed counts from its first attempt since.
     """
-    decks = [a.deck for a in course.assignments.select_related("deck")]
+    decks, signature = items_inputs(course)
     if not decks:
         return ItemReport(0, [], [], 0, 0)
-    signature = _signature(
-        list(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True)),
-        [(d.pk, d.updated_at) for d in decks],
-    )
-    data, _ = _report(
-        course, CourseReport.Kind.ITEMS, now, signature, lambda: _item_report_compute(course, decks)
-    )
+    stored = _report(course, CourseReport.Kind.ITEMS, now, signature)
+    if stored.data is None:
+        return ItemReport(0, [], [], 0, 0, refreshing=True)
+    data = stored.data
 
     def rows(items: list[list[Any]]) -> list[ItemRow]:
         return [
@@ -72,10 +80,12 @@ def item_report(course: Course, now: datetime) -> ItemReport:
         rows(data["templates"]),
         data["questions_waiting"],
         data["templates_waiting"],
+        computed_at=stored.computed_at,
+        refreshing=stored.refreshing,
     )
 
 
-def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
+def item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
     first: dict[tuple[int, int], bool] = {}
     for learner_id, question_id, correct in (
         ReviewLog.objects.filter(
@@ -96,8 +106,11 @@ def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
     answered = {q for _, q in first}
     questions = {
         q.pk: q
-        for q in Question.objects.filter(pk__in=answered).only("pk", "prompt", "kind", "template")
+        for q in Question.objects.filter(pk__in=answered).only(
+            "pk", "prompt", "kind", "template", "figure", "figure_marks"
+        )
     }
+    labels = item_labels(questions.values())
     kinds = dict(Question.Kind.choices)
     by_question = itemstats.item_statistics(responses)
     template_of = {pk: q.template for pk, q in questions.items()}
@@ -108,7 +121,7 @@ def _item_report_compute(course: Course, decks: list[Deck]) -> dict[str, Any]:
         template_questions[q.template].add(pk)
         template_kind[q.template] = kinds.get(q.kind, q.kind)
     question_rows = [
-        ItemRow(s, questions[s.item].prompt, kinds.get(questions[s.item].kind, ""))
+        ItemRow(s, labels[s.item], kinds.get(questions[s.item].kind, ""))
         for s in by_question.values()
         if s.enough
     ]
@@ -155,3 +168,22 @@ def items_sorted(rows: list[ItemRow], order: sorting.Order) -> list[ItemRow]:
     if order.key not in keys:
         return rows
     return sorting.sort_rows(rows, order, keys, then=lambda r: str(r.stats.item))
+
+
+def item_labels(questions: Iterable[Question]) -> dict[int, str]:
+    """Each question as the item statistics name it: its prompt, and for a question on a
+    figure (whose prompt many share) what the figure marks: "(highlighted: L2 vertebra)"."""
+    questions = list(questions)
+    keys = {k for q in questions for k in (q.figure_marks or {}) if q.figure}
+    names = dict(Entity.objects.filter(key__in=keys).values_list("key", "name"))
+    labels = {}
+    for q in questions:
+        labels[q.pk] = q.prompt
+        if q.figure:
+            marks = sorted(q.figure_marks.items(), key=lambda pair: pair[1])
+            if len(marks) == 1:
+                shown = f"highlighted: {names.get(marks[0][0], marks[0][0])}"
+            else:
+                shown = ", ".join(f"{m}: {names.get(k, k)}" for k, m in marks)
+            labels[q.pk] += f" (on the figure {q.figure}; {shown})"
+    return labels

@@ -95,8 +95,9 @@ class Enrolment(models.Model):
 
 class CourseReport(models.Model):
     """A course's class progress or item statistics as last computed: a page that reads
-    every learner's study is computed again only once someone has studied since (or
-    after an hour, for what no review shows: recall fading, edited decks)."""
+    every learner's study is computed again, by the task worker, only once someone has
+    studied since (or after an hour, for what no review shows: recall fading, edited
+    decks). Pages show it as stored meanwhile, with its age."""
 
     class Kind(models.TextChoices):
         PROGRESS = "progress"
@@ -104,11 +105,17 @@ class CourseReport(models.Model):
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="reports")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    computed_at = models.DateTimeField()
+    computed_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never yet.")
     signature = models.CharField(
         max_length=64, help_text="What it was computed for: learners and assignments."
     )
-    data = models.JSONField()
+    data = models.JSONField(null=True, blank=True)
+    requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the task worker was last asked to compute it again; it is done "
+        "once computed_at is later.",
+    )
 
     class Meta:
         constraints = [
@@ -116,4 +123,5 @@ class CourseReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} of {self.course} at {self.computed_at:%Y-%m-%d %H:%M}"
+        when = f"{self.computed_at:%Y-%m-%d %H:%M}" if self.computed_at else "never yet"
+        return f"{self.kind} of {self.course} at {when}"

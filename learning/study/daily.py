@@ -9,6 +9,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
     Q,
     QuerySet,
 )
@@ -62,16 +66,19 @@ class StudyFilter:
     topics: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     leeches: bool = False
+    figures: bool = False  # only questions asked on a figure
 
     @property
     def is_custom(self) -> bool:
-        return bool(self.levels or self.topics or self.kinds or self.leeches)
+        return bool(self.levels or self.topics or self.kinds or self.leeches or self.figures)
 
     def as_query(self) -> list[tuple[str, str]]:
         pairs = [("level", v) for v in self.levels] + [("topic", v) for v in self.topics]
         pairs += [("kind", v) for v in self.kinds]
         if self.leeches:
             pairs.append(("leeches", "1"))
+        if self.figures:
+            pairs.append(("figures", "1"))
         return pairs
 
     def apply(self, questions: QuerySet[Question], learner: Any) -> QuerySet[Question]:
@@ -83,6 +90,8 @@ class StudyFilter:
             )
         if self.kinds:
             questions = questions.filter(kind__in=self.kinds)
+        if self.figures:
+            questions = questions.exclude(figure="")
         if self.leeches:
             questions = questions.filter(cards__learner=learner, cards__lapses__gte=LEECH_LAPSES)
         return questions.distinct() if (self.levels or self.leeches) else questions
@@ -98,6 +107,8 @@ class StudyFilter:
             parts.append(", ".join(names.get(t, t) for t in self.topics))
         if self.kinds:
             parts.append(", ".join(KIND_PHRASES.get(k, k) for k in self.kinds))
+        if self.figures:
+            parts.append("questions on figures")
         return " · ".join(parts)
 
 
@@ -170,13 +181,15 @@ def _candidate(row: tuple[Any, ...]) -> Candidate:
     return Candidate(question_id, frozenset(fact_ids), due, learning=state in LEARNING_STATES)
 
 
-def _not_new(learner: Any, done: Today) -> QuerySet[Any]:
-    """Ids of the questions that are not new to the learner today, as a subquery: those
-    reviewed before, and those held back by hand (suspended, or buried today)."""
-    return (
-        Card.objects.filter(learner=learner)
-        .filter(Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=done.day))
-        .values("question_id")
+def _not_new(learner: Any, done: Today) -> Exists:
+    """Whether a question is not new to the learner today, as a condition on the question:
+    reviewed before, or held back by hand (suspended, or buried today). NOT EXISTS, which
+    PostgreSQL plans as an anti-join; NOT IN over the learner's cards it checked row by
+    row (seconds for a learner with thousands of cards)."""
+    return Exists(
+        Card.objects.filter(learner=learner, question_id=OuterRef("pk")).filter(
+            Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=done.day)
+        )
     )
 
 
@@ -204,8 +217,44 @@ def _with_cards(chosen: Sequence[Candidate], due_rows: list[tuple[Any, ...]]) ->
     `card_reviews` (reviews recorded so far), `card_is_new` (never reviewed, or started
     again) and `card_changed` (started again because its answer changed)."""
     cards = {row[0]: row for row in due_rows}
-    by_id = Question.objects.select_related("topic").in_bulk([c.question_id for c in chosen])
+    by_id = (
+        Question.objects.select_related("topic")
+        .with_level_keys()
+        .in_bulk([c.question_id for c in chosen])
+    )
     return [_as_shown(by_id[c.question_id], cards.get(c.question_id)) for c in chosen]
+
+
+CARD_COLUMNS = [f.attname for f in Card._meta.concrete_fields]
+
+
+def question_and_card(
+    learner: Any, question_id: Any, *, active: bool = True
+) -> tuple[Question | None, Card | None]:
+    """The question (None when there is none, or it is retired and `active`) and the
+    learner's card of it (None: none yet), in one query."""
+    questions = Question.objects.filter(pk=question_id)
+    if active:
+        questions = questions.filter(is_active=True)
+    try:
+        question = (
+            questions.annotate(
+                mine=FilteredRelation("cards", condition=Q(cards__learner=learner)),
+                **{f"card_{name}": F(f"mine__{name}") for name in CARD_COLUMNS},
+            )
+            .order_by()
+            .first()
+        )
+    except (TypeError, ValueError):
+        return None, None
+    if question is None:
+        return None, None
+    card = None
+    if question.card_id is not None:
+        values = [getattr(question, f"card_{name}") for name in CARD_COLUMNS]
+        card = Card.from_db(question._state.db, CARD_COLUMNS, values)
+        card.question = question
+    return question, card
 
 
 def _as_shown(question: Question, row: tuple[Any, ...] | None) -> Question:

@@ -49,6 +49,12 @@ class LearnerSettings(models.Model):
         default="Europe/London",
         help_text="Your study day starts at 4 a.m. in this time zone.",
     )
+    figure_questions = models.BooleanField(
+        "questions on figures",
+        default=True,
+        help_text="Include questions asked on a drawing (which structure is highlighted, "
+        "which letter marks it).",
+    )
     # The memory model in force, and a copy of its parameters: the settings come with
     # the user (learning.backends), so a review reads them without a query.
     memory_model = models.ForeignKey(
@@ -445,6 +451,7 @@ class Deck(models.Model):
     yields = models.JSONField(
         default=list, blank=True, help_text="Yields of question: core, supporting, background."
     )
+    figures = models.BooleanField(default=False, help_text="Only questions asked on a figure.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -467,6 +474,7 @@ class Deck(models.Model):
             picked=tuple(self.picked),
             include_disputed=self.include_disputed,
             yields=tuple(self.yields),
+            figures=self.figures,
         )
 
     def questions(self) -> QuestionQuerySet:

@@ -153,12 +153,14 @@ def _any_of(decks: list[Deck]) -> Q:
 
 
 def _new_offers(
-    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int
+    learner: Any, learner_plan: Plan, done: Today, *, fetch: int, new_left: int, figures: bool
 ) -> list[pacing.Offer]:
     """A few never-seen questions of each pool: those that serve an assignment's pace
     (one query), and the others, the learner's own decks first (one query)."""
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = learner_plan.questions().exclude(pk__in=_not_new(learner, done))
+    unseen = learner_plan.questions().filter(~_not_new(learner, done))
+    if not figures:
+        unseen = unseen.filter(figure="")
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
     links = Question.facts.through.objects
@@ -229,9 +231,11 @@ def _planned_session(
         whens.append(
             When(question__in=_held_by(learner_plan.own), then=Value(int(pacing.Rank.OWN)))
         )
+    cards = learner_plan.cards(learner)
+    if not study_settings.figure_questions:
+        cards = cards.filter(question__figure="")
     due_rows = list(
-        learner_plan.cards(learner)
-        .studiable(done.day)
+        cards.studiable(done.day)
         .filter(due__lte=_due_by(now, done))
         .annotate(rank=Case(*whens, default=Value(int(pacing.Rank.OTHER))))
         .order_by("rank", "due")
@@ -242,7 +246,14 @@ def _planned_session(
     planned_new = limits.new_left + sum(learner_plan.quotas.values())
     fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * planned_new)
     fetch = max(limit * NEW_LOOKAHEAD, fetch)
-    offers = _new_offers(learner, learner_plan, done, fetch=fetch, new_left=limits.new_left)
+    offers = _new_offers(
+        learner,
+        learner_plan,
+        done,
+        fetch=fetch,
+        new_left=limits.new_left,
+        figures=study_settings.figure_questions,
+    )
     composed = pacing.compose_planned(
         due=[(pacing.Rank(row[-1]), _candidate(row)) for row in due_rows],
         new=offers,

@@ -13,11 +13,14 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
-    Count,
+    Case,
     ExpressionWrapper,
+    F,
+    FilteredRelation,
     Q,
     QuerySet,
-    Sum,
+    Value,
+    When,
 )
 
 from learning.content.models import Fact, Level, Question, Topic
@@ -92,6 +95,8 @@ def session(
         else (Question.objects.active())
     )
     pool = study_filter.apply(pool, learner)
+    if not study_settings.figure_questions:
+        pool = pool.filter(figure="")
     if study_filter.is_custom:
         cards = Card.objects.filter(learner=learner, question__in=pool)
     else:
@@ -100,6 +105,8 @@ def session(
             learner=learner, question__is_active=True, question__default_deck=True
         )
     cards = cards.studiable(done.day)
+    if not study_settings.figure_questions:
+        cards = cards.filter(question__figure="")
     if study_filter.is_custom:
         # A chosen session takes what is due, then new, then reviews ahead of time.
         limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)
@@ -110,7 +117,7 @@ def session(
     # Siblings of what was answered today are left out in SQL, so a run of them
     # can never make the queue look empty.
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = pool.exclude(pk__in=_not_new(learner, done))
+    unseen = pool.filter(~_not_new(learner, done))
     if seen_facts:
         unseen = unseen.exclude(facts__in=seen_facts)
     new_fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * max(limit, limits.new_left))
@@ -246,10 +253,17 @@ def _review_days(learner: Any, study_settings: LearnerSettings, *, since: dateti
     )
 
 
+def _may_have_decks(learner: Any) -> bool:
+    """Whether the learner may have assignments or decks of their own: False only when the
+    user was read with the flags that say they have neither (`LearnerBackend`)."""
+    attends, keeps = (getattr(learner, name, None) for name in ("attends_courses", "keeps_decks"))
+    return attends is None or keeps is None or bool(attends or keeps)
+
+
 def plan(learner: Any, done: Today) -> Plan:
-    """The learner's assignments, own decks and today's pace (one or two queries; one
-    more for a learner who has set an exam of their own)."""
-    assignments, own = _assignments_and_own_decks(learner)
+    """The learner's assignments, own decks and today's pace (one or two queries, none for
+    a learner with neither; one more for a learner who has set an exam of their own)."""
+    assignments, own = _assignments_and_own_decks(learner) if _may_have_decks(learner) else ([], [])
     current = [a for a in assignments if a.due_on >= done.day]
     current += _exam_paces(learner, assignments, done.day)
     quotas: dict[int, int] = {}
@@ -351,28 +365,33 @@ def fact_places(
 
 
 def dashboard(learner: Any, now: datetime) -> Dashboard:
-    """A learner's progress page, read from the progress tables: its cost does not grow
-    with the length of the learner's history (a dozen queries)."""
+    """A learner's progress page, read from the progress tables in one pass each: its cost
+    does not grow with the length of the learner's history (the fact places with the
+    learner's memories, the study days, the cards due soon with the leeches, and today's
+    queue; levels and topics come from the kept vocabulary)."""
+    from learning.vocabulary import vocabulary
+
     study_settings = LearnerSettings.of(learner)
     zone = study_settings.zone
-    levels = list(Level.objects.all())
-    topics = list(Topic.objects.filter(parent__isnull=True))
+    words = vocabulary()
 
-    # Recall now of every fact the learner has studied, summed in its cells.
-    sizes = {
-        (level, topic): n
-        for level, topic, n in FactPlace.objects.values_list("level", "topic")
-        .annotate(n=Count("pk"))
-        .values_list("level", "topic", "n")
-    }
+    # Every fact's place, with the learner's memory of it where they studied it: each
+    # cell's size, and the recall now of the facts studied in it, in one pass.
+    sizes: dict[tuple[str, str], int] = defaultdict(int)
     sums: dict[tuple[str, str], list[float]] = defaultdict(list)
     now_ts = now.timestamp()
-    for level, topic, stability, last_review_ts in FactPlace.objects.filter(
-        fact__memories__learner=learner
-    ).values_list("level", "topic", "fact__memories__stability", "fact__memories__last_review_ts"):
-        sums[(level, topic)].append(
-            recall_after_days(stability, elapsed_days(last_review_ts, now_ts))
+    for level, topic, stability, last_review_ts in (
+        FactPlace.objects.annotate(
+            mine=FilteredRelation("fact__memories", condition=Q(fact__memories__learner=learner))
         )
+        .order_by()
+        .values_list("level", "topic", "mine__stability", "mine__last_review_ts")
+    ):
+        sizes[(level, topic)] += 1
+        if stability is not None:
+            sums[(level, topic)].append(
+                recall_after_days(stability, elapsed_days(last_review_ts, now_ts))
+            )
 
     def cell(keys: list[tuple[str, str]]) -> progress.Cell:
         facts = sum(sizes[k] for k in keys)
@@ -385,33 +404,45 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     by_topic = {topic: cell([(whole, topic)]) for level, topic in sizes if level == whole}
 
     done = today(learner, study_settings, now)
-    totals = LearnerDay.objects.filter(learner=learner).aggregate(
-        reviews=Sum("reviews"), mature=Sum("mature"), mature_correct=Sum("mature_correct")
-    )
-    mature = totals["mature"] or 0
-    retention = (totals["mature_correct"] or 0) / mature if mature else None
-    # The calendar's 20 weeks, and enough days before them for any likely streak.
-    calendar = dict(
-        LearnerDay.objects.filter(
-            learner=learner, day__gte=done.day - timedelta(days=CALENDAR_DAYS)
-        ).values_list("day", "reviews")
-    )
+    # Every study day in one pass: the totals, and the calendar's 20 weeks with enough
+    # days before them for any likely streak.
+    since = done.day - timedelta(days=CALENDAR_DAYS)
+    reviews_total = mature = mature_correct = 0
+    calendar: dict[date, int] = {}
+    for day, reviews, day_mature, day_mature_correct in LearnerDay.objects.filter(
+        learner=learner
+    ).values_list("day", "reviews", "mature", "mature_correct"):
+        reviews_total += reviews
+        mature += day_mature
+        mature_correct += day_mature_correct
+        if day >= since:
+            calendar[day] = reviews
+    retention = mature_correct / mature if mature else None
+    # The cards due within the forecast, and the leeches (with their prompts), together.
     horizon = now + timedelta(days=progress.FORECAST_DAYS)
-    due_days = [
-        day_of(due, zone)
-        for due in Card.objects.filter(
-            learner=learner, due__lt=horizon, question__is_active=True
-        ).values_list("due", flat=True)
-    ]
-    leeches = list(
-        Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
-        .select_related("question")
-        .order_by("-lapses")[:20]
-    )
+    leech = Q(lapses__gte=LEECH_LAPSES)
+    due_days, leeches = [], []
+    for pk, due, lapses, active, question_id, prompt in (
+        Card.objects.filter(learner=learner)
+        .filter(Q(due__lt=horizon, question__is_active=True) | leech)
+        .annotate(prompt=Case(When(leech, then=F("question__prompt")), default=Value(None)))
+        .order_by()
+        .values_list("pk", "due", "lapses", "question__is_active", "question_id", "prompt")
+    ):
+        if active and due is not None and due < horizon:
+            due_days.append(day_of(due, zone))
+        if lapses >= LEECH_LAPSES:
+            leeches.append((-lapses, pk, question_id, prompt))
+    # The 20 most forgotten, made into cards (with their questions' prompts) for the page.
+    worst = []
+    for minus_lapses, pk, question_id, prompt in sorted(leeches)[:20]:
+        card = Card(pk=pk, lapses=-minus_lapses, question_id=question_id)
+        card.question = Question(pk=question_id, prompt=prompt)
+        worst.append(card)
     return Dashboard(
         counts=counts(learner, now, study_settings, done=done, review_days=list(calendar)),
-        levels=levels,
-        topics=topics,
+        levels=words.levels,
+        topics=words.topics,
         cells=cells,
         by_level=by_level,
         by_topic=by_topic,
@@ -419,6 +450,6 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         forecast=progress.forecast(due_days, done.day),
         retention=retention,
         retention_reviews=mature,
-        leeches=leeches,
-        reviews_total=totals["reviews"] or 0,
+        leeches=worst,
+        reviews_total=reviews_total,
     )

@@ -23,6 +23,7 @@ from learning.content.models import (
 from learning.content.selectors import factbase_from_db
 from learning.content.services import Report, factbase_load
 from learning.content.slices import DatabaseFacts
+from learning.figures.stored import bank_figures, figure_questions_touched
 from learning.study.models import (
     Card,
     FactPlace,
@@ -44,6 +45,8 @@ QUESTION_FIELDS = (
     "position",
     "origin",
     "wrong_answers",
+    "figure",
+    "figure_marks",
 )
 
 
@@ -55,7 +58,9 @@ def bank_regenerate(*, now: datetime) -> Report:
     `answer_changed_at`; questions that are no longer generated (their facts
     were retired or changed) are retired, never deleted.
     """
-    report = bank_upsert(generated=generate_questions(factbase_from_db()), now=now)
+    factbase = factbase_from_db()
+    generated = generate_questions(factbase) + bank_figures(factbase)
+    report = bank_upsert(generated=generated, now=now)
     fact_places_refresh()
     return report
 
@@ -71,7 +76,10 @@ def facts_regenerate(*, triples: Iterable[tuple[str, str, str]], now: datetime) 
     """
     triples = list(triples)
     origins, generated, _ = regenerate_touched(DatabaseFacts(), triples)
-    report = bank_upsert(generated=generated, now=now, origins=origins)
+    figure_origins, figure_generated = figure_questions_touched(DatabaseFacts(), triples)
+    report = bank_upsert(
+        generated=generated + figure_generated, now=now, origins=origins | figure_origins
+    )
     fact_places_refresh(triples=triples)
     return report
 
@@ -272,6 +280,7 @@ def _question_values(item: GeneratedQuestion, topics: dict[str, Topic]) -> dict[
     ]
     for name in ("choices", "answers", "accepted", "rejected", "citations"):
         values[name] = list(values[name])
+    values["figure_marks"] = dict(values["figure_marks"])
     values["topic_id"] = topics[item.topic].pk
     return values
 

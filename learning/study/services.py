@@ -15,6 +15,7 @@ from learning.content.models import (
     Question,
 )
 from learning.study import exam as exam_plan
+from learning.study.daily import question_and_card
 from learning.study.memorymodel import PENDING_FOR
 from learning.study.models import (
     Card,
@@ -93,12 +94,17 @@ def review_record(
             question_id = question if isinstance(question, int) else question.pk
             # Locks the card row only ("self"): learners reviewing the same question
             # must not wait for each other.
-            card = (
-                Card.objects.select_for_update(of=("self",))
-                .select_related("question")
-                .filter(learner=learner, question_id=question_id)
-                .first()
-            )
+            locked = Card.objects.select_for_update(of=("self",)).select_related("question")
+            if expected_count == 0 and isinstance(question, int):
+                # Most likely a first review: the question and any card, in one query.
+                # A card found is locked and read again; none found, the card is
+                # created below, and a second tab creating it too meets the unique
+                # constraint on learner and question.
+                question, card = question_and_card(learner, question_id, active=False)
+                if card is not None:
+                    card = locked.filter(pk=card.pk).first()
+            else:
+                card = locked.filter(learner=learner, question_id=question_id).first()
             if card is not None:
                 question = card.question
             elif isinstance(question, int):

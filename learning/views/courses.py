@@ -7,6 +7,7 @@ only among the courses the user teaches, so anyone else's course is 404.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
@@ -18,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, ProtectedError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +39,7 @@ from learning.courses.forms import (
     JoinForm,
 )
 from learning.courses.itemstats import MIN_LEARNERS
-from learning.courses.models import Course, Enrolment
+from learning.courses.models import Course, CourseReport, Enrolment
 from learning.courses.services import (
     InstructorRemovalRefused,
     course_create,
@@ -460,7 +461,8 @@ def course_progress(request: HtmxHttpRequest, course: Course) -> HttpResponse:
 @course_taught
 @require_safe
 def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
-    data = teaching.class_progress(course, timezone.now())
+    # A download cannot refresh itself: never computed yet, it is computed now.
+    data = teaching.class_progress(course, timezone.now(), wait=True)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"spinequiz-progress-{course.pk}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -491,6 +493,27 @@ def course_progress_csv(request: HttpRequest, course: Course) -> HttpResponse:
         for standing in row.assignments:
             cells += [standing.mastered, standing.standing.value]
         writer.writerow([spreadsheet_safe(c) for c in cells])
+    return response
+
+
+@course_taught
+@require_safe
+def course_report_fresh(request: HttpRequest, course: Course, kind: str) -> HttpResponse:
+    """Asked every few seconds by a report page whose report the task worker is computing:
+    204 while it is not done; once it is, htmx is told to reload the page."""
+    if kind not in CourseReport.Kind.values:
+        raise Http404("No such report.")
+    since = request.GET.get("since", "")
+    try:
+        moment = float(since) if since else None
+    except ValueError:
+        return HttpResponse("since: a time in seconds, or nothing", status=400)
+    if moment is not None and not math.isfinite(moment):
+        return HttpResponse("since: a time in seconds, or nothing", status=400)
+    if not teaching.report_done_since(course, kind, moment):
+        return HttpResponse(status=204)
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
     return response
 
 

@@ -126,6 +126,8 @@ def bank(request: HtmxHttpRequest) -> HttpResponse:
             questions = questions.filter(prompt__icontains=data["q"])
         if not data["inaccuracies"]:
             questions = questions.filter(default_deck=True)
+        if data["figures"]:
+            questions = questions.exclude(figure="")
     elif form.is_bound:
         questions = questions.none()
     else:

@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from learning.content.models import Question, Source
+from learning.content.models import Question
 from learning.forms import (
     AnswerForm,
     CardNoteForm,
     StudyFilterForm,
 )
 from learning.study import queue as study
+from learning.study.daily import question_and_card
 from learning.study.grading import is_correct
 from learning.study.models import Card, LearnerSettings, ReviewLog
 from learning.study.scheduling import (
@@ -40,7 +41,8 @@ from learning.study.services import (
 )
 from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
 from learning.views import HtmxHttpRequest
-from learning.views.learner import _cited_keys, cited
+from learning.views.learner import cited
+from learning.vocabulary import vocabulary
 
 QUESTION_SALT = "spinequiz.study.question"
 RATING_SALT = "spinequiz.study.rating"
@@ -58,7 +60,13 @@ RATINGS = [
 
 
 def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFilter:
-    values: dict[str, list[str]] = {"level": [], "topic": [], "kind": [], "leeches": []}
+    values: dict[str, list[str]] = {
+        "level": [],
+        "topic": [],
+        "kind": [],
+        "leeches": [],
+        "figures": [],
+    }
     for name, value in pairs:
         values.setdefault(name, []).append(value)
     return study.StudyFilter(
@@ -66,6 +74,7 @@ def filter_from(pairs: list[list[str]] | list[tuple[str, str]]) -> study.StudyFi
         tuple(values["topic"]),
         tuple(values["kind"]),
         bool(values["leeches"]),
+        bool(values["figures"]),
     )
 
 
@@ -208,7 +217,8 @@ def study_answer(request: HtmxHttpRequest) -> HttpResponse:
             "This answer was not recorded: that question was shown to someone else.",
             status=403,
         )
-    question = Question.objects.filter(pk=data.get("q"), is_active=True).first()
+    # The question and the learner's card of it, together.
+    question, card = question_and_card(request.user, data.get("q"))
     if question is None:
         return refuse(
             request, "This question has been retired from the bank, so the answer was not recorded."
@@ -233,9 +243,7 @@ def study_answer(request: HtmxHttpRequest) -> HttpResponse:
         "f": data.get("f", []),
         "n": data["n"],
     }
-    card: Card | None = None
     if correct:
-        card = Card.objects.filter(learner=request.user, question=question).first()
         state = card.as_state() if card else NEW_CARD
         intervals = next_intervals(
             state,
@@ -264,6 +272,7 @@ def study_answer(request: HtmxHttpRequest) -> HttpResponse:
             ).card
         except DuplicateReview:
             feedback["dup"] = True
+            card = None  # recorded before: nothing of this answer to undo
     if request.htmx:
         context = _feedback_context(request, feedback, question, card=card)
         return render(request, "learning/study.html#feedback", context)
@@ -297,7 +306,7 @@ def _feedback_context(
     if question is None or question.pk != feedback["q"]:
         question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback["q"])
         card = Card.objects.filter(learner=request.user, question=question).first()
-    sources = {s.key: s for s in Source.objects.filter(key__in=_cited_keys(question))}
+    sources = vocabulary().sources
     intervals = {int(k): v for k, v in feedback.get("i", {}).items()}
     study_filter = filter_from(feedback.get("f", []))
     recorded = not feedback["c"] and card is not None and card.review_count

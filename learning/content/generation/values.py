@@ -68,6 +68,10 @@ class GeneratedQuestion:
     yield_level: str = "supporting"
     wrong: tuple[WrongAnswer, ...] = ()
     position: int = 0
+    # A question asked on a drawing: the figure's key, and how it is marked (entity,
+    # "highlight" or a letter). See learning.figures.
+    figure: str = ""
+    figure_marks: tuple[tuple[str, str], ...] = ()
 
 
 def question_key(kind: str, template: str, direction: str, anchor: str) -> str:

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learning.content.models import Question, Source
 from learning.content.selectors import question_export
+from learning.figures.stored import question_drawing
 
 
 class Command(BaseCommand):
@@ -15,8 +16,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["jsonl"], default="jsonl")
         parser.add_argument("--out", help="File to write (default: standard output).")
+        parser.add_argument(
+            "--figures",
+            action="store_true",
+            help="Also write the drawing of each question on a figure beside the --out file, "
+            "named as its 'figure' field says.",
+        )
 
-    def handle(self, *args: Any, out: str | None, **options: Any) -> None:
+    def handle(self, *args: Any, out: str | None, figures: bool = False, **options: Any) -> None:
+        if figures and out is None:
+            raise CommandError("--figures writes files beside the export: give --out too.")
         sources = {s.pk: s for s in Source.objects.all()}
         questions = (
             Question.objects.active()
@@ -44,3 +53,11 @@ class Command(BaseCommand):
         partial.write_text("".join(lines), encoding="utf-8")
         partial.replace(path)
         self.stderr.write(f"Wrote {len(lines)} questions to {out}.")
+        if figures:
+            drawn = 0
+            for question in questions:
+                drawing = question_drawing(question) if question.figure else None
+                if drawing is not None:
+                    (path.parent / drawing.name).write_text(drawing.svg, encoding="utf-8")
+                    drawn += 1
+            self.stderr.write(f"Wrote {drawn} figures beside it.")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learning.content.factbase import FactBaseError, read_factbase
 from learning.content.services import factbase_load
+from learning.figures.data import read_figures
 
 
 class Command(BaseCommand):
@@ -24,13 +25,16 @@ class Command(BaseCommand):
             raise CommandError(f"{directory} is not a folder of fact base files.")
         try:
             factbase = read_factbase(directory)
+            # The drawings beside the facts link to them: checked before anything loads.
+            figures = read_figures(Path(directory) / "figures", factbase)
         except FactBaseError as exc:
             raise CommandError(f"{exc}\nNothing was loaded.") from exc
         report = factbase_load(factbase=factbase)
         counts = factbase.counts()
         self.stdout.write(
             f"Fact base read: {counts['facts']} facts about {counts['entities']} entities, "
-            f"{counts['relations']} relations, {counts['sources']} sources."
+            f"{counts['relations']} relations, {counts['sources']} sources, "
+            f"{len(figures)} figures."
         )
         for line in report.lines():
             self.stdout.write(f"  {line}")

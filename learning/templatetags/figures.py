@@ -1,0 +1,43 @@
+"""Figures in pages: the drawing a question is asked on, and the one under its
+explanation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from learning.figures.stored import Drawing, explaining_drawing, question_drawing
+from learning.models import Source
+
+register = template.Library()
+
+
+def _shown(drawing: Drawing | None, *, answered: bool) -> dict[str, Any]:
+    if drawing is None:
+        return {"svg": ""}
+    shown = {
+        # Built from escaped values by learning.figures.drawing.
+        "svg": mark_safe(drawing.svg),  # noqa: S308
+        "answered": answered,
+    }
+    if answered:
+        citation = drawing.figure.source
+        source = Source.objects.filter(key=citation.source).first()
+        shown["source"] = source.cite(citation.section) if source else str(citation)
+        shown["note"] = drawing.figure.note
+    return shown
+
+
+@register.inclusion_tag("learning/figures/_figure.html")
+def question_figure(question: Any) -> dict[str, Any]:
+    """The drawing of a question asked on a figure, as the question shows it."""
+    drawing = question_drawing(question) if getattr(question, "figure", "") else None
+    return _shown(drawing, answered=False)
+
+
+@register.inclusion_tag("learning/figures/_figure.html")
+def explaining_figure(question: Any) -> dict[str, Any]:
+    """Under the explanation: the figure with the answer marked, and its source."""
+    return _shown(explaining_drawing(question), answered=True)
