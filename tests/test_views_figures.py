@@ -69,6 +69,45 @@ def test_a_question_in_words_about_a_root_shows_the_figure_with_its_answer(learn
     assert question.answers[0] in desc
 
 
+def _answer_check_queries(client: Client, question: Question) -> int:
+    """The queries of checking an answer to `question`, shown first as after an undo."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    learner = response_user(client)
+    again = AgainToken(learner=learner.pk, question=question.pk).sign()
+    shown_question, token, _ = shown(client, reverse("study") + f"?again={again}")
+    assert shown_question == question
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("study_answer"),
+            answer_data(question, token, right=True),
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 200 and "explanation" in response.content.decode()
+    return len(queries)
+
+
+def test_checking_an_answer_costs_the_same_queries_whatever_the_figure_and_facts(
+    learner_client,
+):
+    """The feedback's figure reads the question's facts with their entities at once:
+    a question on many facts costs no more than a question on one."""
+    active = Question.objects.active().filter(default_deck=True)
+    on_a_figure = active.exclude(figure="").first()
+    from django.db.models import Count
+
+    by_facts = active.filter(figure="").annotate(n=Count("facts")).order_by("n", "pk")
+    fewest, most = by_facts.first(), by_facts.last()
+    assert most.n >= 3 > fewest.n
+    _answer_check_queries(learner_client, fewest)  # the vocabulary read into the cache
+    counts = {
+        question.key: _answer_check_queries(learner_client, question)
+        for question in (on_a_figure, fewest, most)
+    }
+    assert len(set(counts.values())) == 1, counts
+
+
 def test_a_learner_can_leave_figure_questions_out(learner_client):
     response = learner_client.get(reverse("settings"))
     assert "Questions on figures" in response.content.decode()

@@ -81,9 +81,18 @@ def question_drawing(question: Any, *, answered: bool = False) -> Drawing | None
     return Drawing(svg, f"{question.key}.svg", figure)
 
 
+def _facts(question: Any) -> Any:
+    """A stored question's facts with both their entities, in one query (or none, when
+    the caller prefetched them)."""
+    prefetched = getattr(question, "_prefetched_objects_cache", {})
+    if "facts" in prefetched:
+        return question.facts.all()
+    return question.facts.select_related("subject", "object")
+
+
 def figure_entity_name(question: Any, entity: str) -> str:
     """The name of a region's entity, read from the question's own facts."""
-    for fact in question.facts.all():
+    for fact in _facts(question):
         for side in (fact.subject, fact.object):
             if side.key == entity:
                 return side.name[:1].upper() + side.name[1:]
@@ -99,7 +108,7 @@ def explaining_drawing(question: Any) -> Drawing | None:
     answers = {a.casefold() for a in question.answers}
     answered: list[tuple[str, str]] = []
     others: list[tuple[str, str]] = []
-    for fact in question.facts.all():
+    for fact in _facts(question):
         for side in (fact.subject, fact.object):
             pair = (side.key, side.name)
             target = answered if side.name.casefold() in answers else others

@@ -9,7 +9,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from learning.figures.stored import Drawing, explaining_drawing, question_drawing
-from learning.models import Source
+from learning.vocabulary import vocabulary
 
 register = template.Library()
 
@@ -24,7 +24,7 @@ def _shown(drawing: Drawing | None, *, answered: bool) -> dict[str, Any]:
     }
     if answered:
         citation = drawing.figure.source
-        source = Source.objects.filter(key=citation.source).first()
+        source = vocabulary().sources.get(citation.source)
         shown["source"] = source.cite(citation.section) if source else str(citation)
         shown["note"] = drawing.figure.note
     return shown
