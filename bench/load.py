@@ -152,6 +152,8 @@ async def _study(browser: Browser, until: float, answers: dict[int, Any], seed: 
     """Study as a learner: three in four answers right (rated Good), the rest wrong."""
     from django.core import signing
 
+    from learning.tokens import QuestionToken
+
     rng = random.Random(seed)
     _, page = await browser.request("GET", "/study/", htmx=True)
     while time.perf_counter() < until:
@@ -160,7 +162,8 @@ async def _study(browser: Browser, until: float, answers: dict[int, Any], seed: 
             browser.tally.errors.append("no question on the study page")
             return
         token = match.group(1)
-        question = signing.loads(token, salt="spinequiz.study.question", key=SECRET_KEY)["q"]
+        shown = signing.loads(token, salt=QuestionToken.salt, key=SECRET_KEY)
+        question = QuestionToken(*shown).question
         right, wrong = answers[question]
         correct = rng.random() < 0.75 or wrong is None
         form = {"token": token, **(right if correct else wrong)}

@@ -119,16 +119,13 @@ class Cycle:
 
     def prepare(self) -> None:
         """Read the card on the page and look up its right answer (not part of the cycle)."""
-        from django.core import signing
-
         from learning.models import Question
+        from learning.tokens import QuestionToken
 
         token = re.search(
             r'<form[^>]*data-answer.*?name="token" value="([^"]+)"', self.page, re.S
         ).group(1)
-        question = Question.objects.get(
-            pk=signing.loads(token, salt="spinequiz.study.question")["q"]
-        )
+        question = Question.objects.get(pk=QuestionToken.load(token).question)
         self.answer = {"token": token, **answer_for(question)}
 
     def _timed(self, part: str, request: Callable[[], Any]) -> Any:

@@ -8,7 +8,7 @@ cannot name another learner's card or a question that was never shown.
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, fields
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from django.core import signing
 
@@ -17,6 +17,10 @@ MAX_AGE = 60 * 60 * 24  # a study page left open for a day is stale
 
 class TokenInvalid(Exception):
     """The value was changed, did not come from SpineQuiz, or is too old."""
+
+
+class TokenExpired(TokenInvalid):
+    """The value came from SpineQuiz, but longer ago than `MAX_AGE`."""
 
 
 class _Signed:
@@ -29,7 +33,9 @@ class _Signed:
     def load(cls, value: str) -> Self:
         try:
             data = signing.loads(value, salt=cls.salt, max_age=MAX_AGE)
-        except signing.BadSignature as error:  # SignatureExpired is one too
+        except signing.SignatureExpired as error:
+            raise TokenExpired from error
+        except signing.BadSignature as error:
             raise TokenInvalid from error
         if not isinstance(data, list) or len(data) != len(fields(cls)):  # type: ignore[arg-type]
             raise TokenInvalid
@@ -76,3 +82,65 @@ class UndoToken(_Signed):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "session", _pairs(self.session))
+
+
+@dataclass(frozen=True)
+class QuestionToken(_Signed):
+    """A question shown to a learner: their card had `reviews` reviews then (an answer
+    is recorded only while it still has), shown at `shown_at` (seconds since the epoch)."""
+
+    salt: ClassVar[str] = "spinequiz.study.question"
+
+    learner: int
+    question: int
+    reviews: int
+    shown_at: float
+    session: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "session", _pairs(self.session))
+
+
+@dataclass(frozen=True)
+class RatingToken(_Signed):
+    """A right answer waiting for its rating: what was given, how long it took, and the
+    moment it was checked (seconds since the epoch)."""
+
+    salt: ClassVar[str] = "spinequiz.study.rating"
+
+    learner: int
+    question: int
+    reviews: int
+    answer: Any  # a string, or a list of them (several choices, an order)
+    correct: bool
+    duration_ms: int
+    checked_at: float
+    session: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "session", _pairs(self.session))
+
+
+@dataclass(frozen=True)
+class FeedbackToken(_Signed):
+    """The feedback on an answer, for the page that shows it without JavaScript: the
+    rating form's own token (`rating`, none for a wrong answer, recorded at once), the
+    next interval of each rating, and whether the answer had been recorded before."""
+
+    salt: ClassVar[str] = "spinequiz.study.feedback"
+
+    learner: int
+    question: int
+    reviews: int
+    answer: Any
+    correct: bool
+    session: tuple[tuple[str, str], ...] = ()
+    rating: str = ""
+    intervals: tuple[tuple[int, str], ...] = ()
+    duplicate: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "session", _pairs(self.session))
+        object.__setattr__(
+            self, "intervals", tuple((int(r), str(label)) for r, label in self.intervals)
+        )

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from learning import models
 from learning.study.services import review_record
-from learning.tokens import CardToken, UndoToken
+from learning.tokens import CardToken, FeedbackToken, QuestionToken, RatingToken, UndoToken
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
@@ -30,10 +30,6 @@ def world_build() -> dict[str, Any]:
     """A course with its instructors and a learner who has studied, filed a report and
     made a deck; another course with its own; an editor and a superuser; a past version
     of every fact-base model; a sign-in attempt of each kind django-axes records."""
-    from django.core import signing
-
-    from learning.views import study as views
-
     instructor = InstructorFactory(username="teacher-of-the-block")
     co_instructor = InstructorFactory()
     course = CourseFactory(instructors=[instructor, co_instructor], name="Zygapophysis block")
@@ -112,21 +108,7 @@ def world_build() -> dict[str, Any]:
         traceback="",
     )
     card_reviews = card.review_count
-    token_body = {
-        "u": learner.pk,
-        "q": question.pk,
-        "n": card_reviews,
-        "t": now.timestamp(),
-        "f": [],
-    }
-    feedback = {
-        "u": learner.pk,
-        "q": question.pk,
-        "a": list(question.answers),
-        "c": True,
-        "f": [],
-        "n": card_reviews,
-    }
+    answer = list(question.answers)
     return {
         "learner": learner,
         "other_learner": other_learner,
@@ -145,11 +127,13 @@ def world_build() -> dict[str, Any]:
         "card": card,
         "fact": fact,
         "factbase_import": factbase_import,
-        "question_token": signing.dumps(token_body, salt=views.QUESTION_SALT),
-        "rating_token": signing.dumps(
-            {**feedback, "d": 1000, "t": now.timestamp()}, salt=views.RATING_SALT
-        ),
-        "feedback_token": signing.dumps(feedback, salt=views.FEEDBACK_SALT),
+        "question_token": QuestionToken(
+            learner.pk, question.pk, card_reviews, now.timestamp()
+        ).sign(),
+        "rating_token": RatingToken(
+            learner.pk, question.pk, card_reviews, answer, True, 1000, now.timestamp()
+        ).sign(),
+        "feedback_token": FeedbackToken(learner.pk, question.pk, card_reviews, answer, True).sign(),
         "undo_token": UndoToken(learner.pk, card.pk, card.review_count).sign(),
         "card_token": CardToken(learner.pk, question.pk).sign(),
         "admin_objects": {

@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from django.core import signing
 from playwright.sync_api import Page, expect
 
 from learning.models import Question
+from learning.tokens import QuestionToken
 
 STUDY = "#study"
 BUSY = ".htmx-request, .htmx-swapping, .htmx-settling"  # htmx still at work
@@ -19,7 +19,7 @@ def settled(page: Page) -> None:
 
 def question_on(page: Page) -> Question:
     token = page.locator(f"{STUDY} form[data-answer] input[name=token]").input_value()
-    return Question.objects.get(pk=signing.loads(token, salt="spinequiz.study.question")["q"])
+    return Question.objects.get(pk=QuestionToken.load(token).question)
 
 
 def answer_by_keyboard(page: Page, question: Question, *, right: bool) -> None:

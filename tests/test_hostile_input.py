@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
-from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
@@ -37,7 +36,7 @@ from hypothesis import strategies as st
 from learning import models
 from learning.accounts import verification_token
 from learning.study.services import review_record
-from learning.views import study as views
+from learning.tokens import FeedbackToken, QuestionToken
 from tests import people
 from tests.factories import (
     CourseFactory,
@@ -175,8 +174,8 @@ def _feedback_page(world: dict[str, Any], client: Client) -> str:
     (form,) = [
         f for f in forms_on(client, reverse("study")) if f.action.endswith(reverse("study_answer"))
     ]
-    token = signing.loads(form.fields["token"][0], salt=views.QUESTION_SALT)
-    question = models.Question.objects.get(pk=token["q"])
+    token = QuestionToken.load(form.fields["token"][0])
+    question = models.Question.objects.get(pk=token.question)
     data: dict[str, Any] = {"token": form.fields["token"][0]}
     if question.kind == models.Question.Kind.TYPED:
         data["typed"] = question.answers[0]
@@ -533,10 +532,7 @@ def _pages_showing_hostile_content(w: dict[str, Any]) -> list[tuple[str, str, bo
     q, course = w["hostile_question"], w["course"]
     card = models.Card.objects.get(learner=w["learner"], question=q)
     topic = q.topic.key
-    feedback = signing.dumps(
-        {"u": w["learner"].pk, "q": q.pk, "a": [f"Two {IMG}"], "c": False, "f": [], "n": 0},
-        salt=views.FEEDBACK_SALT,
-    )
+    feedback = FeedbackToken(w["learner"].pk, q.pk, 0, [f"Two {IMG}"], False).sign()
     return [
         ("learner", reverse("dashboard"), True),
         ("learner", f"{reverse('study_custom')}?topic={topic}", True),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from learning.models import Card, LearnerSettings, Question, ReviewLog
 from learning.study.services import card_rebuild
+from learning.tokens import QuestionToken, RatingToken
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +40,8 @@ def shown(client, url=None, **headers):
     html = response.content.decode()
     match = re.search(r'<form[^>]*data-answer.*?name="token" value="([^"]+)"', html, re.S)
     assert match, html[:2000]
-    data = signing.loads(match.group(1), salt="spinequiz.study.question")
-    return Question.objects.get(pk=data["q"]), match.group(1), html
+    token = QuestionToken.load(match.group(1))
+    return Question.objects.get(pk=token.question), match.group(1), html
 
 
 def answer_data(question, token, *, right=True):
@@ -344,6 +345,47 @@ def test_a_forged_right_answer_cannot_be_rated(learner_client, learner):
         salt="some.other.salt",
     )
     response = learner_client.post(reverse("study_rate"), {"token": forged, "rating": "3"})
+    assert response.status_code == 400 and ReviewLog.objects.count() == 0
+
+
+def _signed_days_ago(monkeypatch, days: int, token) -> str:
+    """`token` signed as if `days` days ago."""
+    import time
+
+    long_ago = time.time() - days * 24 * 3600
+    with monkeypatch.context() as past:
+        past.setattr(signing.time, "time", lambda: long_ago)
+        return token.sign()
+
+
+def test_a_question_shown_more_than_a_day_ago_is_not_recorded(learner_client, learner, monkeypatch):
+    question, token, _ = shown(learner_client)
+    stale = _signed_days_ago(monkeypatch, 2, QuestionToken.load(token))
+    response = learner_client.post(
+        reverse("study_answer"), answer_data(question, stale, right=False)
+    )
+    assert response.status_code == 400
+    assert "shown more than a day ago" in response.content.decode()
+    assert ReviewLog.objects.count() == 0 and Card.objects.count() == 0
+
+
+def test_a_rating_form_left_open_for_days_records_nothing(learner_client, monkeypatch):
+    question, token, _ = shown(learner_client)
+    page = learner_client.post(
+        reverse("study_answer"), answer_data(question, token), headers={"HX-Request": "true"}
+    ).content.decode()
+    stale = _signed_days_ago(monkeypatch, 2, RatingToken.load(rating_token(page)))
+    response = learner_client.post(reverse("study_rate"), {"token": stale, "rating": "3"})
+    assert response.status_code == 400
+    assert "not recorded: the form was changed or is too old" in response.content.decode()
+    assert ReviewLog.objects.count() == 0
+
+
+def test_a_question_token_is_not_taken_as_a_rating(learner_client):
+    """Each signed value is good for its own form only: a question's token posted as
+    a rating (a right answer never checked) records nothing."""
+    _, token, _ = shown(learner_client)
+    response = learner_client.post(reverse("study_rate"), {"token": token, "rating": "3"})
     assert response.status_code == 400 and ReviewLog.objects.count() == 0
 
 

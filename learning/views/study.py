@@ -3,12 +3,12 @@ rating that schedules the card, and undo."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,15 +39,20 @@ from learning.study.services import (
     review_record,
     review_undo,
 )
-from learning.tokens import AgainToken, CardToken, TokenInvalid, UndoToken
+from learning.tokens import (
+    AgainToken,
+    CardToken,
+    FeedbackToken,
+    QuestionToken,
+    RatingToken,
+    TokenExpired,
+    TokenInvalid,
+    UndoToken,
+)
 from learning.views import HtmxHttpRequest
 from learning.views.learner import cited
 from learning.vocabulary import vocabulary
 
-QUESTION_SALT = "spinequiz.study.question"
-RATING_SALT = "spinequiz.study.rating"
-FEEDBACK_SALT = "spinequiz.study.feedback"
-TOKEN_MAX_AGE = 60 * 60 * 24
 RATINGS = [
     (Rating.Again, "Again"),
     (Rating.Hard, "Hard"),
@@ -110,16 +115,13 @@ def question_context(
     if question is None:
         context["summary"] = study.summary(request.user, now, done)
         return context
-    token = signing.dumps(
-        {
-            "u": request.user.pk,
-            "q": question.pk,
-            "n": question.card_reviews,
-            "t": now.timestamp(),
-            "f": study_filter.as_query(),
-        },
-        salt=QUESTION_SALT,
-    )
+    token = QuestionToken(
+        request.user.pk,
+        question.pk,
+        question.card_reviews,
+        now.timestamp(),
+        study_filter.as_query(),
+    ).sign()
     context.update(
         {
             "question": question,
@@ -185,45 +187,36 @@ def refuse(request: HtmxHttpRequest, message: str, status: int = 400) -> HttpRes
     return render(request, template, {"message": message}, status=status)
 
 
-def _read_token(request: HttpRequest, value: str, salt: str) -> dict[str, Any] | None:
-    try:
-        data = signing.loads(value, salt=salt, max_age=TOKEN_MAX_AGE)
-    except signing.SignatureExpired:
-        return {"expired": True}
-    except signing.BadSignature:
-        return None
-    return data if isinstance(data, dict) else None
-
-
 @require_POST
 def study_answer(request: HtmxHttpRequest) -> HttpResponse:
     now = timezone.now()
-    data = _read_token(request, request.POST.get("token", ""), QUESTION_SALT)
-    if data is None:
-        return refuse(
-            request,
-            "This answer was not recorded: the question form was changed "
-            "or did not come from SpineQuiz.",
-        )
-    if data.get("expired"):
+    try:
+        shown = QuestionToken.load(request.POST.get("token", ""))
+    except TokenExpired:
         return refuse(
             request,
             "This question was shown more than a day ago, so the answer "
             "was not recorded. Here is a fresh one.",
         )
-    if data.get("u") != request.user.pk:
+    except TokenInvalid:
+        return refuse(
+            request,
+            "This answer was not recorded: the question form was changed "
+            "or did not come from SpineQuiz.",
+        )
+    if shown.learner != request.user.pk:
         return refuse(
             request,
             "This answer was not recorded: that question was shown to someone else.",
             status=403,
         )
     # The question and the learner's card of it, together.
-    question, card = question_and_card(request.user, data.get("q"))
+    question, card = question_and_card(request.user, shown.question)
     if question is None:
         return refuse(
             request, "This question has been retired from the bank, so the answer was not recorded."
         )
-    study_filter = filter_from(data.get("f", []))
+    study_filter = filter_from(shown.session)
     form = AnswerForm(request.POST, question=question)
     if not form.is_valid():
         context = _question_context_for(request, question, study_filter, form)
@@ -233,16 +226,11 @@ def study_answer(request: HtmxHttpRequest) -> HttpResponse:
     correct = is_correct(
         question.kind, given, question.answers, question.accepted, question.rejected
     )
-    duration_ms = int((now.timestamp() - float(data.get("t", now.timestamp()))) * 1000)
+    duration_ms = int((now.timestamp() - shown.shown_at) * 1000)
     study_settings = LearnerSettings.of(request.user)
-    feedback = {
-        "u": request.user.pk,
-        "q": question.pk,
-        "a": given,
-        "c": correct,
-        "f": data.get("f", []),
-        "n": data["n"],
-    }
+    feedback = FeedbackToken(
+        request.user.pk, question.pk, shown.reviews, given, correct, shown.session
+    )
     if correct:
         state = card.as_state() if card else NEW_CARD
         intervals = next_intervals(
@@ -252,10 +240,21 @@ def study_answer(request: HtmxHttpRequest) -> HttpResponse:
             seed=card.seed if card else f"{request.user.pk}:{question.pk}",
             parameters=study_settings.fsrs_parameters,
         )
-        feedback["r"] = signing.dumps(
-            {**feedback, "d": duration_ms, "t": now.timestamp()}, salt=RATING_SALT
+        rating = RatingToken(
+            request.user.pk,
+            question.pk,
+            shown.reviews,
+            given,
+            correct,
+            duration_ms,
+            now.timestamp(),
+            shown.session,
         )
-        feedback["i"] = {int(r): format_interval(intervals[r]) for r in Rating}
+        feedback = replace(
+            feedback,
+            rating=rating.sign(),
+            intervals=tuple((int(r), format_interval(intervals[r])) for r in Rating),
+        )
     else:
         try:
             card = review_record(
@@ -264,20 +263,19 @@ def study_answer(request: HtmxHttpRequest) -> HttpResponse:
                 answer=given,
                 correct=False,
                 rating=ReviewLog.Rating.AGAIN,
-                expected_count=data["n"],
+                expected_count=shown.reviews,
                 duration_ms=duration_ms,
                 now=now,
                 desired_retention=study_settings.desired_retention,
-                shown_at=_moment(data.get("t")),
+                shown_at=_moment(shown.shown_at),
             ).card
         except DuplicateReview:
-            feedback["dup"] = True
+            feedback = replace(feedback, duplicate=True)
             card = None  # recorded before: nothing of this answer to undo
     if request.htmx:
         context = _feedback_context(request, feedback, question, card=card)
         return render(request, "learning/study.html#feedback", context)
-    token = signing.dumps(feedback, salt=FEEDBACK_SALT)
-    return redirect(f"{reverse('study_feedback')}?{urlencode({'token': token})}")
+    return redirect(f"{reverse('study_feedback')}?{urlencode({'token': feedback.sign()})}")
 
 
 def _question_context_for(
@@ -296,26 +294,26 @@ def _question_context_for(
 
 def _feedback_context(
     request: HttpRequest,
-    feedback: dict[str, Any],
+    feedback: FeedbackToken,
     question: Question | None = None,
     *,
     card: Card | None = None,
 ) -> dict[str, Any]:
     """The feedback on an answer; `card` is the learner's card of the question as it is
     now (read when not given; None when there is none yet)."""
-    if question is None or question.pk != feedback["q"]:
-        question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback["q"])
+    if question is None or question.pk != feedback.question:
+        question = get_object_or_404(Question.objects.select_related("topic"), pk=feedback.question)
         card = Card.objects.filter(learner=request.user, question=question).first()
     sources = vocabulary().sources
-    intervals = {int(k): v for k, v in feedback.get("i", {}).items()}
-    study_filter = filter_from(feedback.get("f", []))
-    recorded = not feedback["c"] and card is not None and card.review_count
+    intervals = dict(feedback.intervals)
+    study_filter = filter_from(feedback.session)
+    recorded = not feedback.correct and card is not None and card.review_count
     return {
         "question": question,
-        "given": feedback["a"],
-        "correct": feedback["c"],
-        "duplicate": feedback.get("dup", False),
-        "rating_token": feedback.get("r"),
+        "given": feedback.answer,
+        "correct": feedback.correct,
+        "duplicate": feedback.duplicate,
+        "rating_token": feedback.rating or None,
         "ratings": [
             (int(r), label, intervals.get(int(r), "")) for r, label in RATINGS if r != Rating.Again
         ],
@@ -333,10 +331,13 @@ def _feedback_context(
 
 
 def study_feedback(request: HttpRequest) -> HttpResponse:
-    data = _read_token(request, request.GET.get("token", ""), FEEDBACK_SALT)
-    if data is None or data.get("expired") or data.get("u") != request.user.pk:
+    try:
+        feedback = FeedbackToken.load(request.GET.get("token", ""))
+    except TokenInvalid:
+        feedback = None
+    if feedback is None or feedback.learner != request.user.pk:
         return refuse(request, "That feedback link is not valid for you.", status=404)
-    return render(request, "learning/study_feedback.html", _feedback_context(request, data))
+    return render(request, "learning/study_feedback.html", _feedback_context(request, feedback))
 
 
 @require_POST
@@ -369,10 +370,11 @@ def study_undo(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def study_rate(request: HtmxHttpRequest) -> HttpResponse:
     now = timezone.now()
-    data = _read_token(request, request.POST.get("token", ""), RATING_SALT)
-    if data is None or data.get("expired"):
+    try:
+        answered = RatingToken.load(request.POST.get("token", ""))
+    except TokenInvalid:
         return refuse(request, "This rating was not recorded: the form was changed or is too old.")
-    if data.get("u") != request.user.pk:
+    if answered.learner != request.user.pk:
         return refuse(
             request, "This rating was not recorded: that answer was someone else's.", status=403
         )
@@ -380,20 +382,20 @@ def study_rate(request: HtmxHttpRequest) -> HttpResponse:
         rating = int(request.POST.get("rating", ""))
     except ValueError:
         rating = 0
-    study_filter = filter_from(data.get("f", []))
+    study_filter = filter_from(answered.session)
     study_settings = LearnerSettings.of(request.user)
     try:
         review_record(
             learner=request.user,
-            question=int(data["q"]),
-            answer=data["a"],
-            correct=data["c"],
+            question=answered.question,
+            answer=answered.answer,
+            correct=answered.correct,
             rating=rating,
-            expected_count=data["n"],
-            duration_ms=int(data.get("d", 0)),
+            expected_count=answered.reviews,
+            duration_ms=answered.duration_ms,
             now=now,
             desired_retention=study_settings.desired_retention,
-            shown_at=_moment(data.get("t")),
+            shown_at=_moment(answered.checked_at),
         )
     except ReviewRefused as refusal:
         return refuse(request, f"This rating was not recorded: {refusal}")
