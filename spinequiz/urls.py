@@ -5,6 +5,9 @@ from django.urls import include, path
 from learning.forms import SignInForm
 from learning.views.auth import password_reset, password_reset_confirm
 
+# The 403 page says whom a page is for (instructors ...), where its view says so.
+handler403 = "learning.views.auth.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Before Django's own: reset mail goes to verified emails only, a few an hour.

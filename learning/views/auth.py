@@ -10,9 +10,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
 from learning import ratelimit
@@ -148,3 +150,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registration/signup.html", {"form": form}, status=422 if form.errors else 200
     )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 403 page, saying whom the page is for when its view names them
+    (`for_whom`, set by `learning.views.courses.instructor_only`)."""
+    for_whom = getattr(getattr(request.resolver_match, "func", None), "for_whom", "")
+    if for_whom and not str(exception):
+        exception = PermissionDenied(f"This page is for {for_whom}.")
+    return defaults.permission_denied(request, exception)
