@@ -195,6 +195,24 @@ def test_reverting_a_fact_from_its_history_regenerates_its_questions(spine_bank,
     )
 
 
+def test_a_fact_given_another_object_leaves_no_question_on_the_old_one(spine_bank, editor_client):
+    """The questions of the fact as it was are regenerated too: none still pairs the
+    root with the movement it no longer tests."""
+    fact = the_fact()
+    before = set(Question.objects.filter(facts=fact, is_active=True).values_list("pk", flat=True))
+    assert before
+    toe = Entity.objects.get(key="movement-great-toe-extension")
+    url = reverse("admin:learning_fact_change", args=[fact.pk])
+    response = editor_client.post(url, change_data(fact, object=str(toe.pk)), follow=True)
+    assert "questions were regenerated" in response.content.decode()
+    assert not Question.objects.filter(pk__in=before, is_active=True).exists()
+    now_asked = Question.objects.filter(facts=fact, is_active=True)
+    assert now_asked.exists()
+    for question in now_asked:
+        text = " ".join([question.prompt, *question.answers, question.explanation]).lower()
+        assert "great toe" in text and "dorsiflexion" not in " ".join(question.answers).lower()
+
+
 def test_a_broken_form_saves_nothing(spine_bank, editor_client):
     fact = the_fact()
     before = list(Question.objects.filter(facts=fact).values_list("explanation", flat=True))

@@ -20,8 +20,10 @@ from learning.content import editing
 from learning.content.models import (
     ArguablePair,
     Citation,
+    Entity,
     Fact,
     Level,
+    Relation,
 )
 from learning.study.regeneration import WHOLE_BANK_ABOVE, bank_regenerate, facts_regenerate
 from learning.views import editor
@@ -213,32 +215,35 @@ class FactAdmin(CheckedAutocomplete, FactBaseHistory):
     def import_result_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return editor.import_result_view(request, self, pk)
 
-    # Saving regenerates the questions the change can alter, in the same transaction.
-
-    def save_model(self, request: HttpRequest, obj: Fact, form: ModelForm, change: bool) -> None:
-        before = (
-            Fact.objects.filter(pk=obj.pk)
-            .values_list("subject__key", "relation__key", "object__key")
-            .first()
-        )
-        super().save_model(request, obj, form, change)
-        request._fact_triples = [t for t in (before, editing.triple_of(obj)) if t]  # type: ignore[attr-defined]
+    # Saving regenerates the questions the change can alter, in the same transaction:
+    # those of the fact as it was and as it is now.
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
-        self._regenerate(request, "The fact's questions were regenerated")
+        # The form was made from the stored fact, so its initial values are the fact
+        # as it was (none when it is new).
+        before = _triple_of_ids(*(form.initial.get(f) for f in ("subject", "relation", "object")))
+        triples = [t for t in (before, editing.triple_of(form.instance)) if t]
+        self._regenerate(request, triples, "The fact's questions were regenerated")
 
-    def history_form_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
         with transaction.atomic():
-            response = super().history_form_view(request, *args, **kwargs)
+            before = _stored_triple(object_id)
+            response = super().history_form_view(request, object_id, version_id, extra_context)
             if request.method == "POST" and response.status_code == 302:
-                self._regenerate(request, "The fact was reverted and its questions regenerated")
+                triples = [t for t in (before, _stored_triple(object_id)) if t]
+                self._regenerate(
+                    request, triples, "The fact was reverted and its questions regenerated"
+                )
         return response
 
-    def _regenerate(self, request: HttpRequest, what: str) -> None:
-        triples = getattr(request, "_fact_triples", [])
+    def _regenerate(
+        self, request: HttpRequest, triples: list[tuple[str, str, str]], what: str
+    ) -> None:
         if triples:
             _told(request, facts_regenerate(triples=triples, now=timezone.now()), what)
 
@@ -276,6 +281,30 @@ class FactAdmin(CheckedAutocomplete, FactBaseHistory):
     def regenerate(self, request: HttpRequest, queryset: QuerySet[Fact]) -> None:
         facts = list(queryset.select_related("subject", "relation", "object"))
         self._regenerate_facts(request, facts, f"{len(facts)} fact(s) regenerated")
+
+
+def _stored_triple(pk: Any) -> tuple[str, str, str] | None:
+    """The stored fact's (subject, relation, object) keys; None when there is none."""
+    try:
+        return (
+            Fact.objects.filter(pk=pk)
+            .values_list("subject__key", "relation__key", "object__key")
+            .first()
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def _triple_of_ids(subject: Any, relation: Any, obj: Any) -> tuple[str, str, str] | None:
+    """The keys of a (subject, relation, object) given by their ids; None when any is
+    missing."""
+    if not (subject and relation and obj):
+        return None
+    keys = dict(Entity.objects.filter(pk__in=[subject, obj]).values_list("pk", "key"))
+    relation_key = Relation.objects.filter(pk=relation).values_list("key", flat=True).first()
+    if subject not in keys or obj not in keys or relation_key is None:
+        return None
+    return (keys[subject], relation_key, keys[obj])
 
 
 @admin.register(ArguablePair)
