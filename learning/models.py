@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from learning.content.decks import DeckFilter  # noqa: F401
 from learning.content.models import (  # noqa: F401
     ArguablePair,
     Citation,
-    DeckFilter,
     Entity,
     EntityKind,
     Fact,

@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from learning.accounts import verified_accounts
+from learning.content.decks import DeckFilter
 from learning.content.factbase import clip
-from learning.content.models import DeckFilter, Fact, Level, Question, Relation, Topic, Yield
+from learning.content.models import Fact, Level, Question, Relation, Topic, Yield
 from learning.courses.models import Course, join_code_clean
 from learning.ids import request_ids
 from learning.study.models import Assignment, Deck, Exam

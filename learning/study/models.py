@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from learning.content.decks import DeckFilter
 from learning.content.models import (
-    DeckFilter,
     Fact,
     FactQuerySet,
     Question,

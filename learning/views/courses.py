@@ -27,7 +27,8 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from learning import ratelimit, sorting
-from learning.content.models import DeckFilter, Fact, Question
+from learning.content.decks import DeckFilter
+from learning.content.models import Fact, Question
 from learning.courses import item_report, learner_report, teaching
 from learning.courses.forms import (
     INSTRUCTOR_PERMISSION,
