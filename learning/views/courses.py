@@ -27,8 +27,6 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from learning import ratelimit, sorting
-from learning.content.decks import DeckFilter
-from learning.content.models import Fact, Question
 from learning.courses import item_report, learner_report, teaching
 from learning.courses.forms import (
     INSTRUCTOR_PERMISSION,
@@ -50,6 +48,7 @@ from learning.courses.services import (
 )
 from learning.exports import spreadsheet_safe
 from learning.forms import posted
+from learning.study.decks import deck_preview, decks_sized
 from learning.study.models import Deck
 from learning.study.services import assignment_exam_set
 from learning.views import HtmxHttpRequest
@@ -59,8 +58,6 @@ LEARNERS_PAGE_SIZE = 50
 PROGRESS_PAGE_SIZE = 25
 ANSWERS_PAGE_SIZE = 50
 ITEMS_SHOWN = 50  # questions on the item statistics page, worst first, unless all are asked
-PREVIEW_SAMPLE = 8
-PICK_CANDIDATES = 50
 
 View = Callable[..., HttpResponse]
 
@@ -118,16 +115,7 @@ def course_new(request: HttpRequest) -> HttpResponse:
 
 
 def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[str, Any]:
-    decks = list(course.decks.all())
-    sizes = (
-        Question.objects.active().aggregate(
-            **{f"deck_{d.pk}": Count("pk", filter=d.filter.q()) for d in decks}
-        )
-        if decks
-        else {}
-    )
-    for deck in decks:
-        deck.size = sizes[f"deck_{deck.pk}"]
+    decks = decks_sized(course.decks.all())
     learners = Paginator(
         Enrolment.objects.filter(course=course)
         .select_related("learner")
@@ -249,56 +237,7 @@ def _preview(form: DeckForm, deck: Deck) -> dict[str, Any]:
         criteria = replace(deck.filter, picked=())
         mode = "picked" if deck.picked else "filter"
         picked_ids = list(deck.picked)
-    matching = Question.objects.in_decks([criteria]) if criteria.has_criteria else None
-    preview: dict[str, Any] = {
-        "mode": mode,
-        "picked_ids": picked_ids,
-        "has_criteria": criteria.has_criteria,
-    }
-    held = (
-        Question.objects.in_decks([DeckFilter(picked=tuple(picked_ids))])
-        if mode == "picked"
-        else matching
-    )
-    if held is not None and (mode == "filter" or picked_ids):
-        preview["count"] = held.count()
-        # The facts it teaches: those an assignment's target counts.
-        preview["facts"] = Fact.objects.in_decks(
-            [DeckFilter(picked=tuple(picked_ids)) if mode == "picked" else criteria]
-        ).count()
-        labels = dict(Question.Kind.choices)
-        preview["kinds"] = [
-            (labels.get(row["kind"], row["kind"]), row["n"])
-            for row in held.order_by().values("kind").annotate(n=Count("pk")).order_by("-n")
-        ]
-    else:
-        preview["count"] = preview["facts"] = 0
-        preview["kinds"] = []
-    if mode == "picked":
-        preview["picked"] = list(
-            Question.objects.filter(pk__in=picked_ids)
-            .select_related("topic")
-            .prefetch_related("levels")
-            .order_by("position", "pk")
-        )
-        preview["candidates"] = (
-            list(
-                matching.exclude(pk__in=picked_ids)
-                .select_related("topic")
-                .prefetch_related("levels")
-                .order_by("position", "pk")[:PICK_CANDIDATES]
-            )
-            if matching is not None
-            else []
-        )
-        preview["candidate_count"] = matching.count() if matching is not None else 0
-    elif held is not None:
-        preview["sample"] = list(
-            held.select_related("topic")
-            .prefetch_related("levels")
-            .order_by("position", "pk")[:PREVIEW_SAMPLE]
-        )
-    return preview
+    return deck_preview(criteria, mode=mode, picked_ids=picked_ids)
 
 
 def _deck_builder(
@@ -612,16 +551,7 @@ def assignments(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def decks(request: HttpRequest) -> HttpResponse:
-    own = list(Deck.objects.personal(request.user))
-    sizes = (
-        Question.objects.active().aggregate(
-            **{f"deck_{d.pk}": Count("pk", filter=d.filter.q()) for d in own}
-        )
-        if own
-        else {}
-    )
-    for deck in own:
-        deck.size = sizes[f"deck_{deck.pk}"]
+    own = decks_sized(Deck.objects.personal(request.user))
     return render(request, "learning/courses/decks.html", {"decks": own})
 
 
