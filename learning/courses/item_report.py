@@ -15,7 +15,7 @@ from learning import sorting
 from learning.content.models import Entity, Question
 from learning.courses import itemstats
 from learning.courses.models import Course, CourseReport, Enrolment
-from learning.courses.teaching import Aged, _report, _signature
+from learning.courses.stored_reports import Aged, signature_of, stored_report
 from learning.study.models import (
     Deck,
     ReviewLog,
@@ -46,7 +46,7 @@ class ItemReport(Aged):
 def items_inputs(course: Course) -> tuple[list[Deck], str]:
     """The course's assigned decks, and the signature an item report of them has."""
     decks = [a.deck for a in course.assignments.select_related("deck")]
-    signature = _signature(
+    signature = signature_of(
         list(Enrolment.objects.filter(course=course).values_list("learner_id", flat=True)),
         [(d.pk, d.updated_at) for d in decks],
     )
@@ -63,7 +63,7 @@ def item_report(course: Course, now: datetime) -> ItemReport:
     decks, signature = items_inputs(course)
     if not decks:
         return ItemReport(0, [], [], 0, 0)
-    stored = _report(course, CourseReport.Kind.ITEMS, now, signature)
+    stored = stored_report(course, CourseReport.Kind.ITEMS, now, signature)
     if stored.data is None:
         return ItemReport(0, [], [], 0, 0, refreshing=True)
     data = stored.data

@@ -5,14 +5,12 @@ learners, cards or questions; the decisions are the pure modules' (`pacing`,
 `progress`, `itemstats`). Mastery of a fact is the learner's recall of it now
 (from its memory: the latest review of any of its questions), 0 when unseen, as
 on the learner's dashboard. A class's reports are stored (CourseReport) and
-computed again by the task worker once someone has studied since; pages show the
+computed again by the task worker once someone has studied since (`stored_reports`); pages show the
 stored report with its age meanwhile.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,14 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q
-from django.utils import timezone
-from django.utils.timesince import timesince
 
 from learning import sorting
 from learning.content.models import Fact, Level, Question, Topic
 from learning.courses.models import Course, CourseReport, Enrolment
+from learning.courses.stored_reports import Aged, signature_of, stored_report
 from learning.study import pacing, progress
 from learning.study.daily import today
 from learning.study.models import (
@@ -35,7 +31,6 @@ from learning.study.models import (
     Card,
     Deck,
     FactMemory,
-    LearnerDay,
     LearnerSettings,
     ReviewLog,
 )
@@ -46,25 +41,6 @@ from learning.study.scheduling import (
     elapsed_days,
     recall_after_days,
 )
-
-
-class Aged:
-    """A stored report's age, as its page says it."""
-
-    computed_at: datetime | None
-
-    @property
-    def age(self) -> str:
-        if self.computed_at is None:
-            return ""
-        if timezone.now() - self.computed_at < timedelta(minutes=1):
-            return "less than a minute"
-        return timesince(self.computed_at, timezone.now())
-
-    @property
-    def computed_ts(self) -> str:
-        """When it was computed, in epoch seconds: what the page asks to be newer than."""
-        return repr(self.computed_at.timestamp()) if self.computed_at else ""
 
 
 @dataclass(frozen=True)
@@ -284,99 +260,6 @@ class ClassProgress(Aged):
         """Rows of the level x topic table: only the rows and columns with facts."""
         return progress.grid_rows(self.levels, self.topics, self.cells)
 
-    # A course's reports are read from CourseReport while nobody has studied since they
-
-
-# were computed; this long at most, for what no review shows (recall fading, decks
-# whose contents an edit of the fact base changed).
-REPORT_MAX_AGE = timedelta(hours=1)
-
-
-def _report_fresh() -> timedelta:
-    """How long a report is shown as it is even while the class studies: it is computed
-    again at most this often, however many learners review (settings.COURSE_REPORT_FRESH)."""
-    return timedelta(seconds=settings.COURSE_REPORT_FRESH_SECONDS)
-
-
-def _signature(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
-
-
-# A refresh asked of the task worker this recently, and not done yet, is not asked again.
-REFRESH_PENDING = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A course's report as the page shows it: the data stored (None when there is none
-    for the course as it is now), when it was computed, and whether the task worker is
-    computing a newer one."""
-
-    data: dict[str, Any] | None
-    computed_at: datetime | None
-    refreshing: bool
-
-
-def _stale(stored: CourseReport, course: Course, now: datetime) -> bool:
-    """Whether a report of the course as it is now wants computing again: older than
-    COURSE_REPORT_FRESH_SECONDS and a learner of the course reviewed since, or older than
-    REPORT_MAX_AGE."""
-    age = now - stored.computed_at
-    if age < _report_fresh():
-        return False
-    if age >= REPORT_MAX_AGE:
-        return True
-    return LearnerDay.objects.filter(
-        learner__in=Enrolment.objects.filter(course=course).values("learner_id"),
-        last_review_at__gt=stored.computed_at,
-    ).exists()
-
-
-def _refresh_ask(course: Course, kind: str, stored: CourseReport | None, now: datetime) -> bool:
-    """Ask the task worker for the report, unless it was asked minutes ago and has not
-    finished; True when asked now. Many pages asking at once ask once."""
-    from learning.tasks import course_report_refresh
-
-    if stored is None:
-        stored, created = CourseReport.objects.get_or_create(
-            course=course, kind=kind, defaults={"requested_at": now, "signature": ""}
-        )
-        asked = created
-    else:
-        asked = False
-    if not asked:
-        asked = bool(
-            CourseReport.objects.filter(pk=stored.pk)
-            .filter(
-                Q(requested_at__isnull=True)
-                | Q(requested_at__lte=F("computed_at"))
-                | Q(requested_at__lt=now - REFRESH_PENDING)
-            )
-            .update(requested_at=now)
-        )
-    if asked:
-        course_report_refresh.enqueue(course.pk, kind)
-    return asked
-
-
-def _report(course: Course, kind: str, now: datetime, signature: str) -> Stored:
-    """The course's report of `kind` as stored. When it is stale (`_stale`), or was made
-    for other learners or assignments, the task worker is asked to compute it again
-    and the page shows what is stored meanwhile: no page waits on a computation."""
-    stored = CourseReport.objects.filter(course=course, kind=kind).first()
-    usable = stored is not None and stored.data is not None and stored.signature == signature
-    if usable and not _stale(stored, course, now):
-        return Stored(stored.data, stored.computed_at, refreshing=False)
-    if _refresh_ask(course, kind, stored, now):
-        # A worker that runs tasks at once (the tests', or a quick one) may be done.
-        stored = CourseReport.objects.filter(course=course, kind=kind).first()
-        usable = stored is not None and stored.data is not None and stored.signature == signature
-        if usable and stored.computed_at >= now:
-            return Stored(stored.data, stored.computed_at, refreshing=False)
-    if not usable:
-        return Stored(None, None, refreshing=True)
-    return Stored(stored.data, stored.computed_at, refreshing=True)
-
 
 def report_compute(course: Course, kind: str, now: datetime) -> None:
     """Compute the course's report of `kind` and store it (the task worker's job)."""
@@ -395,16 +278,6 @@ def report_compute(course: Course, kind: str, now: datetime) -> None:
     )
 
 
-def report_done_since(course: Course, kind: str, since: float | None) -> bool:
-    """Whether the course's report of `kind` was computed after `since` (epoch seconds;
-    None: at all), and no newer computation is waiting: the page showing it can refresh."""
-    stored = CourseReport.objects.filter(course=course, kind=kind).first()
-    if stored is None or stored.computed_at is None:
-        return False
-    waiting = stored.requested_at is not None and stored.requested_at > stored.computed_at
-    return not waiting and (since is None or stored.computed_at.timestamp() > since)
-
-
 def _progress_inputs(course: Course) -> tuple[list[Enrolled], list[Assignment], str]:
     """The course's learners and assignments, and the signature a report of them has."""
     enrolments = [
@@ -414,7 +287,7 @@ def _progress_inputs(course: Course) -> tuple[list[Enrolled], list[Assignment], 
         .values_list("learner_id", "learner__username", "learner__email", "joined_at")
     ]
     assignments = list(course.assignments.select_related("deck").order_by("due_on", "pk"))
-    signature = _signature(
+    signature = signature_of(
         [(e.learner_id, e.username, e.email) for e in enrolments],
         [
             (a.pk, a.deck_id, a.deck.updated_at, a.due_on, a.target_share, a.target_recall)
@@ -433,10 +306,10 @@ def class_progress(course: Course, now: datetime, *, wait: bool = False) -> Clas
     `wait` (a download, which cannot refresh itself), it is computed here instead.
     """
     enrolments, assignments, signature = _progress_inputs(course)
-    stored = _report(course, CourseReport.Kind.PROGRESS, now, signature)
+    stored = stored_report(course, CourseReport.Kind.PROGRESS, now, signature)
     if stored.data is None and wait:
         report_compute(course, CourseReport.Kind.PROGRESS, now)
-        stored = _report(course, CourseReport.Kind.PROGRESS, now, signature)
+        stored = stored_report(course, CourseReport.Kind.PROGRESS, now, signature)
     if stored.data is None:
         return ClassProgress(course=course, facts=0, learners=[], assignments=[], refreshing=True)
     data = stored.data

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from learning import ratelimit, sorting
-from learning.courses import item_report, learner_report, teaching
+from learning.courses import item_report, learner_report, stored_reports, teaching
 from learning.courses.forms import (
     INSTRUCTOR_PERMISSION,
     AssignmentForm,
@@ -447,7 +447,7 @@ def course_report_fresh(request: HttpRequest, course: Course, kind: str) -> Http
         return HttpResponse("since: a time in seconds, or nothing", status=400)
     if moment is not None and not math.isfinite(moment):
         return HttpResponse("since: a time in seconds, or nothing", status=400)
-    if not teaching.report_done_since(course, kind, moment):
+    if not stored_reports.report_done_since(course, kind, moment):
         return HttpResponse(status=204)
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"
