@@ -107,3 +107,25 @@ def test_every_kind_of_figure_draws_in_the_browser(page, spine_bank, tmp_path):
         inked = inked_pixels(page, png)
         # A drawing covers a good share of its box; an empty or broken one does not.
         assert inked > 0.08 * box["width"] * box["height"], (kind, inked)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lettered_figure_is_answered_with_the_letter_key(page, spine_bank):
+    """ "Which letter marks ...?": the letter's own key chooses it, as the hint says."""
+    from django.contrib.auth import get_user_model
+
+    from learning.tokens import AgainToken
+
+    log_in(page, "letter-student")
+    learner = get_user_model().objects.get(username="letter-student")
+    question = Question.objects.filter(is_active=True, template="figure-letter").first()
+    again = AgainToken(learner.pk, question.pk).sign()
+    page.goto(f"/study/?again={again}")
+    assert question_on(page) == question
+    hint = page.locator(f"{STUDY} form[data-answer] .actions")
+    expect(hint).to_contain_text("A–D or 1–4 choose")
+    letter = question.answers[0]
+    page.keyboard.press(letter.lower())
+    expect(page.locator(f"{STUDY} label[data-key='{letter.lower()}'] input")).to_be_checked()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"{STUDY} .verdict-line")).to_have_text(re.compile("Right"))

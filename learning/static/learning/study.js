@@ -1,4 +1,5 @@
-// Keyboard study: number keys choose options, Enter checks; after feedback,
+// Keyboard study: number keys choose options (and a letter key the option of that
+// letter, on a figure's lettered regions), Enter checks; after feedback,
 // 1-4 rate (2 Hard, 3 Good, 4 Easy) and Space or Enter takes Good or Next;
 // u or Ctrl+Z undoes the latest answer, - buries and @ suspends the question.
 // Everything works without this file too: it only adds keys.
@@ -52,14 +53,16 @@
       return;
     }
     if (!answer || typing(event.target)) return;
+    var option = null;
     if (key >= "1" && key <= "9") {
-      var options = answer.querySelectorAll("input[type=radio], input[type=checkbox]");
-      var option = options[Number(key) - 1];
-      if (option) {
-        event.preventDefault();
-        if (option.type === "radio") option.checked = true; else option.checked = !option.checked;
-        option.focus();
-      }
+      option = answer.querySelectorAll("input[type=radio], input[type=checkbox]")[Number(key) - 1];
+    } else if (key.length === 1 && /[a-z]/i.test(key)) {
+      option = answer.querySelector('label[data-key="' + key.toLowerCase() + '"] input');
+    }
+    if (option) {
+      event.preventDefault();
+      if (option.type === "radio") option.checked = true; else option.checked = !option.checked;
+      option.focus();
     } else if (key === "Enter" && event.target.matches("input[type=radio], input[type=checkbox], body")) {
       event.preventDefault();
       answer.requestSubmit();
