@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from axes.models import AccessFailureLog, AccessLog
+from django.db.models import Prefetch, prefetch_related_objects
 
 from learning.accounts import email_verified
-from learning.content.models import ProblemReport, Question, Source, Topic
+from learning.content.models import Fact, ProblemReport, Question, Source, Topic
 from learning.courses.anki import AnkiQuestion, anki_write
 from learning.courses.models import Enrolment
-from learning.figures.stored import question_drawing
+from learning.figures.stored import explaining_drawing, question_drawing
 from learning.study.models import Card, Deck, FactMemory, LearnerDay, LearnerSettings, ReviewLog
 
 CHUNK = 2000
@@ -36,20 +37,27 @@ def _topic_path(topic: Topic, names: dict[int, Topic]) -> tuple[str, ...]:
     return tuple(reversed(path))
 
 
-def anki_drawings(question: Question) -> tuple[tuple[str, str], ...]:
-    """A figure question's drawings for Anki: as asked, and with the key marked."""
-    drawings = []
-    for answered in (False, True):
-        drawing = question_drawing(question, answered=answered) if question.figure else None
-        if drawing is not None:
-            suffix = "-answer" if answered else ""
-            drawings.append((f"spinequiz-{question.key}{suffix}.svg", drawing.svg))
-    return tuple(drawings)
+def anki_drawings(
+    question: Question,
+) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """A question's drawings for Anki (file name, SVG): the figure it is asked on (None
+    for a question in words), and the figure under its explanation with the answer
+    marked, as the feedback page shows it (None when no figure draws it)."""
+    asked = question_drawing(question) if question.figure else None
+    answered = explaining_drawing(question)
+    return (
+        (f"spinequiz-{question.key}.svg", asked.svg) if asked else None,
+        (f"spinequiz-{question.key}-answer.svg", answered.svg) if answered else None,
+    )
 
 
 def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
-    """The questions as Anki notes need them (three queries, whatever their number)."""
+    """The questions as Anki notes need them (five queries, whatever their number)."""
     questions = list(questions)
+    # The figure under an explanation is found from the question's facts.
+    prefetch_related_objects(
+        questions, Prefetch("facts", queryset=Fact.objects.select_related("subject", "object"))
+    )
     sources = {s.key: s for s in Source.objects.all()}
     topics = {t.pk: t for t in Topic.objects.all()}
     levels: dict[int, list[str]] = {}
@@ -67,6 +75,7 @@ def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
             key, _, section = citation.partition(": ")
             source = sources.get(key)
             cited.append(source.cite(section) if source else section)
+        asked_on, explained_by = anki_drawings(question)
         out.append(
             AnkiQuestion(
                 key=question.key,
@@ -78,7 +87,8 @@ def anki_questions(questions: Iterable[Question]) -> list[AnkiQuestion]:
                 explanation=question.explanation,
                 sources=tuple(cited),
                 levels=tuple(levels.get(question.pk, ())),
-                drawings=anki_drawings(question),
+                asked_on=asked_on,
+                explained_by=explained_by,
                 topic_path=_topic_path(topics[question.topic_id], topics),
                 modified=question.updated_at,
             )

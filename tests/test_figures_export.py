@@ -20,8 +20,15 @@ def test_anki_imports_figure_questions_with_their_drawings_as_media(spine_bank, 
         Question.objects.active().exclude(figure="").select_related("topic").order_by("key")[:6]
     )
     text_question = Question.objects.active().filter(figure="").order_by("key").first()
+    root_question = Question.objects.get(
+        is_active=True,
+        template="mcq-forward",
+        facts__subject__key="root-l2",
+        facts__relation__key="key-sensory-point",
+    )
     out = tmp_path / "figures.apkg"
-    assert anki_write("Figures", anki_questions([*questions, text_question]), out) == 7
+    exported = anki_questions([*questions, text_question, root_question])
+    assert anki_write("Figures", exported, out) == 8
 
     collection = Collection(str(tmp_path / "collection.anki2"))
     try:
@@ -42,6 +49,13 @@ def test_anki_imports_figure_questions_with_their_drawings_as_media(spine_bank, 
                 assert root.find("{http://www.w3.org/2000/svg}title").text
             assert "marked in green" in Path(media, back).read_text(encoding="utf-8")
         assert "<img" not in notes[note_guid(text_question.key)]["Question"]
+        # A question in words about a root: its figure, answer marked, on the back only.
+        note = notes[note_guid(root_question.key)]
+        assert "<img" not in note["Question"]
+        back = f"spinequiz-{root_question.key}-answer.svg"
+        assert f'<img src="{back}"' in note["Explanation"]
+        desc = ET.parse(f"{media}/{back}").getroot().find("{http://www.w3.org/2000/svg}desc")
+        assert root_question.answers[0] in desc.text
         assert collection.media.check().missing == []
     finally:
         collection.close()

@@ -82,9 +82,15 @@ class AnkiQuestion:
     levels: tuple[str, ...]
     topic_path: tuple[str, ...]  # the topic and its ancestors, root first
     modified: datetime
-    # A question on a figure: its drawing as asked and as answered (file name, SVG),
-    # packed as media and shown on the front and on the back.
-    drawings: tuple[tuple[str, str], ...] = ()
+    # Drawings (file name, SVG), packed as media: a question on a figure shows its
+    # drawing as asked on the front; the back shows the figure with the answer marked,
+    # for a figure question or one in words about a level, a root or a dermatome.
+    asked_on: tuple[str, str] | None = None
+    explained_by: tuple[str, str] | None = None
+
+    @property
+    def drawings(self) -> tuple[tuple[str, str], ...]:
+        return tuple(d for d in (self.asked_on, self.explained_by) if d is not None)
 
 
 class _Note(genanki.Note):
@@ -119,11 +125,11 @@ def _fields(question: AnkiQuestion) -> list[str]:
     hint = KIND_HINTS.get(question.kind, "")
     prompt = escape(question.prompt) + (f"<br><small>{escape(hint)}</small>" if hint else "")
     explanation = escape(question.explanation)
-    if question.drawings:
-        front, *back = question.drawings
-        prompt += f'<div class="figure"><img src="{escape(front[0])}" alt=""></div>'
-        if back:
-            explanation += f'<div class="figure"><img src="{escape(back[0][0])}" alt=""></div>'
+    if question.asked_on:
+        prompt += f'<div class="figure"><img src="{escape(question.asked_on[0])}" alt=""></div>'
+    if question.explained_by:
+        name = escape(question.explained_by[0])
+        explanation += f'<div class="figure"><img src="{name}" alt=""></div>'
     shows_choices = question.kind not in ("typed", "truefalse")
     choices = "".join(f"<li>{escape(c)}</li>" for c in question.choices) if shows_choices else ""
     joiner = " &rarr; " if question.kind == "order" else "<br>"
