@@ -26,7 +26,7 @@ from learning.content.models import (
     Source,
     Topic,
 )
-from learning.content.services import Report
+from learning.content.services import Changes
 
 
 class CheckedAutocompleteSelect(AutocompleteSelect):
@@ -57,7 +57,7 @@ class CheckedAutocomplete:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-def _told(request: HttpRequest, report: Report, what: str) -> None:
+def _told(request: HttpRequest, report: Changes, what: str) -> None:
     done = [
         f"{report.created['questions']} created",
         f"{report.updated['questions']} updated",

@@ -26,7 +26,7 @@ from learning.vocabulary import forget as vocabulary_forget
 
 
 @dataclass
-class Report:
+class Changes:
     """What a load or a regeneration changed, per model."""
 
     created: Counter[str] = field(default_factory=Counter)
@@ -53,7 +53,7 @@ def _upsert(
     model: type[models.Model],
     lookup: dict[str, Any],
     values: dict[str, Any],
-    report: Report,
+    report: Changes,
     existing: dict[Any, models.Model] | None = None,
     existing_key: Any = None,
 ) -> models.Model:
@@ -88,14 +88,14 @@ def _set_m2m(manager: Any, wanted: Iterable[models.Model]) -> bool:
 
 
 @transaction.atomic
-def factbase_load(*, factbase: fb.FactBase) -> Report:
+def factbase_load(*, factbase: fb.FactBase) -> Changes:
     """Bring the database in line with a checked fact base.
 
     Rows are matched by key and saved only when something differs, so loading
     the same files twice changes nothing. Facts no longer in the files are
     retired, not deleted: their questions and every learner's history stay.
     """
-    report = Report()
+    report = Changes()
     sources = {s.key: s for s in Source.objects.all()}
     for source in factbase.sources.values():
         sources[source.key] = _upsert(
@@ -252,7 +252,7 @@ def _load_facts(
     entities: dict[str, Entity],
     relations: dict[str, Relation],
     sources: dict[str, Source],
-    report: Report,
+    report: Changes,
 ) -> None:
     existing = {(f.subject_id, f.relation_id, f.object_id): f for f in Fact.objects.all()}
     citations: dict[int, list[tuple[int, str]]] = {}
@@ -313,7 +313,7 @@ def _load_arguable(
     factbase: fb.FactBase,
     entities: dict[str, Entity],
     relations: dict[str, Relation],
-    report: Report,
+    report: Changes,
 ) -> None:
     existing = {(a.subject_id, a.relation_id, a.object_id): a for a in ArguablePair.objects.all()}
     seen: set[int] = set()

@@ -76,7 +76,9 @@ class BadRow:
 
 
 @dataclass
-class EnrolmentReport:
+class EnrolmentOutcome:
+    """What enrolling by a list of emails did: who was enrolled, and the rows refused."""
+
     enrolled: list[Any] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
 
@@ -139,10 +141,10 @@ def _is_email(text: str) -> bool:
 
 
 @transaction.atomic
-def course_enrol_emails(*, course: Course, text: str, now: datetime) -> EnrolmentReport:
+def course_enrol_emails(*, course: Course, text: str, now: datetime) -> EnrolmentOutcome:
     """Enrol the learners whose emails the text lists (CSV or one a line): all of them, or,
     when any row is bad, none, with a report naming each bad row and why."""
-    report = EnrolmentReport()
+    report = EnrolmentOutcome()
     try:
         rows = _email_rows(text)
     except UnreadableRows as error:

@@ -21,7 +21,7 @@ from learning.content.models import (
     Topic,
 )
 from learning.content.selectors import factbase_from_db
-from learning.content.services import Report, factbase_load
+from learning.content.services import Changes, factbase_load
 from learning.content.slices import DatabaseFacts
 from learning.figures.stored import bank_figures, figure_questions_touched
 from learning.study.models import (
@@ -51,7 +51,7 @@ QUESTION_FIELDS = (
 
 
 @transaction.atomic
-def bank_regenerate(*, now: datetime) -> Report:
+def bank_regenerate(*, now: datetime) -> Changes:
     """Generate the bank from the stored fact base and upsert it by question key.
 
     New wording updates a question in place; a changed answer is recorded in
@@ -66,7 +66,7 @@ def bank_regenerate(*, now: datetime) -> Report:
 
 
 @transaction.atomic
-def facts_regenerate(*, triples: Iterable[tuple[str, str, str]], now: datetime) -> Report:
+def facts_regenerate(*, triples: Iterable[tuple[str, str, str]], now: datetime) -> Changes:
     """Regenerate only the questions that a change to these facts can alter.
 
     `triples` are (subject, relation, object) keys: for an edit, the fact before
@@ -89,10 +89,10 @@ def bank_upsert(
     generated: list[GeneratedQuestion],
     now: datetime,
     origins: set[str] | None = None,
-) -> Report:
+) -> Changes:
     """Upsert generated questions by key: all of the bank (`origins` None), or only the
     questions of `origins`, retiring those of them that are no longer generated."""
-    report = Report()
+    report = Changes()
     keys = {item.key for item in generated}
     topics = {t.key: t for t in Topic.objects.all()}
     levels = {lv.key: lv.pk for lv in Level.objects.all()}
@@ -237,7 +237,7 @@ WHOLE_BANK_ABOVE = 150  # facts changed at once: past this, regenerate the whole
 
 
 @transaction.atomic
-def factbase_import(*, factbase: fb.FactBase, now: datetime) -> tuple[Report, Report]:
+def factbase_import(*, factbase: fb.FactBase, now: datetime) -> tuple[Changes, Changes]:
     """Load a checked fact base (all or nothing) and regenerate what it changed.
 
     Facts and arguable pairs that changed have their questions regenerated as a save
@@ -254,7 +254,7 @@ def factbase_import(*, factbase: fb.FactBase, now: datetime) -> tuple[Report, Re
     if len(triples) > WHOLE_BANK_ABOVE:
         return loaded, bank_regenerate(now=now)
     if not triples:
-        return loaded, Report()
+        return loaded, Changes()
     return loaded, facts_regenerate(triples=triples, now=now)
 
 
