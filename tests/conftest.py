@@ -146,6 +146,33 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends
         load_spine()
 
 
+# An instructor and their course (a test module may define its own) ----------------------
+
+
+@pytest.fixture
+def instructor():
+    from tests.factories import InstructorFactory
+
+    return InstructorFactory()
+
+
+@pytest.fixture
+def course(instructor):
+    from tests.factories import CourseFactory
+
+    return CourseFactory(instructors=[instructor])
+
+
+@pytest.fixture
+def teacher(instructor):
+    """A browser signed in as the instructor."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(instructor)
+    return client
+
+
 @pytest.fixture
 def spine_bank(db) -> None:
     """The loaded fact base and bank (reloaded after a test that flushed the database)."""

@@ -206,3 +206,30 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     course = factory.SubFactory(CourseFactory)
     deck = factory.SubFactory(DeckFactory, course=factory.SelfAttribute("..course"))
     due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))
+
+
+def review(
+    learner,
+    question,
+    *,
+    right=True,
+    when=None,
+    rating=models.ReviewLog.Rating.GOOD,
+    duration_ms=3000,
+):
+    """The learner answers `question` (right: rated `rating`; wrong: Again) and the
+    review is recorded as the study page records it."""
+    from learning.study.services import review_record
+
+    card = models.Card.objects.filter(learner=learner, question=question).first()
+    return review_record(
+        learner=learner,
+        question=question,
+        answer=list(question.answers) if right else ["not this"],
+        correct=right,
+        rating=rating if right else models.ReviewLog.Rating.AGAIN,
+        expected_count=card.review_count if card else 0,
+        duration_ms=duration_ms,
+        now=when or timezone.now(),
+        desired_retention=0.9,
+    )

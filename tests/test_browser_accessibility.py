@@ -25,9 +25,7 @@ from learning.models import (
     LearnerSettings,
     ProblemReport,
     Question,
-    ReviewLog,
 )
-from learning.study.services import review_record
 from tests.accessibility import Audit
 from tests.factories import (
     AssignmentFactory,
@@ -37,6 +35,7 @@ from tests.factories import (
     EnrolmentFactory,
     InstructorFactory,
     UserFactory,
+    review,
 )
 from tests.test_browser_study import STUDY, answer_by_keyboard, question_on
 
@@ -44,18 +43,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def answer(learner: Any, question: Question, *, right: bool, when: Any) -> None:
-    card = Card.objects.filter(learner=learner, question=question).first()
-    review_record(
-        learner=learner,
-        question=question,
-        answer=list(question.answers) if right else ["not this"],
-        correct=right,
-        rating=ReviewLog.Rating.GOOD if right else ReviewLog.Rating.AGAIN,
-        expected_count=card.review_count if card else 0,
-        duration_ms=5000,
-        now=when,
-        desired_retention=0.9,
-    )
+    review(learner, question, right=right, when=when, duration_ms=5000)
 
 
 @pytest.fixture

@@ -9,40 +9,21 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from learning.models import Card, CourseReport, ReviewLog
-from learning.study.services import review_record
+from learning.models import CourseReport
 from tests.factories import (
     AssignmentFactory,
-    CourseFactory,
     DeckFactory,
     EnrolmentFactory,
-    InstructorFactory,
     UserFactory,
+    review,
 )
 
 QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
-def instructor():
-    return InstructorFactory()
-
-
-@pytest.fixture
-def course(instructor):
-    return CourseFactory(instructors=[instructor])
-
-
-@pytest.fixture
-def teacher(instructor):
-    client = Client()
-    client.force_login(instructor)
-    return client
 
 
 @pytest.fixture
@@ -51,19 +32,7 @@ def queued():
         yield
 
 
-def answer(learner, question):
-    card = Card.objects.filter(learner=learner, question=question).first()
-    review_record(
-        learner=learner,
-        question=question,
-        answer=list(question.answers),
-        correct=True,
-        rating=ReviewLog.Rating.GOOD,
-        expected_count=card.review_count if card else 0,
-        duration_ms=3000,
-        now=timezone.now(),
-        desired_retention=0.9,
-    )
+answer = review
 
 
 def worker_runs() -> None:

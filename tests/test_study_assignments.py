@@ -13,8 +13,13 @@ from learning.models import Card, LearnerSettings, Question, ReviewLog
 from learning.study import pacing
 from learning.study import queue as study
 from learning.study.scheduling import State
-from learning.study.services import review_record
-from tests.factories import AssignmentFactory, DeckFactory, EnrolmentFactory, UserFactory
+from tests.factories import (
+    AssignmentFactory,
+    DeckFactory,
+    EnrolmentFactory,
+    UserFactory,
+    review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,18 +49,7 @@ def assign(learner, *, due_on=FRIDAY, set_at=MONDAY, **deck):
 
 
 def answer_good(learner, question, moment):
-    card = Card.objects.filter(learner=learner, question=question).first()
-    review_record(
-        learner=learner,
-        question=question,
-        answer=list(question.answers),
-        correct=True,
-        rating=ReviewLog.Rating.GOOD,
-        expected_count=card.review_count if card else 0,
-        duration_ms=4000,
-        now=moment,
-        desired_retention=0.9,
-    )
+    review(learner, question, when=moment, duration_ms=4000)
 
 
 def study_a_day(learner, moment, *, cap=400):

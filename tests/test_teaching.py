@@ -14,49 +14,19 @@ from django.utils import timezone
 
 from learning.courses import itemstats, teaching
 from learning.models import Card, Question, ReviewLog
-from learning.study.services import review_record
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
     DeckFactory,
     EnrolmentFactory,
-    InstructorFactory,
     UserFactory,
+    review,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def instructor():
-    return InstructorFactory()
-
-
-@pytest.fixture
-def course(instructor):
-    return CourseFactory(instructors=[instructor])
-
-
-@pytest.fixture
-def teacher(instructor):
-    client = Client()
-    client.force_login(instructor)
-    return client
-
-
-def answer(learner, question, *, right=True, when=None, rating=ReviewLog.Rating.GOOD):
-    card = Card.objects.filter(learner=learner, question=question).first()
-    review_record(
-        learner=learner,
-        question=question,
-        answer=list(question.answers) if right else ["not this"],
-        correct=right,
-        rating=rating if right else ReviewLog.Rating.AGAIN,
-        expected_count=card.review_count if card else 0,
-        duration_ms=3000,
-        now=when or timezone.now(),
-        desired_retention=0.9,
-    )
+answer = review
 
 
 def exported(client, course):
