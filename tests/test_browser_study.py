@@ -59,6 +59,7 @@ def test_a_new_learner_studies_ten_questions_by_keyboard_and_sees_progress(page,
     wrong_on_purpose = 2
     for number in range(10):
         expect(page.locator(f"{STUDY} form[data-answer]")).to_be_visible()
+        settled(page)  # the keyboard is on the first answer field once htmx has settled
         question = question_on(page)
         answer_by_keyboard(page, question, right=number != wrong_on_purpose)
         verdict = page.locator(f"{STUDY} .verdict-line")

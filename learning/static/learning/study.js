@@ -65,6 +65,7 @@
       option.focus();
     } else if (key === "Enter" && event.target.matches("input[type=radio], input[type=checkbox], body")) {
       event.preventDefault();
+      if (window.htmx) window.htmx.process(answer);  // as in submit(): a form just swapped in
       answer.requestSubmit();
     }
   });
