@@ -13,6 +13,7 @@ from learning.content.models import (
     Fact,
     Level,
     Question,
+    QuestionQuerySet,
     Source,
     Topic,
 )
@@ -92,3 +93,34 @@ def question_export(question: Question, sources: dict[str, Source]) -> dict[str,
         "yield": question.yield_level,
         "default_deck": question.default_deck,
     } | ({"figure": f"{question.key}.svg"} if question.figure else {})
+
+
+def bank_browsed(
+    *,
+    levels: list[str] | tuple[str, ...] = (),
+    topic: Topic | None = None,
+    kind: str = "",
+    words: str = "",
+    inaccuracies: bool = False,
+    figures: bool = False,
+) -> QuestionQuerySet:
+    """The bank as the bank page lists it, in topic order: active questions at any of
+    `levels`, in `topic` (or its subtopics), of `kind`, with `words` in the prompt, on a
+    figure when `figures`; those of the default deck unless the questions of disputed
+    facts ("spot the inaccuracy") are asked for too."""
+    questions = (
+        Question.objects.active()
+        .select_related("topic")
+        .prefetch_related("levels")
+        .at_levels(list(levels))
+        .in_topics([topic] if topic else [])
+    )
+    if kind:
+        questions = questions.filter(kind=kind)
+    if words:
+        questions = questions.filter(prompt__icontains=words)
+    if not inaccuracies:
+        questions = questions.filter(default_deck=True)
+    if figures:
+        questions = questions.exclude(figure="")
+    return questions.order_by("topic__pk", "key")

@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from learning import tasks
 from learning.content.models import ProblemReport, Question, Source
+from learning.content.selectors import bank_browsed
 from learning.forms import (
     BankFilterForm,
     CardNoteForm,
@@ -38,6 +39,7 @@ from learning.study.services import (
 )
 from learning.tokens import CardToken
 from learning.views import HtmxHttpRequest
+from learning.vocabulary import vocabulary
 
 BANK_PAGE_SIZE = 25
 REPORT_ANSWERS_SHOWN = timedelta(days=30)  # the editors' answers to a learner's reports
@@ -115,27 +117,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def bank(request: HtmxHttpRequest) -> HttpResponse:
     form = BankFilterForm(request.GET or None)
-    questions = Question.objects.active().select_related("topic").prefetch_related("levels")
     if form.is_valid():
         data = form.cleaned_data
-        questions = questions.at_levels([lv.key for lv in data["level"]])
-        questions = questions.in_topics([data["topic"]] if data["topic"] else [])
-        if data["kind"]:
-            questions = questions.filter(kind=data["kind"])
-        if data["q"]:
-            questions = questions.filter(prompt__icontains=data["q"])
-        if not data["inaccuracies"]:
-            questions = questions.filter(default_deck=True)
-        if data["figures"]:
-            questions = questions.exclude(figure="")
+        questions = bank_browsed(
+            levels=[level.key for level in data["level"]],
+            topic=data["topic"],
+            kind=data["kind"],
+            words=data["q"],
+            inaccuracies=data["inaccuracies"],
+            figures=data["figures"],
+        )
     elif form.is_bound:
-        questions = questions.none()
+        questions = Question.objects.none()
     else:
-        questions = questions.filter(default_deck=True)
-    page = Paginator(questions.order_by("topic__pk", "key"), BANK_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    sources = {s.key: s for s in Source.objects.all()}
+        questions = bank_browsed()
+    page = Paginator(questions, BANK_PAGE_SIZE).get_page(request.GET.get("page"))
+    sources = vocabulary().sources
     for question in page:
         question.cited = cited(question, sources)
     query = request.GET.copy()
