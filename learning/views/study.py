@@ -3,7 +3,7 @@ rating that schedules the card, and undo."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -187,9 +187,8 @@ def refuse(request: HtmxHttpRequest, message: str, status: int = 400) -> HttpRes
     return render(request, template, {"message": message}, status=status)
 
 
-@require_POST
-def study_answer(request: HtmxHttpRequest) -> HttpResponse:
-    now = timezone.now()
+def _shown_question(request: HttpRequest) -> QuestionToken | HttpResponse:
+    """The question the posted answer is to, as the page was shown it, or the refusal."""
     try:
         shown = QuestionToken.load(request.POST.get("token", ""))
     except TokenExpired:
@@ -210,68 +209,112 @@ def study_answer(request: HtmxHttpRequest) -> HttpResponse:
             "This answer was not recorded: that question was shown to someone else.",
             status=403,
         )
+    return shown
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """An answer checked: to which question as shown, with the learner's card (None:
+    none yet), what was given, and when."""
+
+    shown: QuestionToken
+    question: Question
+    card: Card | None
+    given: Any
+    now: datetime
+
+    @property
+    def duration_ms(self) -> int:
+        return int((self.now.timestamp() - self.shown.shown_at) * 1000)
+
+    def feedback(self, correct: bool) -> FeedbackToken:
+        shown = self.shown
+        return FeedbackToken(
+            shown.learner, shown.question, shown.reviews, self.given, correct, shown.session
+        )
+
+
+def _awaiting_rating(request: HttpRequest, checked: CheckedAnswer) -> FeedbackToken:
+    """A right answer: the feedback with the rating form's token and each rating's next
+    interval (nothing recorded until the learner rates it)."""
+    study_settings = LearnerSettings.of(request.user)
+    card, shown = checked.card, checked.shown
+    intervals = next_intervals(
+        card.as_state() if card else NEW_CARD,
+        checked.now,
+        desired_retention=study_settings.desired_retention,
+        seed=card.seed if card else f"{shown.learner}:{shown.question}",
+        parameters=study_settings.fsrs_parameters,
+    )
+    rating = RatingToken(
+        shown.learner,
+        shown.question,
+        shown.reviews,
+        checked.given,
+        True,
+        checked.duration_ms,
+        checked.now.timestamp(),
+        shown.session,
+    )
+    return replace(
+        checked.feedback(True),
+        rating=rating.sign(),
+        intervals=tuple((int(r), format_interval(intervals[r])) for r in Rating),
+    )
+
+
+def _recorded_wrong(
+    request: HttpRequest, checked: CheckedAnswer
+) -> tuple[FeedbackToken, Card | None]:
+    """A wrong answer, recorded at once as Again: the feedback, and the card as it is now
+    (None when the answer had been recorded before: nothing of it to undo)."""
+    study_settings = LearnerSettings.of(request.user)
+    try:
+        card = review_record(
+            learner=request.user,
+            question=checked.question,
+            answer=checked.given,
+            correct=False,
+            rating=ReviewLog.Rating.AGAIN,
+            expected_count=checked.shown.reviews,
+            duration_ms=checked.duration_ms,
+            now=checked.now,
+            desired_retention=study_settings.desired_retention,
+            shown_at=_moment(checked.shown.shown_at),
+        ).card
+    except DuplicateReview:
+        return replace(checked.feedback(False), duplicate=True), None
+    return checked.feedback(False), card
+
+
+@require_POST
+def study_answer(request: HtmxHttpRequest) -> HttpResponse:
+    """Check an answer: a right one waits for its rating, a wrong one is recorded at
+    once (Again); the feedback comes back either way."""
+    now = timezone.now()
+    shown = _shown_question(request)
+    if isinstance(shown, HttpResponse):
+        return shown
     # The question and the learner's card of it, together.
     question, card = question_and_card(request.user, shown.question)
     if question is None:
         return refuse(
             request, "This question has been retired from the bank, so the answer was not recorded."
         )
-    study_filter = filter_from(shown.session)
     form = AnswerForm(request.POST, question=question)
     if not form.is_valid():
-        context = _question_context_for(request, question, study_filter, form)
+        context = _question_context_for(request, question, filter_from(shown.session), form)
         template = "learning/study.html" + ("#session" if request.htmx else "")
         return render(request, template, context, status=422)
     given = form.given()
     correct = is_correct(
         question.kind, given, question.answers, question.accepted, question.rejected
     )
-    duration_ms = int((now.timestamp() - shown.shown_at) * 1000)
-    study_settings = LearnerSettings.of(request.user)
-    feedback = FeedbackToken(
-        request.user.pk, question.pk, shown.reviews, given, correct, shown.session
-    )
+    checked = CheckedAnswer(shown, question, card, given, now)
     if correct:
-        state = card.as_state() if card else NEW_CARD
-        intervals = next_intervals(
-            state,
-            now,
-            desired_retention=study_settings.desired_retention,
-            seed=card.seed if card else f"{request.user.pk}:{question.pk}",
-            parameters=study_settings.fsrs_parameters,
-        )
-        rating = RatingToken(
-            request.user.pk,
-            question.pk,
-            shown.reviews,
-            given,
-            correct,
-            duration_ms,
-            now.timestamp(),
-            shown.session,
-        )
-        feedback = replace(
-            feedback,
-            rating=rating.sign(),
-            intervals=tuple((int(r), format_interval(intervals[r])) for r in Rating),
-        )
+        feedback = _awaiting_rating(request, checked)
     else:
-        try:
-            card = review_record(
-                learner=request.user,
-                question=question,
-                answer=given,
-                correct=False,
-                rating=ReviewLog.Rating.AGAIN,
-                expected_count=shown.reviews,
-                duration_ms=duration_ms,
-                now=now,
-                desired_retention=study_settings.desired_retention,
-                shown_at=_moment(shown.shown_at),
-            ).card
-        except DuplicateReview:
-            feedback = replace(feedback, duplicate=True)
-            card = None  # recorded before: nothing of this answer to undo
+        feedback, card = _recorded_wrong(request, checked)
     if request.htmx:
         context = _feedback_context(request, feedback, question, card=card)
         return render(request, "learning/study.html#feedback", context)
