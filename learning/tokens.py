@@ -26,6 +26,11 @@ class TokenExpired(TokenInvalid):
 class _Signed:
     salt: ClassVar[str]
 
+    def __post_init__(self) -> None:
+        # A value read back from JSON holds lists where the token keeps tuples.
+        if hasattr(self, "session"):
+            object.__setattr__(self, "session", _pairs(self.session))
+
     def sign(self) -> str:
         return signing.dumps(astuple(self), salt=self.salt, compress=True)  # type: ignore[call-overload]
 
@@ -57,9 +62,6 @@ class CardToken(_Signed):
     question: int
     session: tuple[tuple[str, str], ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "session", _pairs(self.session))
-
 
 @dataclass(frozen=True)
 class AgainToken(CardToken):
@@ -80,9 +82,6 @@ class UndoToken(_Signed):
     number: int
     session: tuple[tuple[str, str], ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "session", _pairs(self.session))
-
 
 @dataclass(frozen=True)
 class QuestionToken(_Signed):
@@ -96,9 +95,6 @@ class QuestionToken(_Signed):
     reviews: int
     shown_at: float
     session: tuple[tuple[str, str], ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "session", _pairs(self.session))
 
 
 @dataclass(frozen=True)
@@ -116,9 +112,6 @@ class RatingToken(_Signed):
     duration_ms: int
     checked_at: float
     session: tuple[tuple[str, str], ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "session", _pairs(self.session))
 
 
 @dataclass(frozen=True)
@@ -140,7 +133,7 @@ class FeedbackToken(_Signed):
     duplicate: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "session", _pairs(self.session))
+        super().__post_init__()
         object.__setattr__(
             self, "intervals", tuple((int(r), str(label)) for r, label in self.intervals)
         )

@@ -27,18 +27,23 @@ def figures_dir() -> Path:
 
 
 def stored_figures() -> dict[str, Figure]:
-    """The figures of `fixtures/factbase/figures/`, read again when a file changes."""
+    """The figures of `fixtures/factbase/figures/`, read once a process: every answer's
+    feedback asks for them, and the files change only with a release. With DEBUG on
+    (development) they are read again when a file changes."""
     directory = figures_dir()
+    return _read(str(directory), _stamp(directory) if settings.DEBUG else ())
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, int], ...]:
     if not directory.is_dir():
-        return {}
-    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.yaml")))
-    return _read(str(directory), stamp)
+        return ()
+    return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.yaml")))
 
 
 @functools.lru_cache(maxsize=4)
 def _read(directory: str, stamp: tuple[tuple[str, int], ...]) -> dict[str, Figure]:
     del stamp  # part of the cache key only
-    return read_figures(directory)
+    return read_figures(directory) if Path(directory).is_dir() else {}
 
 
 def figure_questions_touched(
