@@ -2,14 +2,17 @@
 its sources, levels and top-level topics.
 
 They change only when an editor saves the vocabulary or a fact base is loaded, so they
-are kept in the cache (Redis, shared by every process, where one is configured) for a
-minute, and dropped at once when any of them is saved or deleted here.
+are kept in the cache and dropped at once when any of them is saved or deleted. Where
+the cache is Redis, shared by every process, the drop reaches them all and the
+vocabulary is kept for an hour; a cache of each process's own is kept for a minute,
+the longest another process may show a change late.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
@@ -17,6 +20,12 @@ from learning.content.models import Level, Source, Topic
 
 KEY = "spinequiz:vocabulary:1"
 KEPT_SECONDS = 60
+KEPT_SECONDS_SHARED = 60 * 60
+
+
+def _kept_seconds() -> int:
+    shared = settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    return KEPT_SECONDS_SHARED if shared else KEPT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ def vocabulary() -> Vocabulary:
         levels=list(Level.objects.all()),
         topics=list(Topic.objects.filter(parent__isnull=True)),
     )
-    cache.set(KEY, fresh, KEPT_SECONDS)
+    cache.set(KEY, fresh, _kept_seconds())
     return fresh
 
 

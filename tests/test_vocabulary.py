@@ -39,3 +39,24 @@ def test_loading_the_fact_base_drops_what_was_kept(spine_bank):
     vocabulary()
     factbase_load(factbase=read_factbase(settings.FACTBASE_DIR))
     assert vocabulary().sources[source.key].title == original
+
+
+def test_a_cache_of_each_process_keeps_it_a_minute_a_shared_one_an_hour(spine_bank, monkeypatch):
+    import time
+
+    from django.test import override_settings
+
+    from learning import vocabulary as kept
+
+    vocabulary()
+    moment = time.time()
+    # Another process may have saved a source meanwhile: a minute later it is read again.
+    monkeypatch.setattr(time, "time", lambda: moment + 61)
+    with CaptureQueriesContext(connection) as queries:
+        vocabulary()
+    assert len(queries) == 3
+    # Redis is shared by every process, and every save drops the kept copy for all.
+    redis = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    with override_settings(CACHES=redis):
+        assert kept._kept_seconds() == 60 * 60
+    assert kept._kept_seconds() == 60

@@ -34,6 +34,7 @@ from learning.study.daily import (
     _limits,
     _not_new,
     _with_cards,
+    teaches_any,
     today,
 )
 from learning.study.models import (
@@ -162,7 +163,7 @@ def _new_offers(
     if not figures:
         unseen = unseen.filter(figure="")
     if seen_facts:
-        unseen = unseen.exclude(facts__in=seen_facts)
+        unseen = unseen.exclude(teaches_any(seen_facts))
     links = Question.facts.through.objects
     paced = [
         a

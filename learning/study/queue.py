@@ -42,6 +42,7 @@ from learning.study.daily import (
     _limits,
     _not_new,
     _with_cards,
+    teaches_any,
     today,
 )
 from learning.study.models import (
@@ -119,7 +120,7 @@ def session(
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
     unseen = pool.filter(~_not_new(learner, done))
     if seen_facts:
-        unseen = unseen.exclude(facts__in=seen_facts)
+        unseen = unseen.exclude(teaches_any(seen_facts))
     new_fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * max(limit, limits.new_left))
     new_rows = (
         list(unseen.order_by("position", "pk").values_list("pk", "fact_ids")[:new_fetch])
