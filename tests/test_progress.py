@@ -1,10 +1,9 @@
-"""Mastery, calendar, forecast, retention and streak from plain values."""
+"""Mastery, calendar, retention and streak from plain values."""
 
 from datetime import date, timedelta
 
 from learning.study.progress import (
     fact_mastery,
-    forecast,
     mastery_by,
     mastery_by_level_topic,
     mastery_colour,
@@ -44,12 +43,6 @@ def test_the_calendar_ends_today_in_weeks_starting_monday():
     assert weeks[0][0][0].weekday() == 0
     assert weeks[-1][-1] == (TODAY, 2)
     assert dict(day for week in weeks for day in week)[TODAY - timedelta(days=8)] == 1
-
-
-def test_the_forecast_counts_overdue_cards_today():
-    days = forecast([TODAY - timedelta(days=3), TODAY, TODAY + timedelta(days=2)], TODAY, days=5)
-    assert days[0] == (TODAY, 2) and days[2] == (TODAY + timedelta(days=2), 1)
-    assert len(days) == 5
 
 
 def test_true_retention_counts_only_mature_reviews():

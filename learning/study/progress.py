@@ -117,14 +117,6 @@ def review_calendar(
 FORECAST_DAYS = 30
 
 
-def forecast(
-    due_days: Iterable[date], today: date, *, days: int = FORECAST_DAYS
-) -> list[tuple[date, int]]:
-    """Cards due on each of the next `days` days; overdue cards count today."""
-    counts = Counter(max(day, today) for day in due_days)
-    return [(today + timedelta(days=n), counts[today + timedelta(days=n)]) for n in range(days)]
-
-
 def true_retention(reviews: Iterable[tuple[float, bool]]) -> tuple[float | None, int]:
     """Share of reviews of mature cards (interval of 21 days or more) answered right."""
     mature = [correct for interval, correct in reviews if interval >= MATURE_DAYS]

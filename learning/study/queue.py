@@ -13,14 +13,11 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
-    Case,
+    Count,
     ExpressionWrapper,
-    F,
     FilteredRelation,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 
 from learning.content.models import Fact, Level, Question, Topic
@@ -66,6 +63,7 @@ from learning.study.scheduling import (
     Remaining,
     compose,
     day_of,
+    day_start,
     elapsed_days,
     recall_after_days,
 )
@@ -419,25 +417,29 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         if day >= since:
             calendar[day] = reviews
     retention = mature_correct / mature if mature else None
-    # The cards due within the forecast, and the leeches (with their prompts), together.
-    horizon = now + timedelta(days=progress.FORECAST_DAYS)
-    leech = Q(lapses__gte=LEECH_LAPSES)
-    due_days, leeches = [], []
-    for pk, due, lapses, active, question_id, prompt in (
-        Card.objects.filter(learner=learner)
-        .filter(Q(due__lt=horizon, question__is_active=True) | leech)
-        .annotate(prompt=Case(When(leech, then=F("question__prompt")), default=Value(None)))
-        .order_by()
-        .values_list("pk", "due", "lapses", "question__is_active", "question_id", "prompt")
-    ):
-        if active and due is not None and due < horizon:
-            due_days.append(day_of(due, zone))
-        if lapses >= LEECH_LAPSES:
-            leeches.append((-lapses, pk, question_id, prompt))
-    # The 20 most forgotten, made into cards (with their questions' prompts) for the page.
+    # The cards due on each day of the forecast, counted by the database between the
+    # days' starts (overdue cards count today), and the 20 most forgotten cards with
+    # their questions' prompts.
+    days = [done.day + timedelta(days=n) for n in range(progress.FORECAST_DAYS)]
+    ends = [day_start(day + timedelta(days=1), zone) for day in days]
+    due_by_day = Card.objects.filter(
+        learner=learner, question__is_active=True, due__lt=ends[-1]
+    ).aggregate(
+        **{
+            f"day_{n}": Count(
+                "pk", filter=Q(due__lt=end, **({"due__gte": ends[n - 1]} if n else {}))
+            )
+            for n, end in enumerate(ends)
+        }
+    )
+    forecast = [(day, due_by_day[f"day_{n}"]) for n, day in enumerate(days)]
     worst = []
-    for minus_lapses, pk, question_id, prompt in sorted(leeches)[:20]:
-        card = Card(pk=pk, lapses=-minus_lapses, question_id=question_id)
+    for pk, lapses, question_id, prompt in (
+        Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
+        .order_by("-lapses", "pk")
+        .values_list("pk", "lapses", "question_id", "question__prompt")[:20]
+    ):
+        card = Card(pk=pk, lapses=lapses, question_id=question_id)
         card.question = Question(pk=question_id, prompt=prompt)
         worst.append(card)
     return Dashboard(
@@ -448,7 +450,7 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
         by_level=by_level,
         by_topic=by_topic,
         calendar=progress.review_calendar(calendar, done.day),
-        forecast=progress.forecast(due_days, done.day),
+        forecast=forecast,
         retention=retention,
         retention_reviews=mature,
         leeches=worst,
