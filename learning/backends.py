@@ -25,6 +25,10 @@ def _granted(user: Any) -> Any:
     return Permission.objects.filter(Q(user=user) | Q(group__user=user))
 
 
+# A permission as Django names it: "app_label.codename".
+PERMISSION_NAME = Concat("content_type__app_label", Value("."), "codename")
+
+
 def _permission_names() -> Subquery:
     """The user's permissions as Django names them ("app_label.codename"), in one string,
     for the query that reads the user."""
@@ -34,12 +38,7 @@ def _permission_names() -> Subquery:
         # Grouped by a constant: one string of all the rows.
         .annotate(every=Value(1))
         .values("every")
-        .annotate(
-            names=StringAgg(
-                Concat("content_type__app_label", Value("."), "codename"),
-                delimiter=Value(NAMES_APART),
-            )
-        )
+        .annotate(names=StringAgg(PERMISSION_NAME, delimiter=Value(NAMES_APART)))
         .values("names")
     )
 
@@ -87,10 +86,7 @@ class LearnerBackend(ModelBackend):
                 granted = Permission.objects.all()
                 if not user_obj.is_superuser:
                     granted = _granted(user_obj)
-                user_obj._perm_cache = {
-                    f"{app}.{codename}"
-                    for app, codename in granted.values_list(
-                        "content_type__app_label", "codename"
-                    ).distinct()
-                }
+                user_obj._perm_cache = set(
+                    granted.annotate(full_name=PERMISSION_NAME).values_list("full_name", flat=True)
+                )
         return user_obj._perm_cache

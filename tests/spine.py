@@ -26,8 +26,11 @@ def _spine_factbase(directory: str):
 
 @dataclass(frozen=True)
 class _Rows:
+    """A table's rows as loaded, with its name and columns quoted for SQL."""
+
     model: Any
-    columns: list[str]
+    table: str
+    columns: str
     rows: list[tuple[Any, ...]]
 
 
@@ -47,12 +50,12 @@ def _row_counts() -> dict[Any, int]:
 def _rows_of(model: Any) -> _Rows:
     from django.db import connection
 
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = [field.column for field in model._meta.concrete_fields]
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quoted} FROM {table}")
-        return _Rows(model, columns, cursor.fetchall())
+        cursor.execute(f"SELECT {columns} FROM {table}")
+        return _Rows(model, table, columns, cursor.fetchall())
 
 
 def load_spine() -> None:
@@ -77,11 +80,11 @@ def _restore() -> None:
 
     with transaction.atomic(), connection.cursor() as cursor:
         # Foreign keys are checked at commit, so the tables may be written in any order.
-        for kept in _copy:
-            table = connection.ops.quote_name(kept.model._meta.db_table)
-            quoted = ", ".join(connection.ops.quote_name(c) for c in kept.columns)
-            marks = ", ".join(["%s"] * len(kept.columns))
-            cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", kept.rows)
+        for kept in _copy:  # each holds rows: only tables the load filled are kept
+            marks = ", ".join(["%s"] * len(kept.rows[0]))
+            cursor.executemany(
+                f"INSERT INTO {kept.table} ({kept.columns}) VALUES ({marks})", kept.rows
+            )
         # The next row each table numbers follows the rows written back (PostgreSQL).
         for statement in connection.ops.sequence_reset_sql(
             no_style(), [kept.model for kept in _copy]

@@ -422,14 +422,13 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     # their questions' prompts.
     days = [done.day + timedelta(days=n) for n in range(progress.FORECAST_DAYS)]
     ends = [day_start(day + timedelta(days=1), zone) for day in days]
+    starts = [None, *ends[:-1]]  # today has no start: it counts the overdue cards too
     due_by_day = Card.objects.filter(
         learner=learner, question__is_active=True, due__lt=ends[-1]
     ).aggregate(
         **{
-            f"day_{n}": Count(
-                "pk", filter=Q(due__lt=end, **({"due__gte": ends[n - 1]} if n else {}))
-            )
-            for n, end in enumerate(ends)
+            f"day_{n}": Count("pk", filter=Q(due__lt=end) & (Q(due__gte=start) if start else Q()))
+            for n, (start, end) in enumerate(zip(starts, ends, strict=True))
         }
     )
     forecast = [(day, due_by_day[f"day_{n}"]) for n, day in enumerate(days)]
