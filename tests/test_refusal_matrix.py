@@ -648,13 +648,14 @@ def world(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
             client = Client()
             client.force_login(world[role], backend="learning.backends.LearnerBackend")
             assert client.get(reverse("settings")).status_code == 200
+        # Each person signed in once: every request starts from a copy of their cookies,
+        # and its own changes to the session are rolled back with its savepoint.
+        world["cookies"] = {role: _signed_in(world, role) for role in ROLES}
         yield world
         transaction.set_rollback(True)
 
 
 def _signed_in(world: dict[str, Any], role: str) -> SimpleCookie:
-    """The cookies of `role` signed in once; each request starts from a copy of them (its
-    own changes to the session are rolled back with the request's savepoint)."""
     client = Client()
     if role != "anonymous":
         client.force_login(world[role], backend="learning.backends.LearnerBackend")
@@ -669,15 +670,22 @@ class Answer:
     changed: bool
 
 
+def refusal(answer_status: int, expect: Expect) -> bool:
+    """Whether an answer refuses the request: then it must have changed nothing."""
+    return answer_status in (400, 403, 404, 405, 422) or expect in (LOGIN, ADMIN_LOGIN)
+
+
 def ask(
     world: dict[str, Any],
     cookies: SimpleCookie,
     method: str,
     access: Access,
     before: dict[str, Any],
+    expect: Expect,
 ) -> Answer:
     """One request with the cookies of someone signed in (or none), in a savepoint that
-    is rolled back afterwards; `changed` says whether it changed what `before` holds."""
+    is rolled back afterwards; `changed` says whether a refusal changed what `before`
+    holds (an answer that is no refusal may change things, and is not compared)."""
     # Rate limits count in the cache, which no savepoint rolls back: each request is asked
     # as if it were the first.
     cache.clear()
@@ -694,7 +702,9 @@ def ask(
             body = b"".join(response.streaming_content)
         else:
             body = response.content
-        changed = people.changed(before, people.snapshot())
+        changed = refusal(response.status_code, expect) and people.changed(
+            before, people.snapshot()
+        )
         transaction.set_rollback(True)
     text = body.decode("utf-8", "replace") if b"\x00" not in body[:4096] else ""
     return Answer(response.status_code, response.get("Location", ""), text, changed)
@@ -739,11 +749,11 @@ def test_every_url_answers_everyone_as_the_table_says(world, route, role):
     access = access_for(route)
     assert access is not None, f"{route.regex} has no row in the refusal matrix"
     problems = []
-    cookies = _signed_in(world, role)
+    cookies = world["cookies"][role]
     before = people.snapshot()
     for method in METHODS:
         expect = access.want[role, method]
-        answer = ask(world, cookies, method, access, before)
+        answer = ask(world, cookies, method, access, before, expect)
         path = access.path(world)
         if answer.status >= 500:
             problems.append(f"{role} {method.upper()} {path}: {answer.status}")
@@ -753,8 +763,7 @@ def test_every_url_answers_everyone_as_the_table_says(world, route, role):
                 f"{role} {method.upper()} {path}: {answer.status} {answer.location!r}, "
                 f"expected {expect}"
             )
-        refused = answer.status in (400, 403, 404, 405, 422) or expect in (LOGIN, ADMIN_LOGIN)
-        if refused and answer.changed:
+        if refusal(answer.status, expect) and answer.changed:
             problems.append(f"{role} {method.upper()} {path}: a refusal changed data")
         leaked = leaks(world, role, answer)
         if leaked:
