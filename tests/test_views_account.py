@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -13,17 +14,31 @@ from django.utils import timezone
 from learning.demo import simulate_history
 from learning.models import Card, FactMemory, LearnerDay, ReviewLog
 from tests.factories import UserFactory
+from tests.spine import load_spine_if_flushed
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _histories(django_db_setup, django_db_blocker):
+    """Two learners' few days of study, simulated once for the module in a transaction
+    rolled back when it is done: each test runs in a savepoint inside it, so a deleted
+    account comes back for the next test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_spine_if_flushed()
+        learner = UserFactory(username="owner", email="owner@example.org")
+        simulate_history(learner, days=3, now=timezone.now())
+        # A name no question, explanation or source could contain ("neighbour" can).
+        other = UserFactory(username="qx-other-learner", email="qx-other@example.org")
+        simulate_history(other, days=2, now=timezone.now(), seed=9)
+        yield learner.pk, other.pk
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def studied(spine_bank):
-    learner = UserFactory(username="owner", email="owner@example.org")
-    simulate_history(learner, days=3, now=timezone.now())
-    # A name no question, explanation or source could contain ("neighbour" can).
-    other = UserFactory(username="qx-other-learner", email="qx-other@example.org")
-    simulate_history(other, days=2, now=timezone.now(), seed=9)
+def studied(_histories, db):
+    learners = get_user_model().objects.in_bulk(_histories)
+    learner, other = (learners[pk] for pk in _histories)
     client = Client()
     client.force_login(learner)
     return learner, other, client
