@@ -38,3 +38,70 @@ def test_a_refused_zone_comes_back_unchosen_with_its_error_attributes():
     assert " selected>" not in html
     assert "<Olympus>" not in html
     assert html == _as_django_writes_it(form)
+
+
+# The deck builder's long lists ---------------------------------------------------------
+
+DECK_LISTS = ("level", "topic", "relation", "fact")
+
+
+def _deck_form_as_django_writes_it(form: forms.Form, name: str) -> str:
+    field = form.fields[name]
+    plain = forms.SelectMultiple if name == "fact" else forms.CheckboxSelectMultiple
+    field.widget = plain(attrs=field.widget.attrs, choices=field.choices)
+    return str(form[name])
+
+
+def _deck_form(data=None):
+    from learning.courses.forms import DeckForm
+
+    return DeckForm(data) if data is not None else DeckForm(initial={"level": ["L2", "L3"]})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", DECK_LISTS)
+def test_the_deck_builder_lists_read_as_django_writes_them(spine_bank, name):
+    from learning.models import Fact, Relation, Topic
+
+    fact_ids = list(Fact.objects.order_by("pk").values_list("pk", flat=True)[:3])
+    chosen = {
+        "name": "x",
+        "mode": "filter",
+        "level": ["L4", "S1"],
+        "topic": [Topic.objects.order_by("pk").first().key],
+        "relation": list(Relation.objects.order_by("pk").values_list("key", flat=True)[:2]),
+        "fact": [str(pk) for pk in fact_ids],
+    }
+    refused = {**chosen, "level": ["L99"], "fact": ["nonsense"], "relation": ["<b>x</b>"]}
+    for form in (_deck_form(), _deck_form(chosen), _deck_form(refused)):
+        form.is_valid()
+        html = str(form[name])
+        assert html == _deck_form_as_django_writes_it(form, name)
+    # The lists are long and each choice is there once.
+    form = _deck_form(chosen)
+    html = str(form[name])
+    assert html.count('type="checkbox"' if name != "fact" else "<option ") == len(
+        [c for group in form.fields[name].choices for c in _flat(group)]
+    )
+    if name == "fact":
+        assert html.count(" selected>") == 3 and "<optgroup label=" in html
+
+
+def _flat(choice):
+    value, label = choice
+    return label if isinstance(label, list | tuple) else [choice]
+
+
+def test_labels_and_values_are_escaped_as_the_templates_escape_them():
+    from learning.widgets import ManyCheckboxes, ManyOptionsSelect
+
+    choices = [("<a>", 'Say "hi" & <b>bye</b>'), ("Group & co", [(1, "<one>"), (2, "two")])]
+    for ours, django in (
+        (ManyOptionsSelect, forms.SelectMultiple),
+        (ManyCheckboxes, forms.CheckboxSelectMultiple),
+    ):
+        for value in ([], ["<a>", "2"]):
+            attrs = {"id": "id_x", "class": "c<"}
+            assert ours(choices=choices).render("x<", value, attrs) == django(
+                choices=choices
+            ).render("x<", value, attrs)

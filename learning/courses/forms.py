@@ -18,6 +18,7 @@ from learning.content.models import Fact, Level, Question, Relation, Topic, Yiel
 from learning.courses.models import Course, join_code_clean
 from learning.ids import request_ids
 from learning.study.models import Assignment, Deck, Exam
+from learning.widgets import ManyCheckboxes, ManyOptionsSelect
 
 INSTRUCTOR_PERMISSION = "learning.add_course"
 MAX_UPLOAD_BYTES = 1_000_000
@@ -147,13 +148,13 @@ class DeckForm(forms.Form):
         label="The deck holds",
     )
     level = forms.MultipleChoiceField(
-        required=False, label="Spinal levels", widget=forms.CheckboxSelectMultiple
+        required=False, label="Spinal levels", widget=ManyCheckboxes
     )
     topic = forms.MultipleChoiceField(
-        required=False, label="Topics", widget=forms.CheckboxSelectMultiple
+        required=False, label="Topics", widget=ManyCheckboxes
     )
     relation = forms.MultipleChoiceField(
-        required=False, label="Relations", widget=forms.CheckboxSelectMultiple
+        required=False, label="Relations", widget=ManyCheckboxes
     )
     kind = forms.MultipleChoiceField(
         required=False,
@@ -176,7 +177,7 @@ class DeckForm(forms.Form):
         coerce=int,
         label="Facts",
         help_text="Ctrl- or Cmd-click to choose several.",
-        widget=forms.SelectMultiple(attrs={"size": 10}),
+        widget=ManyOptionsSelect(attrs={"size": 10}),
     )
     include_disputed = forms.BooleanField(
         required=False, label="Include 'spot the inaccuracy' questions of disputed facts"
