@@ -629,6 +629,23 @@ def test_junk_in_an_autocomplete_field_is_that_fields_error(world, junk):
     assert people.snapshot() == before
 
 
+@pytest.mark.parametrize("count", ["51", "1000", "9" * 20])
+def test_a_tampered_citation_count_is_refused_without_building_the_forms(world, count):
+    # Django builds up to 2,000 inline forms for whatever count a post claims: 9 MB of
+    # page for one refused post, before the fact's citations had a bound of their own.
+    client = _signed_in(world, "editor")
+    before = people.snapshot()
+    response = client.post(
+        reverse("admin:learning_fact_add"),
+        {"citations-TOTAL_FORMS": count, "citations-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Please submit at most 50 forms." in page
+    assert len(set(re.findall(r'name="citations-(\d+)-source"', page))) <= 50
+    assert people.snapshot() == before
+
+
 def _query_targets(w: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(who, method, page, parameter) for every query parameter a view reads."""
     course = w["course"].pk
