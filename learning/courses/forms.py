@@ -147,15 +147,9 @@ class DeckForm(forms.Form):
         widget=forms.RadioSelect,
         label="The deck holds",
     )
-    level = forms.MultipleChoiceField(
-        required=False, label="Spinal levels", widget=ManyCheckboxes
-    )
-    topic = forms.MultipleChoiceField(
-        required=False, label="Topics", widget=ManyCheckboxes
-    )
-    relation = forms.MultipleChoiceField(
-        required=False, label="Relations", widget=ManyCheckboxes
-    )
+    level = forms.MultipleChoiceField(required=False, label="Spinal levels", widget=ManyCheckboxes)
+    topic = forms.MultipleChoiceField(required=False, label="Topics", widget=ManyCheckboxes)
+    relation = forms.MultipleChoiceField(required=False, label="Relations", widget=ManyCheckboxes)
     kind = forms.MultipleChoiceField(
         required=False,
         choices=Question.Kind.choices,
