@@ -19,13 +19,14 @@ XDIST ?= -n auto
 # Fails, saying why, when no PostgreSQL server answers for PG_URL.
 PG_PING := import os, sys, psycopg; sys.tracebacklimit = 0; psycopg.connect(os.environ["PG_URL"], dbname="postgres", connect_timeout=5).close()
 
-.PHONY: help install run serve test test-fast test-sqlite test-postgres chromium bench lint format clean
+.PHONY: help install run serve test test-fast test-sqlite test-postgres test-slow chromium bench lint format clean
 
 help:
 	@echo "make run      install, migrate, load the spine fact base and demo accounts, serve on http://127.0.0.1:8000"
 	@echo "make serve    the production-like stack: collected static files, gunicorn on 127.0.0.1:8000"
-	@echo "make test     install, then run the tests on SQLite and on PostgreSQL, the slow ones in a step"
-	@echo "              of their own (PYTEST_ARGS=... passed to every step; XDIST= for one process)"
+	@echo "make test     install, then run the tests on SQLite and on PostgreSQL, then the slow ones on both"
+	@echo "              at once (PYTEST_ARGS=... passed to every step; XDIST= for one process)"
+	@echo "make test-sqlite, make test-postgres  one database, its slow tests included"
 	@echo "make test-fast  the inner loop: SQLite, no browser and no slow tests, on every core"
 	@echo "make bench    run the benchmarks"
 	@echo "make lint     ruff check and ruff format --check"
@@ -101,17 +102,41 @@ serve: install
 	       trap 'kill $$worker 2>/dev/null || true' EXIT INT TERM; \
 	       $(PY) -m gunicorn --config gunicorn.conf.py; }
 
+# The suite on SQLite, then on PostgreSQL; then the slow tests (pyproject leaves them out
+# by default) in a step of their own, on both databases at once: each database's two slow
+# tests are one long benchmark run and one shorter demo, so run one database after the
+# other they left a core idle for half the step.
 test: install chromium
-	@$(MAKE) --no-print-directory test-sqlite
-	@$(MAKE) --no-print-directory test-postgres
+	@$(MAKE) --no-print-directory test-sqlite SLOW=
+	@$(MAKE) --no-print-directory test-postgres SLOW=
+	@$(MAKE) --no-print-directory test-slow
 
-# The slow tests run in their own step, after the rest (pyproject leaves them out by default).
+SLOW ?= yes
+SQLITE_PYTEST := env -u DATABASE_URL $(PY) -m pytest $(XDIST)
+POSTGRES_PYTEST = DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(XDIST)
+# Exit status 5 of a slow step: PYTEST_ARGS chose files with no slow test in them.
+NO_SLOW_TEST_CHOSEN := [ $$? = 5 ]
+# Prints "yes" when PostgreSQL answers at PG_URL. Without a server, CI fails here, loudly;
+# elsewhere a notice says the PostgreSQL run is skipped, and it prints "no".
+PG_ANSWERS = if PG_URL='$(PG_URL)' $(PY) -c '$(PG_PING)'; then echo yes; \
+  elif [ "$${CI:-}" = true ]; then \
+    echo "ERROR: PostgreSQL not reachable at $(PG_HOST):$(PG_PORT); CI must run the tests on PostgreSQL too." >&2; \
+    exit 1; \
+  else \
+    { echo "********************************************************************************"; \
+      echo "NOTICE: PostgreSQL not reachable at $(PG_HOST):$(PG_PORT): PostgreSQL run SKIPPED"; \
+      echo "********************************************************************************"; } >&2; \
+    echo no; \
+  fi
+
+# SLOW= leaves out the slow step (make test runs it for both databases at once).
 test-sqlite: install
 	@echo "==> pytest on SQLite"
-	env -u DATABASE_URL $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
-	@echo "==> pytest on SQLite: the slow tests"
-	@# Exit status 5: PYTEST_ARGS chose files with no slow test in them.
-	env -u DATABASE_URL $(PY) -m pytest $(XDIST) -m slow $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(SQLITE_PYTEST) $(PYTEST_ARGS)
+	@if [ -n "$(SLOW)" ]; then \
+	  echo "==> pytest on SQLite: the slow tests"; \
+	  $(SQLITE_PYTEST) -m slow $(PYTEST_ARGS) || $(NO_SLOW_TEST_CHOSEN); \
+	fi
 
 # A developer's inner loop: SQLite, without the browser and the slow tests.
 test-fast: install
@@ -120,20 +145,29 @@ test-fast: install
 # pytest-django creates (and drops) test_spinequiz on that server, one per xdist worker
 # (test_spinequiz_gw0, test_spinequiz_gw1, ...): give each checkout its own PG_URL name.
 test-postgres: install
-	@if ! PG_URL='$(PG_URL)' $(PY) -c '$(PG_PING)'; then \
-	  if [ "$${CI:-}" = true ]; then \
-	    echo "ERROR: PostgreSQL not reachable at $(PG_HOST):$(PG_PORT); CI must run the tests on PostgreSQL too." >&2; \
-	    exit 1; \
-	  fi; \
-	  echo "********************************************************************************"; \
-	  echo "NOTICE: PostgreSQL not reachable at $(PG_HOST):$(PG_PORT): PostgreSQL run SKIPPED"; \
-	  echo "********************************************************************************"; \
-	  exit 0; \
-	fi; \
+	@pg=$$($(PG_ANSWERS)); [ "$$pg" = yes ] || exit 0; \
 	echo "==> pytest on PostgreSQL ($(PG_URL))"; \
-	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(XDIST) $(PYTEST_ARGS); \
-	echo "==> pytest on PostgreSQL ($(PG_URL)): the slow tests"; \
-	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(XDIST) -m slow $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(POSTGRES_PYTEST) $(PYTEST_ARGS); \
+	if [ -n "$(SLOW)" ]; then \
+	  echo "==> pytest on PostgreSQL ($(PG_URL)): the slow tests"; \
+	  $(POSTGRES_PYTEST) -m slow $(PYTEST_ARGS) || $(NO_SLOW_TEST_CHOSEN); \
+	fi
+
+# The slow tests of both databases side by side, each one's output kept and shown whole.
+test-slow: install
+	@pg=$$($(PG_ANSWERS)); out=$$(mktemp -d); \
+	echo "==> pytest on SQLite and on PostgreSQL at once: the slow tests"; \
+	$(SQLITE_PYTEST) -m slow $(PYTEST_ARGS) > $$out/sqlite 2>&1 & sqlite=$$!; \
+	if [ "$$pg" = yes ]; then $(POSTGRES_PYTEST) -m slow $(PYTEST_ARGS) > $$out/postgres 2>&1 & postgres=$$!; fi; \
+	failed=""; \
+	wait $$sqlite || $(NO_SLOW_TEST_CHOSEN) || failed="$$failed SQLite"; \
+	echo "==> the slow tests on SQLite"; cat $$out/sqlite; \
+	if [ "$$pg" = yes ]; then \
+	  wait $$postgres || $(NO_SLOW_TEST_CHOSEN) || failed="$$failed PostgreSQL"; \
+	  echo "==> the slow tests on PostgreSQL ($(PG_URL))"; cat $$out/postgres; \
+	fi; \
+	rm -rf $$out; \
+	if [ -n "$$failed" ]; then echo "ERROR: slow tests failed on:$$failed" >&2; exit 1; fi
 
 # The browser tests use Debian's Chromium: Playwright cannot fetch its own here.
 chromium:
