@@ -27,6 +27,7 @@ from learning.models import (
     Question,
 )
 from tests.accessibility import Audit
+from tests.browser import name_the_deck
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
@@ -250,7 +251,7 @@ def test_a_learners_pages_meet_wcag_21_aa(page: Page, world: dict[str, Any]) -> 
     page.get_by_label("Questions I pick by hand from those that match").check()
     expect(page.locator("#preview .pick").first).to_be_visible()
     audit(page, "build a deck, picking by hand (htmx)")
-    page.get_by_label("Deck name").fill("Picked, none yet")
+    name_the_deck(page, "Picked, none yet")
     page.get_by_role("button", name="Save the deck").click()
     expect(page.locator(".errorlist").first).to_be_visible()
     audit(page, "build a deck, refused with errors")

@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from learning.models import Course, DeckFilter, Question
+from tests.browser import name_the_deck
 from tests.factories import InstructorFactory, UserFactory
 from tests.test_browser_study import STUDY, answer_by_keyboard, question_on
 
@@ -50,7 +51,7 @@ def test_an_assignment_from_course_to_study_to_class_progress(
     page.get_by_role("checkbox", name="L1-L2", exact=True).check()  # before the name
     held = Question.objects.in_decks([DeckFilter(levels=("L1-L2",))]).count()
     expect(page.locator("#deck-count")).to_have_text(str(held))
-    page.get_by_label("Deck name").fill("The L1-L2 level")
+    name_the_deck(page, "The L1-L2 level")
     page.get_by_role("button", name="Save the deck").click()
     expect(page.get_by_text("The deck The L1-L2 level is saved.")).to_be_visible()
 
