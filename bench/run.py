@@ -61,12 +61,18 @@ def _redis() -> str | None:
 
 
 REDIS_URL = None
+# This run's collected static files, in a folder of its own: two runs side by side (the
+# two databases' smoke runs of `make test`) collecting into one folder deleted each
+# other's files.
+STATIC_DIR: Path | None = None
 
 
 def _python_env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL"}}
     if REDIS_URL:
         env["REDIS_URL"] = REDIS_URL
+    if STATIC_DIR:
+        env["STATIC_ROOT"] = str(STATIC_DIR)
     env.update(
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -119,7 +125,8 @@ def _run(module: str, database_url: str | None, *args: str) -> dict[str, Any]:
 
 
 def _collect_static() -> None:
-    env = _python_env(f"sqlite:///{tempfile.gettempdir()}/spinequiz-static.sqlite3")
+    assert STATIC_DIR is not None
+    env = _python_env(f"sqlite:///{STATIC_DIR.parent}/static.sqlite3")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
         cwd=ROOT,
@@ -195,10 +202,11 @@ def main() -> None:
     wanted = args.databases.split(",")
     learners, seconds = (3, 3) if args.smoke else (50, 60)
 
-    global REDIS_URL
+    global REDIS_URL, STATIC_DIR
     REDIS_URL = _redis()
-    _collect_static()
     folder = Path(tempfile.mkdtemp(prefix="spinequiz-bench-"))
+    STATIC_DIR = folder / "static"
+    _collect_static()
     results: dict[str, Any] = {"smoke": args.smoke, "redis": bool(REDIS_URL), "databases": {}}
     smoke = ["--smoke"] if args.smoke else []
     # Sections on the suite's shared database, and those that need a database of their own.
