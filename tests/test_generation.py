@@ -65,7 +65,11 @@ class Judge:
             if f.status != "retired" and f.confidence != "disputed"
         }
         never_wrong |= {(a.subject, a.relation, a.object) for a in factbase.arguable}
-        # What is true of one member of a group (a drug class) is true enough of all.
+        # What is true of one member of a group (a drug class) is true enough of all: one
+        # step from what the fact base says, as the generator reads it. Generalising from
+        # triples already generalised made a chain through two classes (a drug in both)
+        # count as true, in an order that changed with the hash seed.
+        said = frozenset(never_wrong)
         for relation in factbase.relations.values():
             if not relation.generalizes_over:
                 continue
@@ -74,7 +78,7 @@ class Judge:
                 if r == relation.generalizes_over:
                     groups[o].add(s)
             for members in groups.values():
-                for s, r, o in list(never_wrong):
+                for s, r, o in said:
                     if r == relation.key and s in members:
                         never_wrong |= {(m, r, o) for m in members}
         self.never_wrong = never_wrong
