@@ -145,38 +145,25 @@ def world_build() -> dict[str, Any]:
     }
 
 
-# The tables a request could change, and the columns of them that count.
-_WATCHED = {
-    "users": ("pk", "username", "email", "password", "is_active", "is_staff"),
-    "groups": ("user_id", "group_id"),
-    "courses": ("pk", "name", "code"),
-    "instructors": ("course_id", "user_id"),
-    "enrolments": ("course_id", "learner_id"),
-    "decks": ("pk", "name", "levels", "owner_id"),
-    "assignments": ("pk", "deck_id", "due_on"),
-    "exams": ("pk", "on", "target", "deck_id"),
-    "cards": ("pk", "learner_id", "question_id", "due", "suspended", "buried_on", "flag", "note"),
-    "reviews": ("pk",),
-    "reports": ("pk", "resolution"),
-    "Fact updates": ("pk", "status"),
-}
-
-
-def _watched_models() -> dict[str, type]:
+def _watched() -> dict[str, tuple[type, tuple[str, ...]]]:
+    """The tables a request could change, and the columns of them that count."""
     user = get_user_model()
     return {
-        "users": user,
-        "groups": user.groups.through,
-        "courses": models.Course,
-        "instructors": models.Course.instructors.through,
-        "enrolments": models.Enrolment,
-        "decks": models.Deck,
-        "assignments": models.Assignment,
-        "exams": models.Exam,
-        "cards": models.Card,
-        "reviews": models.ReviewLog,
-        "reports": models.ProblemReport,
-        "Fact updates": models.Fact,
+        "users": (user, ("pk", "username", "email", "password", "is_active", "is_staff")),
+        "groups": (user.groups.through, ("user_id", "group_id")),
+        "courses": (models.Course, ("pk", "name", "code")),
+        "instructors": (models.Course.instructors.through, ("course_id", "user_id")),
+        "enrolments": (models.Enrolment, ("course_id", "learner_id")),
+        "decks": (models.Deck, ("pk", "name", "levels", "owner_id")),
+        "assignments": (models.Assignment, ("pk", "deck_id", "due_on")),
+        "exams": (models.Exam, ("pk", "on", "target", "deck_id")),
+        "cards": (
+            models.Card,
+            ("pk", "learner_id", "question_id", "due", "suspended", "buried_on", "flag", "note"),
+        ),
+        "reviews": (models.ReviewLog, ("pk",)),
+        "reports": (models.ProblemReport, ("pk", "resolution")),
+        "Fact updates": (models.Fact, ("pk", "status")),
     }
 
 
@@ -203,8 +190,7 @@ def _snapshot_sql(alias: str) -> tuple[list[str], str, tuple[Any, ...], str]:
     names: list[str] = []
     parts: list[str] = []
     params: list[Any] = []
-    for name, model in _watched_models().items():
-        fields = _WATCHED[name]
+    for name, (model, fields) in _watched().items():
         # Ordered by every column read: the same rows always fold into the same text.
         sql, sql_params = (
             model.objects.order_by(*fields).values_list(*fields).query.sql_with_params()
@@ -224,8 +210,12 @@ def _snapshot_sql(alias: str) -> tuple[list[str], str, tuple[Any, ...], str]:
         table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
         names.append(model.__name__)
         parts.append(f"(SELECT COUNT(*) || ',' || COALESCE(MAX({pk}), 0) FROM {table})")
+    # Each row keyed by its learner: the learner's id first, then every column.
+    columns = [f.attname for f in models.LearnerSettings._meta.concrete_fields]
     settings, settings_params = (
-        models.LearnerSettings.objects.order_by("learner_id").values_list().query.sql_with_params()
+        models.LearnerSettings.objects.order_by("learner_id")
+        .values_list("learner_id", *columns)
+        .query.sql_with_params()
     )
     assert not settings_params
     return names, "SELECT " + ", ".join(parts), tuple(params), settings
@@ -241,15 +231,8 @@ def snapshot(using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
         # Study settings are made with their defaults the first time anyone opens a page
         # that reads them: only a change to settings someone already has counts.
         cursor.execute(settings)
-        learner = _settings_learner_column()
-        state["settings"] = {row[learner]: row for row in cursor.fetchall()}
+        state["settings"] = {row[0]: row[1:] for row in cursor.fetchall()}
     return state
-
-
-@functools.cache
-def _settings_learner_column() -> int:
-    fields = [f.attname for f in models.LearnerSettings._meta.concrete_fields]
-    return fields.index("learner_id")
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
