@@ -18,6 +18,7 @@ from django.db.models import (
 )
 
 from learning.content.models import Question, QuestionQuerySet, Topic
+from learning.prepared import Prepared
 from learning.study.models import (
     Assignment,
     Card,
@@ -127,12 +128,9 @@ class Today:
     latest: tuple[int, int] | None = None  # the latest answer: (card id, its number)
 
 
-def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
-    """What the learner has done since their study day began (one query)."""
-    zone = study_settings.zone
-    day = day_of(now, zone)
-    start = day_start(day, zone)
-    logs = list(
+# Read on every study page: built once a process.
+TODAYS_ANSWERS = Prepared(
+    lambda learner, start: (
         ReviewLog.objects.filter(learner=learner, reviewed_at__gte=start)
         .order_by("reviewed_at", "pk")
         .values_list(
@@ -144,7 +142,18 @@ def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today
             "duration_ms",
             "card_id",
         )
-    )
+    ),
+    learner=int,
+    start=datetime,
+)
+
+
+def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today:
+    """What the learner has done since their study day began (one query)."""
+    zone = study_settings.zone
+    day = day_of(now, zone)
+    start = day_start(day, zone)
+    logs = TODAYS_ANSWERS.rows(learner=learner.pk, start=start)
     facts = {log[0]: frozenset(log[2]) for log in logs}
     seen = tuple(Candidate(q, facts[q]) for q in sorted(facts))
     first_seen = frozenset(log[0] for log in logs if log[1] == 1)
@@ -181,14 +190,14 @@ def _candidate(row: tuple[Any, ...]) -> Candidate:
     return Candidate(question_id, frozenset(fact_ids), due, learning=state in LEARNING_STATES)
 
 
-def _not_new(learner: Any, done: Today) -> Exists:
+def _not_new(learner: Any, day: date) -> Exists:
     """Whether a question is not new to the learner today, as a condition on the question:
     reviewed before, or held back by hand (suspended, or buried today). NOT EXISTS, which
     PostgreSQL plans as an anti-join; NOT IN over the learner's cards it checked row by
     row (seconds for a learner with thousands of cards)."""
     return Exists(
         Card.objects.filter(learner=learner, question_id=OuterRef("pk")).filter(
-            Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=done.day)
+            Q(review_count__gt=0) | Q(suspended=True) | Q(buried_on=day)
         )
     )
 
@@ -205,6 +214,21 @@ def teaches_any(facts: Iterable[int]) -> Exists:
         Question.facts.through.objects.filter(question_id=OuterRef("pk"))
         .alias(fact_value=F("fact_id") + 0)
         .filter(fact_value__in=sorted(facts))
+    )
+
+
+def teaches_what_was_answered(learner: Any, since: Any) -> Exists:
+    """Whether a question teaches a fact of any question the learner answered since
+    `since`, as a condition on the question: `teaches_any` with the facts read by the
+    database, so that the query's SQL is the same whatever was answered."""
+    answered = ReviewLog.objects.filter(learner=learner, reviewed_at__gte=since)
+    facts = Question.facts.through.objects.filter(
+        question_id__in=answered.values("question_id")
+    ).values("fact_id")
+    return Exists(
+        Question.facts.through.objects.filter(question_id=OuterRef("pk"))
+        .alias(fact_value=F("fact_id") + 0)
+        .filter(fact_value__in=facts)
     )
 
 
@@ -227,20 +251,49 @@ def _due_fetch(limit: int, limits: Limits) -> int:
     return min(DUE_FETCH, max(50, 25 * limit, limits.reviews_left + LEARNING_ROOM))
 
 
+# The question shown next, read on every study page: built once a process.
+SHOWN_QUESTION = Prepared(
+    lambda question: Question.objects.select_related("topic").with_level_keys().filter(pk=question),
+    question=int,
+)
+
+
 def _with_cards(chosen: Sequence[Candidate], due_rows: list[tuple[Any, ...]]) -> list[Question]:
     """The chosen questions (one query), each with what the learner's card says of it:
     `card_reviews` (reviews recorded so far), `card_is_new` (never reviewed, or started
     again) and `card_changed` (started again because its answer changed)."""
     cards = {row[0]: row for row in due_rows}
-    by_id = (
-        Question.objects.select_related("topic")
-        .with_level_keys()
-        .in_bulk([c.question_id for c in chosen])
-    )
+    if len(chosen) == 1:  # a study page's next question
+        by_id = {q.pk: q for q in SHOWN_QUESTION.objects(question=chosen[0].question_id)}
+    else:
+        by_id = (
+            Question.objects.select_related("topic")
+            .with_level_keys()
+            .in_bulk([c.question_id for c in chosen])
+        )
     return [_as_shown(by_id[c.question_id], cards.get(c.question_id)) for c in chosen]
 
 
 CARD_COLUMNS = [f.attname for f in Card._meta.concrete_fields]
+
+
+def _question_with_card(*, active: bool) -> Prepared:
+    def build(learner: int, question: int) -> QuerySet[Question]:
+        questions = Question.objects.filter(pk=question)
+        if active:
+            questions = questions.filter(is_active=True)
+        return questions.annotate(
+            mine=FilteredRelation("cards", condition=Q(cards__learner=learner)),
+            **{f"card_{name}": F(f"mine__{name}") for name in CARD_COLUMNS},
+        ).order_by()[:1]
+
+    return Prepared(build, learner=int, question=int)
+
+
+# Read on every answer checked and every first review: built once a process.
+QUESTION_AND_CARD = {active: _question_with_card(active=active) for active in (True, False)}
+# The widest id a database column holds: any other cannot name a question.
+ID_RANGE = range(-(2**63), 2**63)
 
 
 def question_and_card(
@@ -248,22 +301,16 @@ def question_and_card(
 ) -> tuple[Question | None, Card | None]:
     """The question (None when there is none, or it is retired and `active`) and the
     learner's card of it (None: none yet), in one query."""
-    questions = Question.objects.filter(pk=question_id)
-    if active:
-        questions = questions.filter(is_active=True)
     try:
-        question = (
-            questions.annotate(
-                mine=FilteredRelation("cards", condition=Q(cards__learner=learner)),
-                **{f"card_{name}": F(f"mine__{name}") for name in CARD_COLUMNS},
-            )
-            .order_by()
-            .first()
-        )
+        question_id = int(question_id)
     except (TypeError, ValueError):
         return None, None
-    if question is None:
+    if question_id not in ID_RANGE:
         return None, None
+    found = QUESTION_AND_CARD[active].objects(learner=learner.pk, question=question_id)
+    if not found:
+        return None, None
+    question = found[0]
     card = None
     if question.card_id is not None:
         values = [getattr(question, f"card_{name}") for name in CARD_COLUMNS]

@@ -159,7 +159,7 @@ def _new_offers(
     """A few never-seen questions of each pool: those that serve an assignment's pace
     (one query), and the others, the learner's own decks first (one query)."""
     seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = learner_plan.questions().filter(~_not_new(learner, done))
+    unseen = learner_plan.questions().filter(~_not_new(learner, done.day))
     if not figures:
         unseen = unseen.filter(figure="")
     if seen_facts:

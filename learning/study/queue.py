@@ -6,6 +6,7 @@ The decisions are made by the pure modules (`scheduling.compose`, `pacing`,
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -21,6 +22,7 @@ from django.db.models import (
 )
 
 from learning.content.models import Fact, Level, Question, Topic
+from learning.prepared import Prepared
 from learning.study import pacing, progress
 from learning.study.daily import (
     CALENDAR_DAYS,
@@ -40,6 +42,7 @@ from learning.study.daily import (
     _not_new,
     _with_cards,
     teaches_any,
+    teaches_what_was_answered,
     today,
 )
 from learning.study.models import (
@@ -88,43 +91,29 @@ def session(
             return _planned_session(
                 learner, now, learner_plan, limit=limit, study_settings=study_settings, done=done
             )
-    pool = (
-        Question.objects.in_default_decks()
-        if not study_filter.leeches
-        else (Question.objects.active())
-    )
-    pool = study_filter.apply(pool, learner)
-    if not study_settings.figure_questions:
-        pool = pool.filter(figure="")
-    if study_filter.is_custom:
-        cards = Card.objects.filter(learner=learner, question__in=pool)
-    else:
-        # A join, not a subquery: the (learner, due) index then does the work.
-        cards = Card.objects.filter(
-            learner=learner, question__is_active=True, question__default_deck=True
-        )
-    cards = cards.studiable(done.day)
-    if not study_settings.figure_questions:
-        cards = cards.filter(question__figure="")
     if study_filter.is_custom:
         # A chosen session takes what is due, then new, then reviews ahead of time.
         limits = Limits(new_left=DUE_FETCH, reviews_left=DUE_FETCH)
     else:
         limits = _limits(study_settings, done)
-        cards = cards.filter(due__lte=_due_by(now, done))
-    due_rows = list(cards.order_by("due").values_list(*DUE_FIELDS)[: _due_fetch(limit, limits)])
-    # Siblings of what was answered today are left out in SQL, so a run of them
-    # can never make the queue look empty.
-    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = pool.filter(~_not_new(learner, done))
-    if seen_facts:
-        unseen = unseen.exclude(teaches_any(seen_facts))
     new_fetch = min(NEW_FETCH_MAX, NEW_LOOKAHEAD * max(limit, limits.new_left))
-    new_rows = (
-        list(unseen.order_by("position", "pk").values_list("pk", "fact_ids")[:new_fetch])
-        if new_fetch
-        else []
-    )
+    due_fetch = _due_fetch(limit, limits)
+    if study_filter.is_custom:
+        due_rows, new_rows = _chosen_rows(
+            learner, study_filter, study_settings, done, due_fetch, new_fetch
+        )
+    else:
+        figures = study_settings.figure_questions
+        due_rows = _due_cards(figures, due_fetch).rows(
+            learner=learner.pk, day=done.day, due_by=_due_by(now, done)
+        )
+        new_rows = (
+            _new_questions(figures, new_fetch).rows(
+                learner=learner.pk, day=done.day, since=done.start
+            )
+            if new_fetch
+            else []
+        )
     composed = compose(
         due=[_candidate(row) for row in due_rows],
         new=NewInOrder([Candidate(q, frozenset(f)) for q, f in new_rows], limits.new_left),
@@ -140,6 +129,77 @@ def session(
     if len(new_rows) == new_fetch and remaining.new < limits.new_left:
         remaining = replace(remaining, new_more=True)
     return Session(_with_cards(composed.order[:limit], due_rows), remaining)
+
+
+def _chosen_rows(
+    learner: Any,
+    study_filter: StudyFilter,
+    study_settings: LearnerSettings,
+    done: Today,
+    due_fetch: int,
+    new_fetch: int,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """A chosen session's due cards, the most overdue first (reviews ahead of time come
+    last), and its first new questions but for siblings of what was answered today."""
+    pool = (
+        Question.objects.active() if study_filter.leeches else Question.objects.in_default_decks()
+    )
+    pool = study_filter.apply(pool, learner)
+    cards = Card.objects.filter(learner=learner, question__in=pool).studiable(done.day)
+    if not study_settings.figure_questions:
+        pool = pool.filter(figure="")
+        cards = cards.filter(question__figure="")
+    due_rows = list(cards.order_by("due").values_list(*DUE_FIELDS)[:due_fetch])
+    if not new_fetch:
+        return due_rows, []
+    # Siblings of what was answered today are left out in SQL, so a run of them
+    # can never make the queue look empty.
+    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
+    unseen = pool.filter(~_not_new(learner, done.day))
+    if seen_facts:
+        unseen = unseen.exclude(teaches_any(seen_facts))
+    return due_rows, list(
+        unseen.order_by("position", "pk").values_list("pk", "fact_ids")[:new_fetch]
+    )
+
+
+@functools.cache
+def _due_cards(figure_questions: bool, fetch: int) -> Prepared:
+    """The most overdue of a learner's cards in the default bank, read on every study page
+    (built once a process for each setting and number read)."""
+
+    def build(learner: int, day: date, due_by: datetime) -> QuerySet[Card]:
+        # A join, not a subquery: the (learner, due) index then does the work.
+        cards = Card.objects.filter(
+            learner=learner, question__is_active=True, question__default_deck=True
+        ).studiable(day)
+        if not figure_questions:
+            cards = cards.filter(question__figure="")
+        return cards.filter(due__lte=due_by).order_by("due").values_list(*DUE_FIELDS)[:fetch]
+
+    return Prepared(build, learner=int, day=date, due_by=datetime)
+
+
+@functools.lru_cache(maxsize=128)
+def _new_questions(figure_questions: bool, fetch: int) -> Prepared:
+    """The first questions of the default bank new to a learner, but for siblings of what
+    they answered today, read on every study page (built once a process for each setting
+    and number read)."""
+
+    def build(learner: int, day: date, since: datetime) -> QuerySet[Question]:
+        pool = Question.objects.in_default_decks()
+        if not figure_questions:
+            pool = pool.filter(figure="")
+        # Siblings of what was answered today are left out in SQL, so a run of them
+        # can never make the queue look empty.
+        return (
+            pool.filter(~_not_new(learner, day))
+            .exclude(teaches_what_was_answered(learner, since))
+            .order_by("position", "pk")
+            .values_list("pk", "fact_ids")[:fetch]
+        )
+
+    return Prepared(build, learner=int, day=date, since=datetime)
 
 
 def queue(
