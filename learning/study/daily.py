@@ -3,6 +3,8 @@ a session as shown, and the card rows every queue is built from."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,7 +17,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    TextField,
 )
+from django.db.models.functions import Cast
 
 from learning.content.models import Question, QuestionQuerySet, Topic
 from learning.prepared import Prepared
@@ -128,6 +132,19 @@ class Today:
     latest: tuple[int, int] | None = None  # the latest answer: (card id, its number)
 
 
+# A question's fact ids as the database writes them (a JSON list), read with `facts_of`:
+# the queue reads the same few hundred questions' ids on every study page, and decoding
+# them again was a third of the time it spent reading its rows.
+FACTS = Cast("fact_ids", TextField())
+FACTS_OF_QUESTION = Cast("question__fact_ids", TextField())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def facts_of(text: str | None) -> frozenset[int]:
+    """The fact ids of a question's `FACTS` text."""
+    return frozenset(json.loads(text)) if text else frozenset()
+
+
 # Read on every study page: built once a process.
 TODAYS_ANSWERS = Prepared(
     lambda learner, start: (
@@ -136,7 +153,7 @@ TODAYS_ANSWERS = Prepared(
         .values_list(
             "question_id",
             "number",
-            "question__fact_ids",
+            FACTS_OF_QUESTION,
             "state_before",
             "correct",
             "duration_ms",
@@ -154,7 +171,7 @@ def today(learner: Any, study_settings: LearnerSettings, now: datetime) -> Today
     day = day_of(now, zone)
     start = day_start(day, zone)
     logs = TODAYS_ANSWERS.rows(learner=learner.pk, start=start)
-    facts = {log[0]: frozenset(log[2]) for log in logs}
+    facts = {log[0]: facts_of(log[2]) for log in logs}
     seen = tuple(Candidate(q, facts[q]) for q in sorted(facts))
     first_seen = frozenset(log[0] for log in logs if log[1] == 1)
     return Today(
@@ -181,13 +198,13 @@ class Session:
 
 
 # What the queue reads of a due card: enough to choose, and to show the card's state.
-DUE_FIELDS = ("question_id", "due", "question__fact_ids", "review_count", "state", "reset_at")
+DUE_FIELDS = ("question_id", "due", FACTS_OF_QUESTION, "review_count", "state", "reset_at")
 LEARNING_STATES = frozenset({int(State.Learning), int(State.Relearning)})
 
 
 def _candidate(row: tuple[Any, ...]) -> Candidate:
     question_id, due, fact_ids, _, state, *_ = row
-    return Candidate(question_id, frozenset(fact_ids), due, learning=state in LEARNING_STATES)
+    return Candidate(question_id, facts_of(fact_ids), due, learning=state in LEARNING_STATES)
 
 
 def _not_new(learner: Any, day: date) -> Exists:

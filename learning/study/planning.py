@@ -23,6 +23,7 @@ from learning.study import exam as exam_plan
 from learning.study import pacing
 from learning.study.daily import (
     DUE_FIELDS,
+    FACTS,
     NEW_FETCH_MAX,
     NEW_LOOKAHEAD,
     Plan,
@@ -34,6 +35,7 @@ from learning.study.daily import (
     _limits,
     _not_new,
     _with_cards,
+    facts_of,
     teaches_any,
     today,
 )
@@ -186,10 +188,10 @@ def _new_offers(
             unseen.filter(any_pace)
             .annotate(**flags)
             .order_by("position", "pk")
-            .values_list("pk", "fact_ids", *flags)[:fetch]
+            .values_list("pk", FACTS, *flags)[:fetch]
         ):
             offers[pk] = pacing.Offer(
-                Candidate(pk, frozenset(fact_ids)),
+                Candidate(pk, facts_of(fact_ids)),
                 paced_for=frozenset(a.pk for a, held in zip(paced, inside, strict=True) if held),
                 assigned=True,
             )
@@ -202,13 +204,11 @@ def _new_offers(
         # Ordered by position alone when there is no own deck, so the bank's index serves.
         in_order = ("-own", "position", "pk") if learner_plan.own else ("position", "pk")
         for pk, fact_ids, is_own in (
-            unseen.annotate(own=mine)
-            .order_by(*in_order)
-            .values_list("pk", "fact_ids", "own")[:fetch]
+            unseen.annotate(own=mine).order_by(*in_order).values_list("pk", FACTS, "own")[:fetch]
         ):
             if pk not in offers:
                 offers[pk] = pacing.Offer(
-                    Candidate(pk, frozenset(fact_ids)), assigned=not is_own, own=bool(is_own)
+                    Candidate(pk, facts_of(fact_ids)), assigned=not is_own, own=bool(is_own)
                 )
     return list(offers.values())
 

@@ -28,6 +28,7 @@ from learning.study.daily import (
     CALENDAR_DAYS,
     DUE_FETCH,
     DUE_FIELDS,
+    FACTS,
     NEW_FETCH_MAX,
     NEW_LOOKAHEAD,
     Plan,
@@ -41,6 +42,7 @@ from learning.study.daily import (
     _limits,
     _not_new,
     _with_cards,
+    facts_of,
     teaches_any,
     teaches_what_was_answered,
     today,
@@ -116,7 +118,7 @@ def session(
         )
     composed = compose(
         due=[_candidate(row) for row in due_rows],
-        new=NewInOrder([Candidate(q, frozenset(f)) for q, f in new_rows], limits.new_left),
+        new=NewInOrder([Candidate(q, facts_of(f)) for q, f in new_rows], limits.new_left),
         now=now,
         reviews_left=limits.reviews_left,
         seen_today=done.seen,
@@ -158,9 +160,7 @@ def _chosen_rows(
     unseen = pool.filter(~_not_new(learner, done.day))
     if seen_facts:
         unseen = unseen.exclude(teaches_any(seen_facts))
-    return due_rows, list(
-        unseen.order_by("position", "pk").values_list("pk", "fact_ids")[:new_fetch]
-    )
+    return due_rows, list(unseen.order_by("position", "pk").values_list("pk", FACTS)[:new_fetch])
 
 
 @functools.cache
@@ -196,7 +196,7 @@ def _new_questions(figure_questions: bool, fetch: int) -> Prepared:
             pool.filter(~_not_new(learner, day))
             .exclude(teaches_what_was_answered(learner, since))
             .order_by("position", "pk")
-            .values_list("pk", "fact_ids")[:fetch]
+            .values_list("pk", FACTS)[:fetch]
         )
 
     return Prepared(build, learner=int, day=date, since=datetime)
