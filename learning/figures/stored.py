@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from learning.content.generation import FactSource, GeneratedQuestion
+from learning.content.models import Fact
 from learning.figures.data import Figure, read_figures
 from learning.figures.drawing import figure_svg
 from learning.figures.questions import (
@@ -20,6 +21,7 @@ from learning.figures.questions import (
     figure_questions,
     figures_touched,
 )
+from learning.prepared import Prepared
 
 
 def figures_dir() -> Path:
@@ -86,13 +88,20 @@ def question_drawing(question: Any, *, answered: bool = False) -> Drawing | None
     return Drawing(svg, f"{question.key}.svg", figure)
 
 
+# Read after every answer, for the figure under its explanation: built once a process.
+QUESTION_FACTS = Prepared(
+    lambda question: Fact.objects.filter(questions=question).select_related("subject", "object"),
+    question=int,
+)
+
+
 def _facts(question: Any) -> Any:
     """A stored question's facts with both their entities, in one query (or none, when
     the caller prefetched them)."""
     prefetched = getattr(question, "_prefetched_objects_cache", {})
     if "facts" in prefetched:
         return question.facts.all()
-    return question.facts.select_related("subject", "object")
+    return QUESTION_FACTS.objects(question=question.pk)
 
 
 def figure_entity_name(question: Any, entity: str) -> str:
