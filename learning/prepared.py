@@ -9,11 +9,13 @@ its SQL kept, and from then on each run puts the real values in the placeholders
 and reads the rows back through the ORM's own converters (JSON, dates and times).
 
 Only a query whose SQL does not change with its values can be prepared: values that are
-compared or stored, not a list of varying length or a LIMIT that varies.
+compared or stored, not a LIMIT that varies. A list of ids is one value when it is
+compared with `Among`, which sends the whole list as one parameter.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,15 +23,43 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Lookup, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
+
+
+def ids_parameter(ids: Any, vendor: str) -> Any:
+    """A list of ids as one parameter: an array for PostgreSQL, JSON text for SQLite."""
+    ids = sorted(int(i) for i in ids)
+    return ids if vendor == "postgresql" else json.dumps(ids)
+
+
+class Among(Lookup):
+    """Whether a value is one of a list of ids, with the list sent as one parameter, so
+    that the query's SQL is the same however long the list:
+    `.filter(Among(F("fact_id"), ids))`."""
+
+    lookup_name = "among"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return self.rhs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            sql = f"{lhs} = ANY(%s::bigint[])"
+        else:
+            sql = f"{lhs} IN (SELECT value FROM json_each(%s))"
+        return sql, [*params, ids_parameter(self.rhs, connection.vendor)]
+
 
 # A kind of value: what its placeholders are made from, and how the database is sent one.
 KINDS: dict[type, Callable[[int], Any]] = {
     int: lambda n: -7_340_000_000 - n,
     datetime: lambda n: datetime(1901, 2, 3, 4, 5, n, 678_000 + n, tzinfo=UTC),
     date: lambda n: date(1901, 2, 3 + n),
+    list: lambda n: [-7_340_000_000 - n, -7_340_000_000],  # of ids, compared by `Among`
 }
 
 
@@ -39,6 +69,9 @@ def _adapter(kind: type, alias: str) -> Callable[[Any], Any]:
         return ops.adapt_datetimefield_value
     if kind is date:
         return ops.adapt_datefield_value
+    if kind is list:
+        vendor = connections[alias].vendor
+        return lambda ids: ids_parameter(ids, vendor)
     return lambda value: value
 
 
@@ -59,7 +92,7 @@ class Prepared:
     """A query built once a process per database, then run with new values.
 
     `build` returns the queryset for the values it is called with; `kinds` names each
-    value and its type (int, date or datetime)."""
+    value and its type (int, date, datetime, or list: ids compared by `Among`)."""
 
     def __init__(self, build: Callable[..., QuerySet[Any]], **kinds: type) -> None:
         self.build = build

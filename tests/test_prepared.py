@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from learning import models
-from learning.prepared import Prepared
+from learning.prepared import Among, Prepared
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +117,25 @@ def test_a_value_the_query_does_not_use_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="does not use day"):
         prepared.rows(learner=1, day=date(2026, 12, 6))
+
+
+def test_a_list_of_ids_is_one_value_of_any_length(studied: dict[str, object]) -> None:
+    def build(learner: int, questions: list[int]) -> QuerySet[models.Card]:
+        return (
+            models.Card.objects.filter(learner=learner)
+            .filter(Among(F("question_id"), questions))
+            .order_by("pk")
+            .values_list("question_id", flat=True)
+        )
+
+    prepared = Prepared(build, learner=int, questions=list)
+    learner = studied["learners"][0]
+    mine = list(
+        models.Card.objects.filter(learner=learner)
+        .order_by("pk")
+        .values_list("question_id", flat=True)
+    )
+    for chosen in ([], mine[:1], mine[1:4], mine, [*mine, 10**9]):
+        got = [row[0] for row in prepared.rows(learner=learner.pk, questions=chosen)]
+        assert got == sorted(set(mine) & set(chosen), key=mine.index)
+        assert got == list(build(learner.pk, chosen))

@@ -44,7 +44,6 @@ from learning.study.daily import (
     _with_cards,
     facts_of,
     teaches_any,
-    teaches_what_was_answered,
     today,
 )
 from learning.study.models import (
@@ -111,7 +110,7 @@ def session(
         )
         new_rows = (
             _new_questions(figures, new_fetch).rows(
-                learner=learner.pk, day=done.day, since=done.start
+                learner=learner.pk, day=done.day, seen_facts=_seen_facts(done)
             )
             if new_fetch
             else []
@@ -156,11 +155,13 @@ def _chosen_rows(
         return due_rows, []
     # Siblings of what was answered today are left out in SQL, so a run of them
     # can never make the queue look empty.
-    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = pool.filter(~_not_new(learner, done.day))
-    if seen_facts:
-        unseen = unseen.exclude(teaches_any(seen_facts))
+    unseen = pool.filter(~_not_new(learner, done.day)).exclude(teaches_any(_seen_facts(done)))
     return due_rows, list(unseen.order_by("position", "pk").values_list("pk", FACTS)[:new_fetch])
+
+
+def _seen_facts(done: Today) -> set[int]:
+    """The facts of the questions answered today."""
+    return {fact for candidate in done.seen for fact in candidate.facts}
 
 
 @functools.cache
@@ -186,7 +187,7 @@ def _new_questions(figure_questions: bool, fetch: int) -> Prepared:
     they answered today, read on every study page (built once a process for each setting
     and number read)."""
 
-    def build(learner: int, day: date, since: datetime) -> QuerySet[Question]:
+    def build(learner: int, day: date, seen_facts: list[int]) -> QuerySet[Question]:
         pool = Question.objects.in_default_decks()
         if not figure_questions:
             pool = pool.filter(figure="")
@@ -194,12 +195,12 @@ def _new_questions(figure_questions: bool, fetch: int) -> Prepared:
         # can never make the queue look empty.
         return (
             pool.filter(~_not_new(learner, day))
-            .exclude(teaches_what_was_answered(learner, since))
+            .exclude(teaches_any(seen_facts))
             .order_by("position", "pk")
             .values_list("pk", FACTS)[:fetch]
         )
 
-    return Prepared(build, learner=int, day=date, since=datetime)
+    return Prepared(build, learner=int, day=date, seen_facts=list)
 
 
 def queue(
