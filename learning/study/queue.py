@@ -14,11 +14,15 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     ExpressionWrapper,
     FilteredRelation,
+    IntegerField,
     Q,
     QuerySet,
+    Value,
+    When,
 )
 
 from learning.content.models import Fact, Level, Question, Topic
@@ -424,6 +428,32 @@ def fact_places(
     return fact_cells
 
 
+def _due_by_day(learner: int, **ends: datetime) -> QuerySet[Card]:
+    """The learner's cards due on each day of the forecast, by the day's number (0 is
+    today, which counts the overdue cards too), given each day's end."""
+    last = ends[f"end_{progress.FORECAST_DAYS - 1}"]
+    day = Case(
+        *[When(due__lt=ends[f"end_{n}"], then=Value(n)) for n in range(progress.FORECAST_DAYS)],
+        output_field=IntegerField(),
+    )
+    return (
+        Card.objects.filter(learner=learner, question__is_active=True, due__lt=last)
+        .annotate(day=day)
+        .order_by()
+        .values("day")
+        .annotate(cards=Count("pk"))
+        .values_list("day", "cards")
+    )
+
+
+# Read on every progress page: built once a process.
+DUE_BY_DAY = Prepared(
+    _due_by_day,
+    learner=int,
+    **{f"end_{n}": datetime for n in range(progress.FORECAST_DAYS)},
+)
+
+
 def dashboard(learner: Any, now: datetime) -> Dashboard:
     """A learner's progress page, read from the progress tables in one pass each: its cost
     does not grow with the length of the learner's history (the fact places with the
@@ -482,17 +512,9 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     # days' starts (overdue cards count today), and the 20 most forgotten cards with
     # their questions' prompts.
     days = [done.day + timedelta(days=n) for n in range(progress.FORECAST_DAYS)]
-    ends = [day_start(day + timedelta(days=1), zone) for day in days]
-    starts = [None, *ends[:-1]]  # today has no start: it counts the overdue cards too
-    due_by_day = Card.objects.filter(
-        learner=learner, question__is_active=True, due__lt=ends[-1]
-    ).aggregate(
-        **{
-            f"day_{n}": Count("pk", filter=Q(due__lt=end) & (Q(due__gte=start) if start else Q()))
-            for n, (start, end) in enumerate(zip(starts, ends, strict=True))
-        }
-    )
-    forecast = [(day, due_by_day[f"day_{n}"]) for n, day in enumerate(days)]
+    ends = {f"end_{n}": day_start(day + timedelta(days=1), zone) for n, day in enumerate(days)}
+    due_by_day = dict(DUE_BY_DAY.rows(learner=learner.pk, **ends))
+    forecast = [(day, due_by_day.get(n, 0)) for n, day in enumerate(days)]
     worst = []
     for pk, lapses, question_id, prompt in (
         Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
