@@ -447,6 +447,33 @@ def _due_by_day(learner: int, **ends: datetime) -> QuerySet[Card]:
 
 
 # Read on every progress page: built once a process.
+PLACES_AND_MEMORIES = Prepared(
+    # Every fact's place, with the learner's memory of it where they studied it.
+    lambda learner: (
+        FactPlace.objects.annotate(
+            mine=FilteredRelation("fact__memories", condition=Q(fact__memories__learner=learner))
+        )
+        .order_by()
+        .values_list("level", "topic", "mine__stability", "mine__last_review_ts")
+    ),
+    learner=int,
+)
+STUDY_DAYS = Prepared(
+    lambda learner: LearnerDay.objects.filter(learner=learner).values_list(
+        "day", "reviews", "mature", "mature_correct"
+    ),
+    learner=int,
+)
+LEECHES = Prepared(
+    # The 20 most forgotten cards, with their questions' prompts.
+    lambda learner: (
+        Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
+        .select_related("question")
+        .only("pk", "lapses", "question_id", "question__prompt")
+        .order_by("-lapses", "pk")[:20]
+    ),
+    learner=int,
+)
 DUE_BY_DAY = Prepared(
     _due_by_day,
     learner=int,
@@ -470,13 +497,7 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     sizes: dict[tuple[str, str], int] = defaultdict(int)
     sums: dict[tuple[str, str], list[float]] = defaultdict(list)
     now_ts = now.timestamp()
-    for level, topic, stability, last_review_ts in (
-        FactPlace.objects.annotate(
-            mine=FilteredRelation("fact__memories", condition=Q(fact__memories__learner=learner))
-        )
-        .order_by()
-        .values_list("level", "topic", "mine__stability", "mine__last_review_ts")
-    ):
+    for level, topic, stability, last_review_ts in PLACES_AND_MEMORIES.rows(learner=learner.pk):
         sizes[(level, topic)] += 1
         if stability is not None:
             sums[(level, topic)].append(
@@ -499,9 +520,7 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     since = done.day - timedelta(days=CALENDAR_DAYS)
     reviews_total = mature = mature_correct = 0
     calendar: dict[date, int] = {}
-    for day, reviews, day_mature, day_mature_correct in LearnerDay.objects.filter(
-        learner=learner
-    ).values_list("day", "reviews", "mature", "mature_correct"):
+    for day, reviews, day_mature, day_mature_correct in STUDY_DAYS.rows(learner=learner.pk):
         reviews_total += reviews
         mature += day_mature
         mature_correct += day_mature_correct
@@ -515,15 +534,7 @@ def dashboard(learner: Any, now: datetime) -> Dashboard:
     ends = {f"end_{n}": day_start(day + timedelta(days=1), zone) for n, day in enumerate(days)}
     due_by_day = dict(DUE_BY_DAY.rows(learner=learner.pk, **ends))
     forecast = [(day, due_by_day.get(n, 0)) for n, day in enumerate(days)]
-    worst = []
-    for pk, lapses, question_id, prompt in (
-        Card.objects.filter(learner=learner, lapses__gte=LEECH_LAPSES)
-        .order_by("-lapses", "pk")
-        .values_list("pk", "lapses", "question_id", "question__prompt")[:20]
-    ):
-        card = Card(pk=pk, lapses=lapses, question_id=question_id)
-        card.question = Question(pk=question_id, prompt=prompt)
-        worst.append(card)
+    worst = LEECHES.objects(learner=learner.pk)
     return Dashboard(
         counts=counts(learner, now, study_settings, done=done, review_days=list(calendar)),
         levels=words.levels,
