@@ -265,6 +265,8 @@ def _with_cards(chosen: Sequence[Candidate], due_rows: list[tuple[Any, ...]]) ->
     """The chosen questions (one query), each with what the learner's card says of it:
     `card_reviews` (reviews recorded so far), `card_is_new` (never reviewed, or started
     again) and `card_changed` (started again because its answer changed)."""
+    if not chosen:  # the counts alone (the progress page)
+        return []
     cards = {row[0]: row for row in due_rows}
     if len(chosen) == 1:  # a study page's next question
         by_id = {q.pk: q for q in SHOWN_QUESTION.objects(question=chosen[0].question_id)}
