@@ -25,6 +25,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import Lookup, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import UpdateQuery
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -82,7 +83,6 @@ class _Built:
     sql: str
     params: tuple[Any, ...]  # the constant ones; None where a value goes
     slots: tuple[tuple[int, str, Callable[[Any], Any]], ...]  # (index, name, adapter)
-    names: tuple[str, ...]  # each column: its alias, or its field's attribute name
     compiler: SQLCompiler
     converters: dict[int, Any]
     fetch_mode: Any  # the queryset's, for the instances it reads
@@ -100,11 +100,15 @@ class Prepared:
         self._built: dict[str, _Built] = {}
         self._lock = threading.Lock()
 
+    def _compile(self, alias: str, placeholders: dict[str, Any]) -> tuple[SQLCompiler, Any]:
+        """The compiler of the query for `placeholders`, and its fetch mode."""
+        queryset = self.build(**placeholders)
+        return queryset.query.get_compiler(alias), queryset._fetch_mode
+
     def _prepare(self, alias: str) -> _Built:
         placeholders = {name: KINDS[kind](n) for n, (name, kind) in enumerate(self.kinds.items())}
         adapters = {name: _adapter(kind, alias) for name, kind in self.kinds.items()}
-        queryset = self.build(**placeholders)
-        compiler = queryset.query.get_compiler(alias)
+        compiler, fetch_mode = self._compile(alias, placeholders)
         sql, params = compiler.as_sql()
         sent = {name: adapters[name](value) for name, value in placeholders.items()}
         slots, constant = [], []
@@ -118,12 +122,10 @@ class Prepared:
         missing = set(self.kinds) - {name for _, name, _ in slots}
         if missing:
             raise ValueError(f"the query does not use {', '.join(sorted(missing))}")
-        columns = compiler.select[: compiler.col_count]
-        names = tuple(alias or expression.target.attname for expression, _, alias in columns)
-        converters = compiler.get_converters([expression for expression, _, _ in columns])
-        return _Built(
-            sql, tuple(constant), tuple(slots), names, compiler, converters, queryset._fetch_mode
-        )
+        # What a SELECT reads (an UPDATE reads nothing).
+        read = (compiler.select or [])[: getattr(compiler, "col_count", 0)]
+        converters = compiler.get_converters([column[0] for column in read])
+        return _Built(sql, tuple(constant), tuple(slots), compiler, converters, fetch_mode)
 
     def built(self, alias: str = "default") -> _Built:
         key = f"{alias}:{connections[alias].vendor}"
@@ -133,22 +135,21 @@ class Prepared:
                 found = self._built.setdefault(key, self._prepare(alias))
         return found
 
-    def rows(self, alias: str = "default", **values: Any) -> list[tuple[Any, ...]]:
-        """The query's rows for `values`, each column as the ORM would read it."""
-        built = self.built(alias)
+    def _params(self, built: _Built, values: dict[str, Any]) -> list[Any]:
         params = list(built.params)
         for index, name, adapter in built.slots:
             params[index] = adapter(values[name])
+        return params
+
+    def rows(self, alias: str = "default", **values: Any) -> list[tuple[Any, ...]]:
+        """The query's rows for `values`, each column as the ORM would read it."""
+        built = self.built(alias)
         with connections[alias].cursor() as cursor:
-            cursor.execute(built.sql, params)
+            cursor.execute(built.sql, self._params(built, values))
             rows = cursor.fetchall()
         if built.converters:
             return list(built.compiler.apply_converters(rows, built.converters))
         return rows
-
-    def names(self, alias: str = "default") -> tuple[str, ...]:
-        """The columns' names, in the rows' order."""
-        return self.built(alias).names
 
     def objects(self, alias: str = "default", **values: Any) -> list[Any]:
         """The query's model instances for `values`, as iterating the queryset gives them:
@@ -172,3 +173,22 @@ class Prepared:
                 setattr(obj, name, row[position])
             found.append(obj)
         return found
+
+
+class PreparedUpdate(Prepared):
+    """An UPDATE built once a process per database, then run with new values: `build`
+    returns the queryset and its changes, as `queryset.update(**changes)` takes them."""
+
+    def _compile(self, alias: str, placeholders: dict[str, Any]) -> tuple[SQLCompiler, Any]:
+        queryset, changes = self.build(**placeholders)
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(changes)
+        query.clear_select_clause()
+        return query.get_compiler(alias), None
+
+    def run(self, alias: str = "default", **values: Any) -> int:
+        """Update the rows for `values`; how many there were."""
+        built = self.built(alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(built.sql, self._params(built, values))
+            return cursor.rowcount

@@ -4,6 +4,7 @@ queryset it was built from reads, for any values, in one query, without building
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -12,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from learning import models
-from learning.prepared import Among, Prepared
+from learning.prepared import Among, Prepared, PreparedUpdate
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,25 @@ def test_a_list_of_ids_is_one_value_of_any_length(studied: dict[str, object]) ->
         got = [row[0] for row in prepared.rows(learner=learner.pk, questions=chosen)]
         assert got == sorted(set(mine) & set(chosen), key=mine.index)
         assert got == list(build(learner.pk, chosen))
+
+
+def test_an_update_changes_what_the_querysets_update_would(studied: dict[str, object]) -> None:
+    def build(learner: int, day: date, moment: datetime, more: int) -> tuple[Any, dict[str, Any]]:
+        return models.Card.objects.filter(learner=learner).exclude(buried_on=day), {
+            "last_review": moment,
+            "lapses": F("lapses") + more,
+        }
+
+    prepared = PreparedUpdate(build, learner=int, day=date, moment=datetime, more=int)
+    first, second = studied["learners"]
+    today, moment = studied["now"].date(), studied["now"] - timedelta(days=3)
+    with CaptureQueriesContext(connection) as queries:
+        changed = prepared.run(learner=first.pk, day=today, moment=moment, more=2)
+    assert len(queries) == 1
+    assert changed == 5  # the buried card is left as it was
+    cards = models.Card.objects.filter(learner=first).order_by("due")
+    assert [(c.lapses, c.last_review) for c in cards] == [
+        (0, None) if c.buried_on == today else (2, moment) for c in cards
+    ]
+    assert set(models.Card.objects.filter(learner=second).values_list("lapses", flat=True)) == {0}
+    assert prepared.run(learner=second.pk, day=today, moment=moment, more=1) == 5

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from learning.content.models import (
     Question,
 )
+from learning.prepared import PreparedUpdate
 from learning.study import exam as exam_plan
 from learning.study.daily import question_and_card
 from learning.study.memorymodel import PENDING_FOR
@@ -451,21 +452,58 @@ def _progress_record(
             unique_fields=["learner", "fact"],
             update_fields=["state", "stability", "last_review_ts"],
         )
-    increments = {
-        "last_review_at": now,
-        "reviews": models.F("reviews") + 1,
-        "new": models.F("new") + int(first),
-        "correct": models.F("correct") + int(correct),
-        "mature": models.F("mature") + int(mature),
-        "mature_correct": models.F("mature_correct") + int(mature and correct),
-        "duration_ms": models.F("duration_ms") + duration_ms,
+    counted = {
+        "learner": learner.pk,
+        "day": day,
+        "now": now,
+        "first": int(first),
+        "correct": int(correct),
+        "mature": int(mature),
+        "mature_correct": int(mature and correct),
+        "duration_ms": duration_ms,
     }
-    if not LearnerDay.objects.filter(learner=learner, day=day).update(**increments):
+    if not DAY_COUNTED.run(**counted):
         # The day's first review; a review in another tab may be creating the row too.
         LearnerDay.objects.bulk_create(
             [LearnerDay(learner=learner, day=day)], ignore_conflicts=True
         )
-        LearnerDay.objects.filter(learner=learner, day=day).update(**increments)
+        DAY_COUNTED.run(**counted)
+
+
+def _day_counted(
+    learner: int,
+    day: date,
+    now: datetime,
+    first: int,
+    correct: int,
+    mature: int,
+    mature_correct: int,
+    duration_ms: int,
+) -> tuple[QuerySet[LearnerDay], dict[str, Any]]:
+    """A review counted on the learner's study day."""
+    return LearnerDay.objects.filter(learner=learner, day=day), {
+        "last_review_at": now,
+        "reviews": models.F("reviews") + 1,
+        "new": models.F("new") + first,
+        "correct": models.F("correct") + correct,
+        "mature": models.F("mature") + mature,
+        "mature_correct": models.F("mature_correct") + mature_correct,
+        "duration_ms": models.F("duration_ms") + duration_ms,
+    }
+
+
+# Run on every review: built once a process.
+DAY_COUNTED = PreparedUpdate(
+    _day_counted,
+    learner=int,
+    day=date,
+    now=datetime,
+    first=int,
+    correct=int,
+    mature=int,
+    mature_correct=int,
+    duration_ms=int,
+)
 
 
 @transaction.atomic
