@@ -14,7 +14,10 @@ from learning.vocabulary import vocabulary
 register = template.Library()
 
 
-def _shown(drawing: Drawing | None, *, answered: bool) -> dict[str, Any]:
+def _shown(
+    drawing: Drawing | None, *, answered: bool, sources: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The figure's context; `sources`: the vocabulary's, when the page has read them."""
     if drawing is None:
         return {"svg": ""}
     shown = {
@@ -24,7 +27,7 @@ def _shown(drawing: Drawing | None, *, answered: bool) -> dict[str, Any]:
     }
     if answered:
         citation = drawing.figure.source
-        source = vocabulary().sources.get(citation.source)
+        source = (sources or vocabulary().sources).get(citation.source)
         shown["source"] = source.cite(citation.section) if source else str(citation)
         shown["note"] = drawing.figure.note
     return shown
@@ -37,7 +40,8 @@ def question_figure(question: Any) -> dict[str, Any]:
     return _shown(drawing, answered=False)
 
 
-@register.inclusion_tag("learning/figures/_figure.html")
-def explaining_figure(question: Any) -> dict[str, Any]:
-    """Under the explanation: the figure with the answer marked, and its source."""
-    return _shown(explaining_drawing(question), answered=True)
+@register.inclusion_tag("learning/figures/_figure.html", takes_context=True)
+def explaining_figure(context: template.Context, question: Any) -> dict[str, Any]:
+    """Under the explanation: the figure with the answer marked, and its source (from the
+    page's `sources` when it has them: the feedback reads them for its citations)."""
+    return _shown(explaining_drawing(question), answered=True, sources=context.get("sources"))

@@ -361,6 +361,7 @@ def _feedback_context(
             (int(r), label, intervals.get(int(r), "")) for r, label in RATINGS if r != Rating.Again
         ],
         "cited": cited(question, sources),
+        "sources": sources,
         "study_url": study_url(study_filter),
         "card_token": CardToken(request.user.pk, question.pk, study_filter.as_query()).sign(),
         "note_form": CardNoteForm(instance=card or Card()),
