@@ -56,6 +56,7 @@ def class_progress(smoke: bool) -> dict[str, Any]:
     for learner in learners:
         sample = rng.sample(pool, min(len(pool), rng.randrange(20, 160)))
         data.history_make(learner, sample, reviews_per_card=3, now=now, span_days=20)
+    data.statistics_fresh()
     # The reports as the task worker leaves them: stored, then shown as stored.
     from learning.courses.teaching import report_compute
 

@@ -39,6 +39,18 @@ def users_make(prefix: str, count: int, *, new_per_day: int = 20) -> list[Any]:
     return made
 
 
+def statistics_fresh() -> None:
+    """Let PostgreSQL's planner see what was just written in bulk, as autovacuum's ANALYZE
+    does soon after in production. Without it, the planner took a learner's hundreds of
+    cards, written a moment before, for one row, and checked each new question against
+    all of them in turn."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def bank_real() -> int:
     """Only the real bank active: every generated question, no clone."""
     every = Question.objects.filter(default_deck=True)

@@ -227,6 +227,7 @@ def review_cycle(smoke: bool) -> dict[str, Any]:
         for _ in range(3):  # warm the caches and connections
             cycle.prepare()
             cycle()
+        data.statistics_fresh()
         cycle.parts.clear()
         results[label] = meter.measure(cycle, samples, cycle.prepare)
         results[label].update(cycle.split(statistics.median(meter.floor_times[-samples:])))
@@ -273,6 +274,7 @@ def learner_dashboard(smoke: bool) -> dict[str, Any]:
     written = data.history_make(
         learner, questions, reviews_per_card=reviews // cards, now=now, span_days=730
     )
+    data.statistics_fresh()
     client = Client()
     client.force_login(learner)
     client.get("/dashboard/")
