@@ -253,6 +253,14 @@ def review_cycle(smoke: bool) -> dict[str, Any]:
     run(f"{sizes[0]:,} questions, {crowd:,} learners")
     counts = {r["queries"] for r in results.values()}
     results["queries identical across sizes"] = len(counts) == 1
+
+    def refused() -> None:
+        # The least any two study requests cost: signed in, each answers with a line.
+        for url in ("/study/answer/", "/study/rate/"):
+            response = client.post(url, {"token": "not a token"}, headers={"HX-Request": "true"})
+            assert response.status_code == 400, response.status_code
+
+    results["the least two requests cost (both refused)"] = meter.measure(refused, samples)
     results["profiles"] = profiles
     return results
 
