@@ -19,7 +19,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connections
@@ -56,10 +56,11 @@ class Among(Lookup):
 
 
 # A kind of value: what its placeholders are made from, and how the database is sent one.
+# Each is a value no real one takes, distinct for each of a query's values (the n-th).
 KINDS: dict[type, Callable[[int], Any]] = {
     int: lambda n: -7_340_000_000 - n,
-    datetime: lambda n: datetime(1901, 2, 3, 4, 5, n, 678_000 + n, tzinfo=UTC),
-    date: lambda n: date(1901, 2, 3 + n),
+    datetime: lambda n: datetime(1901, 2, 3, 4, 5, tzinfo=UTC) + timedelta(seconds=n),
+    date: lambda n: date(1901, 2, 3) + timedelta(days=n),
     list: lambda n: [-7_340_000_000 - n, -7_340_000_000],  # of ids, compared by `Among`
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -162,3 +162,20 @@ def test_an_update_changes_what_the_querysets_update_would(studied: dict[str, ob
     ]
     assert set(models.Card.objects.filter(learner=second).values_list("lapses", flat=True)) == {0}
     assert prepared.run(learner=second.pk, day=today, moment=moment, more=1) == 5
+
+
+def test_a_query_may_take_many_values_of_one_kind(studied: dict[str, object]) -> None:
+    # The forecast's 30 day ends, say: each placeholder is a value of its own.
+    days = 40
+
+    def build(**ends: date) -> QuerySet[models.Card]:
+        buried = Q()
+        for n in range(days):
+            buried |= Q(buried_on=ends[f"end_{n}"])
+        return models.Card.objects.filter(buried).values_list("pk", flat=True).order_by("pk")
+
+    prepared = Prepared(build, **{f"end_{n}": date for n in range(days)})
+    today = studied["now"].date()
+    ends = {f"end_{n}": today + timedelta(days=n - 20) for n in range(days)}
+    got = [row[0] for row in prepared.rows(**ends)]
+    assert got == list(build(**ends)) and len(got) == 2
