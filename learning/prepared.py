@@ -146,7 +146,9 @@ class Prepared:
 
     def rows(self, alias: str = "default", **values: Any) -> list[tuple[Any, ...]]:
         """The query's rows for `values`, each column as the ORM would read it."""
-        built = self.built(alias)
+        return self._rows(self.built(alias), alias, values)
+
+    def _rows(self, built: _Built, alias: str, values: dict[str, Any]) -> list[Any]:
         with connections[alias].cursor() as cursor:
             cursor.execute(built.sql, self._params(built, values))
             rows = cursor.fetchall()
@@ -157,8 +159,8 @@ class Prepared:
     def objects(self, alias: str = "default", **values: Any) -> list[Any]:
         """The query's model instances for `values`, as iterating the queryset gives them:
         with the models it selects related and its annotations."""
-        rows = self.rows(alias, **values)
         built = self.built(alias)
+        rows = self._rows(built, alias, values)
         compiler, fetch_mode = built.compiler, built.fetch_mode
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]

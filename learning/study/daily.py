@@ -131,6 +131,11 @@ class Today:
     duration_ms: int = 0
     latest: tuple[int, int] | None = None  # the latest answer: (card id, its number)
 
+    @property
+    def seen_facts(self) -> set[int]:
+        """The facts of the questions answered today."""
+        return {fact for candidate in self.seen for fact in candidate.facts}
+
 
 # A question's fact ids as the database writes them (a JSON list), read with `facts_of`:
 # the queue reads the same few hundred questions' ids on every study page, and decoding
@@ -235,6 +240,15 @@ def teaches_any(facts: Iterable[int]) -> Exists:
     )
 
 
+def new_today(
+    questions: QuestionQuerySet, learner: Any, day: date, seen_facts: Iterable[int]
+) -> QuestionQuerySet:
+    """Those of `questions` new to the learner today, but for siblings of what they
+    answered today (`seen_facts`): left out in SQL, so that a run of siblings can never
+    make the queue look empty."""
+    return questions.filter(~_not_new(learner, day)).exclude(teaches_any(seen_facts))
+
+
 def _due_by(now: datetime, done: Today) -> datetime:
     """The latest due moment a card can have and still be shown today: reviews due
     before the study day ends, learning cards within the learn-ahead limit."""
@@ -254,10 +268,12 @@ def _due_fetch(limit: int, limits: Limits) -> int:
     return min(DUE_FETCH, max(50, 25 * limit, limits.reviews_left + LEARNING_ROOM))
 
 
-# The question shown next, read on every study page: built once a process.
-SHOWN_QUESTION = Prepared(
-    lambda question: Question.objects.select_related("topic").with_level_keys().filter(pk=question),
-    question=int,
+# The questions shown next, read on every study page: built once a process.
+SHOWN_QUESTIONS = Prepared(
+    lambda questions: (
+        Question.objects.select_related("topic").with_level_keys().filter(Among(F("pk"), questions))
+    ),
+    questions=list,
 )
 
 
@@ -268,14 +284,8 @@ def _with_cards(chosen: Sequence[Candidate], due_rows: list[tuple[Any, ...]]) ->
     if not chosen:  # the counts alone (the progress page)
         return []
     cards = {row[0]: row for row in due_rows}
-    if len(chosen) == 1:  # a study page's next question
-        by_id = {q.pk: q for q in SHOWN_QUESTION.objects(question=chosen[0].question_id)}
-    else:
-        by_id = (
-            Question.objects.select_related("topic")
-            .with_level_keys()
-            .in_bulk([c.question_id for c in chosen])
-        )
+    shown = SHOWN_QUESTIONS.objects(questions=[c.question_id for c in chosen])
+    by_id = {question.pk: question for question in shown}
     return [_as_shown(by_id[c.question_id], cards.get(c.question_id)) for c in chosen]
 
 

@@ -33,10 +33,9 @@ from learning.study.daily import (
     _due_by,
     _due_fetch,
     _limits,
-    _not_new,
     _with_cards,
     facts_of,
-    teaches_any,
+    new_today,
     today,
 )
 from learning.study.models import (
@@ -160,12 +159,9 @@ def _new_offers(
 ) -> list[pacing.Offer]:
     """A few never-seen questions of each pool: those that serve an assignment's pace
     (one query), and the others, the learner's own decks first (one query)."""
-    seen_facts = {fact for candidate in done.seen for fact in candidate.facts}
-    unseen = learner_plan.questions().filter(~_not_new(learner, done.day))
+    unseen = new_today(learner_plan.questions(), learner, done.day, done.seen_facts)
     if not figures:
         unseen = unseen.filter(figure="")
-    if seen_facts:
-        unseen = unseen.exclude(teaches_any(seen_facts))
     links = Question.facts.through.objects
     paced = [
         a

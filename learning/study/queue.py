@@ -44,10 +44,9 @@ from learning.study.daily import (
     _due_by,
     _due_fetch,
     _limits,
-    _not_new,
     _with_cards,
     facts_of,
-    teaches_any,
+    new_today,
     today,
 )
 from learning.study.models import (
@@ -114,7 +113,7 @@ def session(
         )
         new_rows = (
             _new_questions(figures, new_fetch).rows(
-                learner=learner.pk, day=done.day, seen_facts=_seen_facts(done)
+                learner=learner.pk, day=done.day, seen_facts=done.seen_facts
             )
             if new_fetch
             else []
@@ -157,15 +156,8 @@ def _chosen_rows(
     due_rows = list(cards.order_by("due").values_list(*DUE_FIELDS)[:due_fetch])
     if not new_fetch:
         return due_rows, []
-    # Siblings of what was answered today are left out in SQL, so a run of them
-    # can never make the queue look empty.
-    unseen = pool.filter(~_not_new(learner, done.day)).exclude(teaches_any(_seen_facts(done)))
+    unseen = new_today(pool, learner, done.day, done.seen_facts)
     return due_rows, list(unseen.order_by("position", "pk").values_list("pk", FACTS)[:new_fetch])
-
-
-def _seen_facts(done: Today) -> set[int]:
-    """The facts of the questions answered today."""
-    return {fact for candidate in done.seen for fact in candidate.facts}
 
 
 @functools.cache
@@ -195,11 +187,8 @@ def _new_questions(figure_questions: bool, fetch: int) -> Prepared:
         pool = Question.objects.in_default_decks()
         if not figure_questions:
             pool = pool.filter(figure="")
-        # Siblings of what was answered today are left out in SQL, so a run of them
-        # can never make the queue look empty.
         return (
-            pool.filter(~_not_new(learner, day))
-            .exclude(teaches_any(seen_facts))
+            new_today(pool, learner, day, seen_facts)
             .order_by("position", "pk")
             .values_list("pk", FACTS)[:fetch]
         )
